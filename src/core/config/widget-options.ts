@@ -1,0 +1,120 @@
+import * as v from 'valibot';
+import { adjectives, animals, uniqueNamesGenerator } from 'unique-names-generator';
+import type { MeshOptions, Strategy } from '../mesh';
+import { STRATEGIES } from '../mesh';
+import { MAX_NAME_LENGTH } from '../wire';
+
+/** The attributes shared by all widgets, as Stencil hands them over (unset = undefined). */
+export interface SharedAttributes {
+  room?: string;
+  appId?: string;
+  password?: string;
+  strategy?: string;
+  relayUrls?: string;
+  iceServers?: string;
+  userName?: string;
+}
+
+/** Where a widget runs: the page location and a storage for the generated name. */
+export interface PageContext {
+  location: { origin: string; pathname: string; host: string };
+  storage?: Pick<Storage, 'getItem' | 'setItem'> | null;
+}
+
+/** A configuration problem, shown in the widget and emitted as `p2pError` with code `bad-attribute`. */
+export class AttributeError extends Error {
+  constructor(
+    readonly attribute: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const iceServersSchema = v.array(
+  v.object({
+    urls: v.union([v.string(), v.array(v.string())]),
+    username: v.optional(v.string()),
+    credential: v.optional(v.string()),
+  }),
+);
+
+/** localStorage key of the generated display name, one per site (origin). */
+export const USER_NAME_KEY = 'p2p-widgets:user-name';
+
+/**
+ * Resolves the shared attributes into {@link MeshOptions}.
+ * Defaults: `room` = origin + path, `app-id` = host, `strategy` = nostr,
+ * `user-name` = a friendly name generated once per site (unique-names-generator) and kept in localStorage.
+ * @throws AttributeError for an unknown strategy, an invalid relay URL or invalid `ice-servers` JSON.
+ */
+export function resolveMeshOptions(attrs: SharedAttributes, page: PageContext): MeshOptions {
+  const strategy = (attrs.strategy?.trim() || 'nostr') as Strategy;
+  if (!STRATEGIES.includes(strategy)) {
+    throw new AttributeError('strategy', `strategy must be one of ${STRATEGIES.join(', ')}, not "${attrs.strategy}"`);
+  }
+  const relayUrls = parseRelayUrls(attrs.relayUrls);
+  const options: MeshOptions = {
+    appId: attrs.appId?.trim() || page.location.host || 'p2p-widgets',
+    room: attrs.room?.trim() || page.location.origin + page.location.pathname,
+    strategy,
+    userName: resolveUserName(attrs.userName, page.storage),
+  };
+  if (attrs.password) options.password = attrs.password;
+  if (relayUrls.length) options.relayUrls = relayUrls;
+  if (attrs.iceServers?.trim()) options.iceServers = parseIceServers(attrs.iceServers);
+  return options;
+}
+
+/** Splits `relay-urls` on commas; each must be a ws:, wss:, mqtt(s): or http(s): URL. */
+export function parseRelayUrls(value: string | undefined): string[] {
+  const urls = (value ?? '')
+    .split(',')
+    .map(s => s.trim())
+    .filter(Boolean);
+  for (const url of urls) {
+    let scheme: string;
+    try {
+      scheme = new URL(url).protocol;
+    } catch {
+      throw new AttributeError('relay-urls', `"${url}" is not a URL`);
+    }
+    if (!['ws:', 'wss:', 'http:', 'https:', 'mqtt:', 'mqtts:'].includes(scheme)) {
+      throw new AttributeError('relay-urls', `"${url}" must start with wss:// or ws://`);
+    }
+  }
+  return urls;
+}
+
+/** Parses `ice-servers`: a JSON array of RTCIceServer (`urls`, optional `username`/`credential`). */
+export function parseIceServers(value: string): RTCIceServer[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new AttributeError('ice-servers', 'ice-servers must be a JSON array, e.g. [{"urls":"stun:stun.example.org"}]');
+  }
+  const parsed = v.safeParse(iceServersSchema, json);
+  if (!parsed.success) throw new AttributeError('ice-servers', 'ice-servers must be an array of {"urls": …, "username"?, "credential"?}');
+  return parsed.output;
+}
+
+/** The given name (trimmed, ≤ 64 chars), or the site's generated one (created and stored on first use). */
+export function resolveUserName(given: string | undefined, storage: PageContext['storage']): string {
+  const trimmed = given?.trim();
+  if (trimmed) return trimmed.slice(0, MAX_NAME_LENGTH);
+  let stored: string | null = null;
+  try {
+    stored = storage?.getItem(USER_NAME_KEY) ?? null;
+  } catch {
+    /* storage forbidden (private mode, sandboxed iframe) */
+  }
+  if (stored?.trim()) return stored.trim().slice(0, MAX_NAME_LENGTH);
+  const name = uniqueNamesGenerator({ dictionaries: [adjectives, animals], separator: ' ', style: 'capital', length: 2 });
+  try {
+    storage?.setItem(USER_NAME_KEY, name);
+  } catch {
+    /* keep it for this page only */
+  }
+  return name;
+}

@@ -1,0 +1,41 @@
+import type { JoinRoom, JoinRoomConfig } from '@trystero-p2p/core';
+
+/** Signaling strategies a widget may choose (attribute `strategy`). */
+export type Strategy = 'nostr' | 'mqtt' | 'torrent';
+
+export const STRATEGIES: readonly Strategy[] = ['nostr', 'mqtt', 'torrent'];
+
+/** What every Trystero strategy package exports that the mesh uses. */
+export interface StrategyModule {
+  joinRoom: JoinRoom<JoinRoomConfig>;
+  selfId: string;
+  /** Map of relay URL → WebSocket (or MQTT client) the strategy currently holds. */
+  getRelaySockets: () => Record<string, unknown>;
+}
+
+/**
+ * Loads the Trystero strategy package on demand, so a page only downloads the
+ * signaling code it uses: `trystero` (Nostr), `@trystero-p2p/mqtt`, `@trystero-p2p/torrent`.
+ */
+export async function loadStrategy(strategy: Strategy): Promise<StrategyModule> {
+  switch (strategy) {
+    case 'mqtt':
+      return (await import('@trystero-p2p/mqtt')) as unknown as StrategyModule;
+    case 'torrent':
+      return (await import('@trystero-p2p/torrent')) as unknown as StrategyModule;
+    case 'nostr':
+      return (await import('trystero')) as unknown as StrategyModule;
+    default:
+      throw new Error(`unknown strategy "${strategy as string}" (use nostr, mqtt or torrent)`);
+  }
+}
+
+/** Whether a relay entry from `getRelaySockets()` is an open connection (WebSocket or MQTT client). */
+export function isRelayOpen(relay: unknown): boolean {
+  if (!relay || typeof relay !== 'object') return false;
+  const r = relay as { readyState?: number; connected?: boolean; socket?: { readyState?: number } };
+  if (typeof r.connected === 'boolean') return r.connected; // mqtt.js client
+  if (typeof r.readyState === 'number') return r.readyState === 1; // WebSocket.OPEN
+  if (r.socket && typeof r.socket.readyState === 'number') return r.socket.readyState === 1;
+  return false;
+}

@@ -1,0 +1,43 @@
+/**
+ * Why an inbound peer message was dropped before reaching feature code.
+ * - `not-text`: the payload was not a string (binary or a raw JSON value sent around our framing)
+ * - `oversize`: the encoded payload exceeded the message's `maxBytes`
+ * - `malformed-json`: the payload was not valid JSON
+ * - `schema`: valid JSON that does not match the message schema (including a wrong protocol version)
+ * - `rate`: the peer exceeded the message's per-peer rate limit
+ * - `flood`: the peer exceeded the per-peer byte budget of the room and was disconnected
+ */
+export type DropReason = 'not-text' | 'oversize' | 'malformed-json' | 'schema' | 'rate' | 'flood';
+
+export const DROP_REASONS: readonly DropReason[] = ['not-text', 'oversize', 'malformed-json', 'schema', 'rate', 'flood'];
+
+/** Counts of dropped inbound messages, by reason and by channel. */
+export interface WireStats {
+  /** Messages accepted and handed to feature code. */
+  accepted: number;
+  /** Dropped messages per reason. */
+  dropped: Record<DropReason, number>;
+  /** Dropped messages per `channel:reason`. */
+  droppedByChannel: Record<string, number>;
+}
+
+export class DropCounters {
+  private accepted = 0;
+  private readonly dropped = Object.fromEntries(DROP_REASONS.map(r => [r, 0])) as Record<DropReason, number>;
+  private readonly byChannel: Record<string, number> = {};
+
+  accept(): void {
+    this.accepted++;
+  }
+
+  drop(channel: string, reason: DropReason): void {
+    this.dropped[reason]++;
+    const key = `${channel}:${reason}`;
+    this.byChannel[key] = (this.byChannel[key] ?? 0) + 1;
+  }
+
+  /** A copy of the counters (safe to hand to a host page). */
+  snapshot(): WireStats {
+    return { accepted: this.accepted, dropped: { ...this.dropped }, droppedByChannel: { ...this.byChannel } };
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * wire: schemas and limits for every message between peers; the only door for peer bytes.
+ */
+export { PROTOCOL_VERSION, defineMessage, encodeMessage, InboundValidator } from './message-definition';
+export type { MessageSpec, MessageOf, Inbound } from './message-definition';
+export { DropCounters, DROP_REASONS } from './drop-counters';
+export type { DropReason, WireStats } from './drop-counters';
+export { PeerRateLimiter } from './rate-limiter';
+export type { RateLimit } from './rate-limiter';
+export { presenceMessage, chatMessage, MAX_NAME_LENGTH, MAX_CHAT_TEXT_LENGTH } from './message-schemas';
+export type { PresenceMessage, ChatWireMessage } from './message-schemas';

@@ -1,0 +1,44 @@
+import * as v from 'valibot';
+import { defineMessage, PROTOCOL_VERSION } from './message-definition';
+
+/** Longest display name accepted from a peer, in characters. */
+export const MAX_NAME_LENGTH = 64;
+/** Hard cap on chat text accepted on the wire, in characters (the widget's `max-length` is at most this). */
+export const MAX_CHAT_TEXT_LENGTH = 16_000;
+
+const version = v.literal(PROTOCOL_VERSION);
+const displayName = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(MAX_NAME_LENGTH));
+const messageId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,64}$/));
+
+/**
+ * `presence`: a peer's display name. Sent to each peer when it joins and to
+ * everyone when the name changes. Shape: `{ v: 1, name: string(1..64) }`.
+ * Limits: 512 bytes, 2/s with a burst of 5 per peer.
+ */
+export const presenceMessage = defineMessage({
+  channel: 'presence',
+  schema: v.strictObject({ v: version, name: displayName }),
+  maxBytes: 512,
+  rate: { ratePerSecond: 2, burst: 5 },
+});
+
+/**
+ * `chat`: one live chat line. Shape:
+ * `{ v: 1, id: string(8..64, [A-Za-z0-9_-]), name: string(1..64), text: string(1..16000), ts: ms since epoch }`.
+ * Limits: 64 KiB, 5/s with a burst of 20 per peer.
+ */
+export const chatMessage = defineMessage({
+  channel: 'chat',
+  schema: v.strictObject({
+    v: version,
+    id: messageId,
+    name: displayName,
+    text: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CHAT_TEXT_LENGTH)),
+    ts: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(8.64e15)),
+  }),
+  maxBytes: 64 * 1024,
+  rate: { ratePerSecond: 5, burst: 20 },
+});
+
+export type PresenceMessage = v.InferOutput<typeof presenceMessage.schema>;
+export type ChatWireMessage = v.InferOutput<typeof chatMessage.schema>;

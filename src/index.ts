@@ -1,0 +1,8 @@
+/**
+ * p2p-widgets: embeddable peer-to-peer web components.
+ * The core modules are exported for advanced use (custom widgets over the same mesh).
+ */
+export * from './core/mesh';
+export * from './core/chat';
+export type { WireStats, DropReason } from './core/wire';
+export type { P2pMessageDetail, P2pPeerDetail, P2pErrorDetail } from './components/p2p-chat/p2p-chat';
