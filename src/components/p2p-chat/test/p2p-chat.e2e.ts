@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openChatPage, startWorld, uniqueRoom, waitForPeers, World } from '../../../../test/harness/browser';
+import { openChatPage, startWorld, uniqueRoom, waitForPeers, type World } from '../../../../test/harness/browser.mjs';
 
 /** Two visitors in two browser contexts chat through the local relay. */
 describe('<p2p-chat> between two pages', () => {

@@ -1,0 +1,88 @@
+/**
+ * Headless Chromium and the "world" of a multi-peer browser test: a local relay,
+ * a CDN-like asset server for the bundle, a host-site server and the browser.
+ */
+import { chromium } from 'playwright-core';
+import { startRelay, startStaticServer } from './processes.mjs';
+
+/** Chromium flags that work on these machines (see shared RECIPES.md). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-gpu',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+/** Launches Debian's Chromium headless (override the path with CHROMIUM_PATH). */
+export function launchChromium() {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+}
+
+/**
+ * @typedef {import('./processes.mjs').ServerProcess} ServerProcess
+ * @typedef {object} World
+ * @property {ServerProcess} relay the local Nostr relay
+ * @property {ServerProcess} assets serves `www/` with CORS: plays the CDN that hosts the bundle
+ * @property {ServerProcess} host serves the repo root: plays the third-party site (test/fixtures/*.html)
+ * @property {import('playwright-core').Browser} browser
+ * @property {string} bundleUrl URL of the script-tag entry on the asset server
+ * @property {() => Promise<void>} stop closes the browser and stops the servers by PID
+ */
+
+/** @returns {Promise<World>} */
+export async function startWorld() {
+  const [relay, assets, host, browser] = await Promise.all([startRelay(), startStaticServer('www', true), startStaticServer('.'), launchChromium()]);
+  return {
+    relay,
+    assets,
+    host,
+    browser,
+    bundleUrl: `${assets.url}/build/p2p-widgets.esm.js`,
+    async stop() {
+      await browser.close().catch(() => undefined);
+      await Promise.all([relay.stop(), assets.stop(), host.stop()]);
+    },
+  };
+}
+
+/**
+ * Opens a host page in a fresh browser context (a separate visitor with its own
+ * storage) with one `<p2p-chat>` per entry of `widgets`, pointed at the test relay
+ * with no ICE servers (loopback host candidates only).
+ * @param {World} world
+ * @param {string} room
+ * @param {Record<string, string>[]} [widgets] attributes per widget
+ * @returns {Promise<import('playwright-core').Page>}
+ */
+export async function openChatPage(world, room, widgets = [{}]) {
+  const context = await world.browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', err => console.error('[page error]', err.message));
+  const params = new URLSearchParams({
+    bundle: world.bundleUrl,
+    widgets: JSON.stringify(widgets.map(w => ({ room, 'relay-urls': world.relay.url, 'ice-servers': '[]', ...w }))),
+  });
+  await page.goto(`${world.host.url}/test/fixtures/chat-host.html?${params}`);
+  await page.waitForFunction(() => customElements.get('p2p-chat') !== undefined);
+  return page;
+}
+
+/**
+ * Waits until the nth widget on the page says it is connected to `n` peers.
+ * @param {import('playwright-core').Page} page
+ * @param {number} n
+ */
+export async function waitForPeers(page, n, nth = 0, timeout = 30_000) {
+  const text = n === 1 ? 'Connected to 1 peer' : `Connected to ${n} peers`;
+  await page.locator('p2p-chat').nth(nth).getByRole('status').filter({ hasText: new RegExp(`^${text}$`) }).waitFor({ timeout });
+}
+
+/** A fresh room name per test so runs never meet each other on a relay. */
+export function uniqueRoom(prefix) {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
