@@ -1,0 +1,321 @@
+#!/usr/bin/env node
+/**
+ * npm run bench — mesh/chat benchmark: the p2p-chat widget against bare Trystero,
+ * in one run, on one machine, in headless Chromium over a local Nostr relay.
+ *
+ *  1. Time to first peer: ms from navigation start (performance.timeOrigin) until the
+ *     page sees its first peer (`p2pPeerJoin` on the widget page, `room.onPeerJoin` on
+ *     the bare page), measured in-page with performance.now(). Each run opens a fresh
+ *     pair of browser contexts (cold HTTP cache) on a fresh room; both pages navigate
+ *     at the same time; a run's value is the later of the two pages (the pair is connected).
+ *  2. Message round-trip: page A sends `ping:i`, page B answers `pong:i`, A measures until
+ *     the answer arrives. One ping in flight, pings paced PING_INTERVAL_MS apart (the chat
+ *     wire allows 5 msgs/s, burst 20, per peer), the same pacing for both variants.
+ *
+ * Prints a table, writes bench/results/mesh-chat.json and .md. Numbers never fail the
+ * run: it is a measurement, not a test. Exit code is non-zero only when the bench itself
+ * could not run (no bundle, no browser, servers did not start).
+ *
+ * Knobs (environment): BENCH_JOIN_RUNS (7), BENCH_PINGS (200), BENCH_PING_INTERVAL_MS (250).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startWorld, uniqueRoom } from '../test/harness/browser.mjs';
+import { ROOT } from '../test/harness/processes.mjs';
+
+const JOIN_RUNS = Number(process.env.BENCH_JOIN_RUNS ?? 7);
+const PINGS = Number(process.env.BENCH_PINGS ?? 200);
+const PING_INTERVAL_MS = Number(process.env.BENCH_PING_INTERVAL_MS ?? 250);
+const WARMUP_PINGS = 3;
+const PING_TIMEOUT_MS = 5_000;
+const JOIN_TIMEOUT_MS = 20_000;
+const WATCHDOG_MS = 8 * 60_000;
+const APP_ID = 'p2p-widgets-bench';
+const RESULTS_DIR = path.join(ROOT, 'bench/results');
+const BUNDLE = path.join(ROOT, 'www/build/p2p-widgets.esm.js');
+
+/** The two things compared. `url` builds the page address for one side of a pair. */
+const VARIANTS = [
+  {
+    key: 'widget',
+    label: 'p2p-chat widget',
+    url: (world, room, name) =>
+      `${world.host.url}/bench/fixtures/chat-bench.html?${new URLSearchParams({ bundle: world.bundleUrl, room, relay: world.relay.url, appId: APP_ID, name })}`,
+  },
+  {
+    key: 'trystero',
+    label: 'bare Trystero (anchor)',
+    url: (world, room) => `${world.host.url}/bench/fixtures/trystero-bare.html?${new URLSearchParams({ room, relay: world.relay.url, appId: APP_ID })}`,
+  },
+];
+
+// ---------- statistics ----------
+
+const sorted = xs => [...xs].sort((a, b) => a - b);
+/** Nearest-rank percentile (p in 0..100) of a non-empty list. */
+function percentile(xs, p) {
+  const s = sorted(xs);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+function median(xs) {
+  const s = sorted(xs);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+function stats(xs) {
+  if (!xs.length) return { n: 0, median: null, p95: null, min: null, max: null, mean: null };
+  return { n: xs.length, median: median(xs), p95: percentile(xs, 95), min: Math.min(...xs), max: Math.max(...xs), mean: xs.reduce((a, b) => a + b, 0) / xs.length };
+}
+const fmt = (x, digits = 1) => (x === null || x === undefined || Number.isNaN(x) ? '—' : x.toFixed(digits));
+const round = x => (typeof x === 'number' ? Math.round(x * 100) / 100 : x);
+const roundAll = o => JSON.parse(JSON.stringify(o, (_k, v) => round(v)));
+
+// ---------- browser pieces ----------
+
+const pageErrors = [];
+
+/** Opens one page of `variant` in a fresh context (its own storage and HTTP cache). */
+async function newPage(world) {
+  const context = await world.browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', err => pageErrors.push(err.message));
+  return { context, page };
+}
+
+/**
+ * Opens a pair of pages of `variant` on a fresh room, navigating both at the same time,
+ * and waits until both have seen a peer. Returns the in-page times and the open pages.
+ */
+async function openPair(world, variant, roomPrefix) {
+  const room = uniqueRoom(roomPrefix);
+  const sides = await Promise.all([newPage(world), newPage(world)]);
+  const names = ['a', 'b'];
+  await Promise.all(sides.map(({ page }, i) => page.goto(variant.url(world, room, names[i]))));
+  const times = await Promise.all(
+    sides.map(async ({ page }) => {
+      try {
+        await page.waitForFunction(() => window.bench && window.bench.peerJoinAt !== null, null, { timeout: JOIN_TIMEOUT_MS, polling: 50 });
+      } catch {
+        /* timed out: reported as a failed run */
+      }
+      return page.evaluate(() => ({ peerJoinAt: window.bench.peerJoinAt, definedAt: window.bench.definedAt, errors: window.bench.errors }));
+    }),
+  );
+  return {
+    times,
+    pages: sides.map(s => s.page),
+    close: () => Promise.all(sides.map(s => s.context.close().catch(() => undefined))),
+  };
+}
+
+/** One time-to-first-peer run of `variant`. */
+async function joinRun(world, variant) {
+  const pair = await openPair(world, variant, `bench-join-${variant.key}`);
+  await pair.close();
+  const [a, b] = pair.times;
+  const ok = a.peerJoinAt !== null && b.peerJoinAt !== null;
+  return {
+    ok,
+    value: ok ? Math.max(a.peerJoinAt, b.peerJoinAt) : null,
+    pages: pair.times.map(t => ({ peerJoinAt: t.peerJoinAt, readyAt: t.definedAt, errors: t.errors })),
+  };
+}
+
+/** The ping loop, run inside page A; identical for both variants (only the transport differs). */
+async function pingLoop({ n, warmup, intervalMs, timeoutMs }) {
+  const transport = window.benchTransport;
+  const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+  let pending = null;
+  transport.onText(text => {
+    if (pending && text === pending.expect) {
+      const t = performance.now();
+      const { resolve } = pending;
+      pending = null;
+      resolve(t);
+    }
+  });
+  const rtts = [];
+  const errors = [];
+  let lost = 0;
+  const started = performance.now();
+  for (let i = 0; i < warmup + n; i++) {
+    const reply = new Promise(resolve => (pending = { expect: `pong:${i}`, resolve }));
+    const t0 = performance.now();
+    Promise.resolve()
+      .then(() => transport.send(`ping:${i}`))
+      .catch(err => errors.push(String(err?.message ?? err)));
+    const t1 = await Promise.race([reply, sleep(timeoutMs).then(() => null)]);
+    if (t1 === null) {
+      pending = null;
+      if (i >= warmup) lost++;
+    } else if (i >= warmup) rtts.push(t1 - t0);
+    const wait = t0 + intervalMs - performance.now();
+    if (wait > 0) await sleep(wait);
+  }
+  return { rtts, lost, errors: errors.slice(0, 5), errorCount: errors.length, elapsedMs: performance.now() - started };
+}
+
+/** Message round-trip of `variant` over one fresh connected pair. */
+async function rttRun(world, variant) {
+  const pair = await openPair(world, variant, `bench-rtt-${variant.key}`);
+  try {
+    if (pair.times.some(t => t.peerJoinAt === null)) return { ok: false, reason: 'pair did not connect', rtts: [], lost: PINGS };
+    const [a, b] = pair.pages;
+    await b.evaluate(() => {
+      const transport = window.benchTransport;
+      transport.onText(text => {
+        if (text.startsWith('ping:')) Promise.resolve(transport.send(`pong:${text.slice(5)}`)).catch(() => undefined);
+      });
+    });
+    const result = await a.evaluate(pingLoop, { n: PINGS, warmup: WARMUP_PINGS, intervalMs: PING_INTERVAL_MS, timeoutMs: PING_TIMEOUT_MS });
+    return { ok: true, ...result };
+  } finally {
+    await pair.close();
+  }
+}
+
+// ---------- report ----------
+
+function table(headers, rows) {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map(r => String(r[i]).length)));
+  const line = cells => `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
+  return [line(headers), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function render(result) {
+  const { join, rtt } = result;
+  const joinRows = VARIANTS.map(v => {
+    const j = join[v.key];
+    return [v.label, fmt(j.stats.median, 0), fmt(j.stats.min, 0), fmt(j.stats.max, 0), fmt(j.readyStats.median, 0), `${j.stats.n}/${j.runs.length}`];
+  });
+  const rttRows = VARIANTS.map(v => {
+    const r = rtt[v.key];
+    return [v.label, fmt(r.stats.median, 2), fmt(r.stats.p95, 2), fmt(r.stats.min, 2), fmt(r.stats.max, 2), `${r.stats.n}/${PINGS}`, r.lost ?? '—'];
+  });
+  const ratio = (a, b) => (a !== null && b !== null && b > 0 ? `${(a / b).toFixed(2)}×` : '—');
+  const w = VARIANTS[0].key;
+  const t = VARIANTS[1].key;
+  return [
+    `## Mesh / chat: p2p-chat widget vs bare Trystero`,
+    ``,
+    `${result.date} · Chromium ${result.chromium} · Node ${result.node} · ${result.cpu.count}× ${result.cpu.model} · ${result.platform}`,
+    ``,
+    `### Time to first peer (ms from navigation start)`,
+    ``,
+    `${JOIN_RUNS} runs per variant (after 1 discarded warm-up), interleaved; each run: a fresh pair of browser contexts (cold cache), a fresh room, both pages navigated at once, local Nostr relay, no ICE servers. A run's value is the later of the two pages' first-peer times. "ready" = widget: \`p2p-chat\` defined; bare: Trystero modules loaded, just before \`joinRoom\`.`,
+    ``,
+    table(['variant', 'median', 'min', 'max', 'ready (median)', 'runs ok'], joinRows),
+    ``,
+    `widget / bare (median): ${ratio(join[w].stats.median, join[t].stats.median)}`,
+    ``,
+    `### Message round-trip (ms, A → B → A)`,
+    ``,
+    `${PINGS} sequential pings per variant (one in flight, ${WARMUP_PINGS} warm-up pings excluded), paced ${PING_INTERVAL_MS} ms apart (≤ ${(1000 / PING_INTERVAL_MS).toFixed(1)} msgs/s per peer, under the chat wire limit of 5/s, burst 20); same pacing for both. Widget: A calls \`sendMessage\`, B replies from its \`p2pMessage\` listener via \`sendMessage\`. Bare: one Trystero \`makeAction('ping')\`. Timeout ${PING_TIMEOUT_MS} ms per ping counts as lost.`,
+    ``,
+    table(['variant', 'median', 'p95', 'min', 'max', 'ok', 'lost'], rttRows),
+    ``,
+    `widget / bare: median ${ratio(rtt[w].stats.median, rtt[t].stats.median)}, p95 ${ratio(rtt[w].stats.p95, rtt[t].stats.p95)}`,
+    ``,
+    ...(result.notes.length ? ['Notes:', ...result.notes.map(n => `- ${n}`), ''] : []),
+  ].join('\n');
+}
+
+// ---------- main ----------
+
+async function main() {
+  if (!existsSync(BUNDLE)) {
+    console.log('bench: www/build/p2p-widgets.esm.js is missing, building (npx stencil build --ci)…');
+    const build = spawnSync('npx', ['stencil', 'build', '--ci'], { cwd: ROOT, stdio: 'inherit' });
+    if (build.status !== 0 || !existsSync(BUNDLE)) throw new Error('stencil build failed');
+  }
+  const startedAt = Date.now();
+  const world = await startWorld();
+  let stopping = null;
+  const stop = () => (stopping ??= world.stop());
+  const onSignal = () => stop().then(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const watchdog = setTimeout(() => {
+    console.error(`bench: watchdog after ${WATCHDOG_MS / 1000} s, stopping`);
+    stop().then(() => process.exit(2));
+  }, WATCHDOG_MS);
+  watchdog.unref();
+
+  const notes = [];
+  try {
+    const chromium = world.browser.version();
+    const log = msg => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
+    log(`relay ${world.relay.url} (pid ${world.relay.pid}), assets ${world.assets.url} (pid ${world.assets.pid}), host ${world.host.url} (pid ${world.host.pid}), Chromium ${chromium}`);
+
+    // 1. Time to first peer.
+    const join = Object.fromEntries(VARIANTS.map(v => [v.key, { runs: [] }]));
+    for (const v of VARIANTS) {
+      const warm = await joinRun(world, v);
+      log(`join warm-up ${v.key}: ${warm.ok ? `${fmt(warm.value, 0)} ms` : 'FAILED'} (discarded)`);
+    }
+    for (let i = 0; i < JOIN_RUNS; i++) {
+      // Alternate which variant goes first, so neither always runs right after the other.
+      const order = i % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
+      for (const v of order) {
+        const run = await joinRun(world, v);
+        join[v.key].runs.push(run);
+        log(`join ${v.key} #${i + 1}: ${run.ok ? `${fmt(run.value, 0)} ms (pages ${run.pages.map(p => fmt(p.peerJoinAt, 0)).join(' / ')})` : 'FAILED (no peer within timeout)'}`);
+      }
+    }
+    for (const v of VARIANTS) {
+      const j = join[v.key];
+      j.stats = stats(j.runs.filter(r => r.ok).map(r => r.value));
+      j.readyStats = stats(j.runs.flatMap(r => r.pages.map(p => p.readyAt)).filter(x => x !== null));
+      const failed = j.runs.length - j.stats.n;
+      if (failed) notes.push(`${v.label}: ${failed} of ${j.runs.length} join runs did not connect within ${JOIN_TIMEOUT_MS / 1000} s`);
+    }
+
+    // 2. Message round-trip, one variant at a time (no CPU contention between them).
+    const rtt = {};
+    for (const v of VARIANTS) {
+      log(`round-trip ${v.key}: ${PINGS + WARMUP_PINGS} pings, ${PING_INTERVAL_MS} ms apart (≈ ${Math.round(((PINGS + WARMUP_PINGS) * PING_INTERVAL_MS) / 1000)} s)…`);
+      const run = await rttRun(world, v);
+      rtt[v.key] = { ...run, stats: stats(run.rtts) };
+      log(`round-trip ${v.key}: median ${fmt(rtt[v.key].stats.median, 2)} ms, p95 ${fmt(rtt[v.key].stats.p95, 2)} ms, lost ${run.lost}${run.elapsedMs ? `, loop ${fmt(run.elapsedMs / 1000)} s` : ''}`);
+      if (!run.ok) notes.push(`${v.label} round-trip: ${run.reason}`);
+      if (run.lost) notes.push(`${v.label}: ${run.lost} of ${PINGS} pings got no answer within ${PING_TIMEOUT_MS} ms`);
+      if (run.errorCount) notes.push(`${v.label}: ${run.errorCount} send errors, e.g. ${run.errors[0]}`);
+    }
+    if (pageErrors.length) notes.push(`${pageErrors.length} uncaught page errors, e.g. ${pageErrors[0]}`);
+
+    const result = roundAll({
+      bench: 'mesh-chat',
+      date: new Date().toISOString(),
+      chromium,
+      node: process.version,
+      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+      cpu: { count: os.cpus().length, model: os.cpus()[0]?.model?.trim() ?? 'unknown' },
+      config: { joinRuns: JOIN_RUNS, joinWarmupRuns: 1, joinTimeoutMs: JOIN_TIMEOUT_MS, pings: PINGS, warmupPings: WARMUP_PINGS, pingIntervalMs: PING_INTERVAL_MS, pingTimeoutMs: PING_TIMEOUT_MS, appId: APP_ID, strategy: 'nostr (local relay)', iceServers: [] },
+      definitions: {
+        timeToFirstPeer: 'ms from navigation start (performance.timeOrigin) to the first p2pPeerJoin (widget) / room.onPeerJoin (bare), in-page performance.now(); per run the later of the two pages',
+        ready: 'widget: customElements.whenDefined("p2p-chat"); bare: Trystero modules evaluated, just before joinRoom',
+        roundTrip: 'ms from A sending ping:i to A receiving pong:i from B, in-page performance.now(); one in flight, paced pingIntervalMs apart',
+      },
+      join: Object.fromEntries(VARIANTS.map(v => [v.key, { label: v.label, ...join[v.key] }])),
+      rtt: Object.fromEntries(VARIANTS.map(v => [v.key, { label: v.label, ok: rtt[v.key].ok, lost: rtt[v.key].lost, elapsedMs: rtt[v.key].elapsedMs, stats: rtt[v.key].stats, samples: rtt[v.key].rtts }])),
+      notes,
+      durationS: (Date.now() - startedAt) / 1000,
+    });
+    const markdown = render(result);
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(path.join(RESULTS_DIR, 'mesh-chat.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(path.join(RESULTS_DIR, 'mesh-chat.md'), `${markdown}\n`);
+    console.log(`\n${markdown}`);
+    console.log(`wrote bench/results/mesh-chat.json and bench/results/mesh-chat.md (${fmt(result.durationS, 0)} s)`);
+  } finally {
+    clearTimeout(watchdog);
+    await stop();
+  }
+}
+
+main().catch(err => {
+  console.error('bench: could not run:', err);
+  process.exit(1);
+});
