@@ -88,6 +88,7 @@ export class ChatSession {
       mesh.channel(chatMessage).onMessage((msg, peerId) => this.receive(msg, peerId)),
       mesh.on('peerJoin', peer => this.notice('join', peer)),
       mesh.on('peerLeave', peer => this.notice('leave', peer)),
+      mesh.on('roster', peers => this.nameNotices(peers)),
     );
   }
 
@@ -146,6 +147,18 @@ export class ChatSession {
   private notice(event: 'join' | 'leave', peer: PeerInfo): void {
     const current = this.mesh.peers.get(peer.id);
     this.add({ kind: 'notice', id: `${event}-${peer.id}-${this.now()}`, event, peerId: peer.id, userName: current?.name ?? peer.name, timestamp: this.now() });
+  }
+
+  /** A join notice made before the peer announced its name gets the name when it arrives. */
+  private nameNotices(peers: PeerInfo[]): void {
+    const names = new Map(peers.filter(p => p.name).map(p => [p.id, p.name]));
+    let changed = false;
+    this.items = this.items.map(item => {
+      if (item.kind !== 'notice' || item.userName !== null || !names.has(item.peerId)) return item;
+      changed = true;
+      return { ...item, userName: names.get(item.peerId) ?? null };
+    });
+    if (changed) this.emitter.emit('change', this.items);
   }
 
   private add(item: ChatItem): void {
