@@ -68,6 +68,8 @@ function stats(xs) {
   if (!xs.length) return { n: 0, median: null, p95: null, min: null, max: null, mean: null };
   return { n: xs.length, median: median(xs), p95: percentile(xs, 95), min: Math.min(...xs), max: Math.max(...xs), mean: xs.reduce((a, b) => a + b, 0) / xs.length };
 }
+/** Size of the first/last slices of the ping series that are reported separately. */
+const quarterOf = n => Math.max(1, Math.floor(n / 4));
 const fmt = (x, digits = 1) => (x === null || x === undefined || Number.isNaN(x) ? '—' : x.toFixed(digits));
 const round = x => (typeof x === 'number' ? Math.round(x * 100) / 100 : x);
 const roundAll = o => JSON.parse(JSON.stringify(o, (_k, v) => round(v)));
@@ -192,8 +194,9 @@ function render(result) {
   });
   const rttRows = VARIANTS.map(v => {
     const r = rtt[v.key];
-    return [v.label, fmt(r.stats.median, 2), fmt(r.stats.p95, 2), fmt(r.stats.min, 2), fmt(r.stats.max, 2), `${r.stats.n}/${PINGS}`, r.lost ?? '—'];
+    return [v.label, fmt(r.stats.median, 2), fmt(r.stats.p95, 2), fmt(r.stats.min, 2), fmt(r.stats.max, 2), fmt(r.firstQuarter.median, 2), fmt(r.lastQuarter.median, 2), `${r.stats.n}/${PINGS}`, r.lost ?? '—'];
   });
+  const quarter = quarterOf(PINGS);
   const ratio = (a, b) => (a !== null && b !== null && b > 0 ? `${(a / b).toFixed(2)}×` : '—');
   const w = VARIANTS[0].key;
   const t = VARIANTS[1].key;
@@ -212,9 +215,9 @@ function render(result) {
     ``,
     `### Message round-trip (ms, A → B → A)`,
     ``,
-    `${PINGS} sequential pings per variant (one in flight, ${WARMUP_PINGS} warm-up pings excluded), paced ${PING_INTERVAL_MS} ms apart (≤ ${(1000 / PING_INTERVAL_MS).toFixed(1)} msgs/s per peer, under the chat wire limit of 5/s, burst 20); same pacing for both. Widget: A calls \`sendMessage\`, B replies from its \`p2pMessage\` listener via \`sendMessage\`. Bare: one Trystero \`makeAction('ping')\`. Timeout ${PING_TIMEOUT_MS} ms per ping counts as lost.`,
+    `${PINGS} sequential pings per variant (one in flight, ${WARMUP_PINGS} warm-up pings excluded), paced ${PING_INTERVAL_MS} ms apart (≤ ${(1000 / PING_INTERVAL_MS).toFixed(1)} msgs/s per peer, under the chat wire limit of 5/s, burst 20); same pacing for both. Widget: A calls \`sendMessage\`, B replies from its \`p2pMessage\` listener via \`sendMessage\`. Bare: one Trystero \`makeAction('ping')\`. Timeout ${PING_TIMEOUT_MS} ms per ping counts as lost. "first/last ${quarter}": median of the first and last quarter of the pings (shows whether the cost grows with the number of messages in the room).`,
     ``,
-    table(['variant', 'median', 'p95', 'min', 'max', 'ok', 'lost'], rttRows),
+    table(['variant', 'median', 'p95', 'min', 'max', `median first ${quarter}`, `median last ${quarter}`, 'ok', 'lost'], rttRows),
     ``,
     `widget / bare: median ${ratio(rtt[w].stats.median, rtt[t].stats.median)}, p95 ${ratio(rtt[w].stats.p95, rtt[t].stats.p95)}`,
     ``,
@@ -277,7 +280,8 @@ async function main() {
     for (const v of VARIANTS) {
       log(`round-trip ${v.key}: ${PINGS + WARMUP_PINGS} pings, ${PING_INTERVAL_MS} ms apart (≈ ${Math.round(((PINGS + WARMUP_PINGS) * PING_INTERVAL_MS) / 1000)} s)…`);
       const run = await rttRun(world, v);
-      rtt[v.key] = { ...run, stats: stats(run.rtts) };
+      const q = quarterOf(PINGS);
+      rtt[v.key] = { ...run, stats: stats(run.rtts), firstQuarter: stats(run.rtts.slice(0, q)), lastQuarter: stats(run.rtts.slice(-q)) };
       log(`round-trip ${v.key}: median ${fmt(rtt[v.key].stats.median, 2)} ms, p95 ${fmt(rtt[v.key].stats.p95, 2)} ms, lost ${run.lost}${run.elapsedMs ? `, loop ${fmt(run.elapsedMs / 1000)} s` : ''}`);
       if (!run.ok) notes.push(`${v.label} round-trip: ${run.reason}`);
       if (run.lost) notes.push(`${v.label}: ${run.lost} of ${PINGS} pings got no answer within ${PING_TIMEOUT_MS} ms`);
@@ -299,7 +303,7 @@ async function main() {
         roundTrip: 'ms from A sending ping:i to A receiving pong:i from B, in-page performance.now(); one in flight, paced pingIntervalMs apart',
       },
       join: Object.fromEntries(VARIANTS.map(v => [v.key, { label: v.label, ...join[v.key] }])),
-      rtt: Object.fromEntries(VARIANTS.map(v => [v.key, { label: v.label, ok: rtt[v.key].ok, lost: rtt[v.key].lost, elapsedMs: rtt[v.key].elapsedMs, stats: rtt[v.key].stats, samples: rtt[v.key].rtts }])),
+      rtt: Object.fromEntries(VARIANTS.map(v => [v.key, { label: v.label, ok: rtt[v.key].ok, lost: rtt[v.key].lost, elapsedMs: rtt[v.key].elapsedMs, stats: rtt[v.key].stats, firstQuarter: rtt[v.key].firstQuarter, lastQuarter: rtt[v.key].lastQuarter, samples: rtt[v.key].rtts }])),
       notes,
       durationS: (Date.now() - startedAt) / 1000,
     });

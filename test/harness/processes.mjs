@@ -76,3 +76,13 @@ export function startRelay() {
 export function startStaticServer(root, cors = false) {
   return startNodeProcess('test/harness/static-server.mjs', ['--root', root, '--port', '0', ...(cors ? ['--cors'] : [])], /static server listening on (http:\/\/\S+)/);
 }
+
+/** Starts a local MQTT broker (aedes over WebSocket) on a free port. */
+export function startMqttBroker() {
+  return startNodeProcess('test/harness/mqtt-broker.mjs', ['--port', '0'], /mqtt broker listening on (ws:\/\/\S+)/);
+}
+
+/** Starts a local WebTorrent tracker on a free port. */
+export function startTorrentTracker() {
+  return startNodeProcess('test/harness/torrent-tracker.mjs', ['--port', '0'], /torrent tracker listening on (ws:\/\/\S+)/);
+}
