@@ -64,6 +64,11 @@ describe('embedding on a third-party page', () => {
     await stranger.waitForTimeout(4000);
     await expect(stranger.locator('p2p-chat').getByRole('status').innerText()).resolves.toBe('Waiting for peers…');
     await expect(a.locator('p2p-chat').getByRole('status').innerText()).resolves.toBe('Connected to 1 peer');
+    // The failed handshake is reported, not swallowed: one side could not decrypt the other's offer.
+    const joinErrors = await Promise.all(
+      [a, b, stranger].map(p => p.evaluate(() => (window as any).p2pEvents.filter((e: any) => e.type === 'p2pError' && e.detail.code === 'join-error').map((e: any) => e.detail.message))),
+    );
+    expect(joinErrors.flat().join('\n')).toMatch(/password/);
   });
 
   it('shows bad attributes and unreachable relays in plain words and as p2pError', async () => {
