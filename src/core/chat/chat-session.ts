@@ -1,6 +1,6 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
 import type { MeshRoom, PeerInfo } from '../mesh';
-import { chatMessage, MAX_CHAT_TEXT_LENGTH, PROTOCOL_VERSION } from '../wire';
+import { chatMessage, codePointLength, encodeMessage, MAX_CHAT_TEXT_LENGTH, PROTOCOL_VERSION } from '../wire';
 
 /** A chat line as the widget shows it and as `p2pMessage` carries it. */
 export interface ChatMessage {
@@ -82,7 +82,7 @@ export class ChatSession {
     options: ChatSessionOptions = {},
   ) {
     this.maxLength = Math.max(1, Math.min(options.maxLength ?? 4000, MAX_CHAT_TEXT_LENGTH));
-    this.maxItems = options.maxItems ?? 1000;
+    this.maxItems = Math.max(1, options.maxItems ?? 1000);
     this.now = options.now ?? (() => Date.now());
     this.unsubscribers.push(
       mesh.channel(chatMessage).onMessage((msg, peerId) => this.receive(msg, peerId)),
@@ -112,7 +112,7 @@ export class ChatSession {
   async send(text: string): Promise<ChatMessage> {
     const body = text.replace(/^\s*\n|\n\s*$/g, '');
     if (!body.trim()) throw new ChatSendError('empty', 'message is empty');
-    const length = [...body].length;
+    const length = codePointLength(body);
     if (length > this.maxLength) throw new ChatSendError('too-long', `message has ${length} characters; the limit is ${this.maxLength}`);
     const message: ChatMessage = {
       kind: 'message',
@@ -123,8 +123,14 @@ export class ChatSession {
       timestamp: this.now(),
       own: true,
     };
+    const wire = { v: PROTOCOL_VERSION, id: message.id, name: this.userName, text: body, ts: message.timestamp } as const;
+    try {
+      encodeMessage(chatMessage, wire);
+    } catch {
+      throw new ChatSendError('too-long', `message is larger than ${chatMessage.maxBytes} bytes once encoded`);
+    }
     this.add(message);
-    await this.mesh.channel(chatMessage).send({ v: PROTOCOL_VERSION, id: message.id, name: this.userName, text: body, ts: message.timestamp });
+    await this.mesh.channel(chatMessage).send(wire);
     return message;
   }
 
@@ -135,7 +141,7 @@ export class ChatSession {
   }
 
   private receive(msg: { id: string; name: string; text: string; ts: number }, peerId: string): void {
-    if ([...msg.text].length > this.maxLength) {
+    if (codePointLength(msg.text) > this.maxLength) {
       this.rejectedTooLong++;
       return;
     }

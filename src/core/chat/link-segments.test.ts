@@ -102,10 +102,10 @@ describe('linkSegments', () => {
     expect(links(segments)[0].text).toBe('example.com');
   });
 
-  // BUG: the doc comment promises "Bare domains (`example.com`) get `https://`", but linkifyjs'
+  // Regression guard (was a bug): the doc comment promises "Bare domains (`example.com`) get `https://`", but linkifyjs'
   // default protocol is http, so the href is http://example.com/. Pass the option:
   // `find(text, 'url', { defaultProtocol: 'https' })`.
-  it.fails('gives a bare domain an https:// href, as documented', () => {
+  it('gives a bare domain an https:// href, as documented', () => {
     const [link] = links(linkSegments('visit example.com today'));
     expect(link.href).toBe('https://example.com/');
   });

@@ -11,7 +11,7 @@ export type Segment = { kind: 'text'; text: string } | { kind: 'link'; text: str
 export function linkSegments(text: string): Segment[] {
   const segments: Segment[] = [];
   let at = 0;
-  for (const match of find(text, 'url')) {
+  for (const match of find(text, 'url', { defaultProtocol: 'https' })) {
     const href = safeHref(match.href);
     if (!href) continue;
     if (match.start > at) segments.push({ kind: 'text', text: text.slice(at, match.start) });

@@ -80,7 +80,7 @@ export function parseRelayUrls(value: string | undefined): string[] {
       throw new AttributeError('relay-urls', `"${url}" is not a URL`);
     }
     if (!['ws:', 'wss:', 'http:', 'https:', 'mqtt:', 'mqtts:'].includes(scheme)) {
-      throw new AttributeError('relay-urls', `"${url}" must start with wss:// or ws://`);
+      throw new AttributeError('relay-urls', `"${url}" must be a wss://, ws://, https://, http://, mqtts:// or mqtt:// URL`);
     }
   }
   return urls;
@@ -102,14 +102,14 @@ export function parseIceServers(value: string): RTCIceServer[] {
 /** The given name (trimmed, ≤ 64 chars), or the site's generated one (created and stored on first use). */
 export function resolveUserName(given: string | undefined, storage: PageContext['storage']): string {
   const trimmed = given?.trim();
-  if (trimmed) return trimmed.slice(0, MAX_NAME_LENGTH);
+  if (trimmed) return clipName(trimmed);
   let stored: string | null = null;
   try {
     stored = storage?.getItem(USER_NAME_KEY) ?? null;
   } catch {
     /* storage forbidden (private mode, sandboxed iframe) */
   }
-  if (stored?.trim()) return stored.trim().slice(0, MAX_NAME_LENGTH);
+  if (stored?.trim()) return clipName(stored.trim());
   const name = uniqueNamesGenerator({ dictionaries: [adjectives, animals], separator: ' ', style: 'capital', length: 2 });
   try {
     storage?.setItem(USER_NAME_KEY, name);
@@ -117,4 +117,9 @@ export function resolveUserName(given: string | undefined, storage: PageContext[
     /* keep it for this page only */
   }
   return name;
+}
+
+/** Cuts a name to {@link MAX_NAME_LENGTH} code points, never inside a surrogate pair. */
+function clipName(name: string): string {
+  return [...name].slice(0, MAX_NAME_LENGTH).join('');
 }

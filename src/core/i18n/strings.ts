@@ -47,10 +47,10 @@ const zhCN: Strings = {
 
 const tables: Record<Lang, Strings> = { en, 'zh-CN': zhCN };
 
-/** Picks `zh-CN` for any Chinese tag (zh, zh-CN, zh-Hans…), `en` otherwise. */
+/** Picks `zh-CN` for any Chinese tag (zh, zh-CN, zh-Hans, zh-TW…), `en` otherwise. */
 export function resolveLang(requested: string | null | undefined, browser: string | undefined): Lang {
   const tag = (requested || browser || 'en').toLowerCase();
-  return tag.startsWith('zh') ? 'zh-CN' : 'en';
+  return tag === 'zh' || tag.startsWith('zh-') ? 'zh-CN' : 'en';
 }
 
 /** The string table for a language. */

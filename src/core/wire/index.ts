@@ -7,5 +7,5 @@ export { DropCounters, DROP_REASONS } from './drop-counters';
 export type { DropReason, WireStats } from './drop-counters';
 export { PeerRateLimiter } from './rate-limiter';
 export type { RateLimit } from './rate-limiter';
-export { presenceMessage, chatMessage, MAX_NAME_LENGTH, MAX_CHAT_TEXT_LENGTH } from './message-schemas';
+export { presenceMessage, chatMessage, MAX_NAME_LENGTH, MAX_CHAT_TEXT_LENGTH, codePointLength } from './message-schemas';
 export type { PresenceMessage, ChatWireMessage } from './message-schemas';

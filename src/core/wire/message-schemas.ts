@@ -1,13 +1,25 @@
 import * as v from 'valibot';
 import { defineMessage, PROTOCOL_VERSION } from './message-definition';
 
-/** Longest display name accepted from a peer, in characters. */
+/** Longest display name accepted from a peer, in code points. */
 export const MAX_NAME_LENGTH = 64;
-/** Hard cap on chat text accepted on the wire, in characters (the widget's `max-length` is at most this). */
+/** Hard cap on chat text accepted on the wire, in code points (the widget's `max-length` is at most this); 16 000 × 4 bytes fits `maxBytes`. */
 export const MAX_CHAT_TEXT_LENGTH = 16_000;
 
 const version = v.literal(PROTOCOL_VERSION);
-const displayName = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(MAX_NAME_LENGTH));
+/** Length in Unicode code points (what a user counts as characters; an emoji is one, not two UTF-16 units). */
+export function codePointLength(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+const displayName = v.pipe(
+  v.string(),
+  v.trim(),
+  v.minLength(1),
+  v.check(name => codePointLength(name) <= MAX_NAME_LENGTH),
+);
 const messageId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,64}$/));
 
 /**
@@ -33,7 +45,7 @@ export const chatMessage = defineMessage({
     v: version,
     id: messageId,
     name: displayName,
-    text: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CHAT_TEXT_LENGTH)),
+    text: v.pipe(v.string(), v.minLength(1), v.check(text => codePointLength(text) <= MAX_CHAT_TEXT_LENGTH)),
     ts: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(8.64e15)),
   }),
   maxBytes: 64 * 1024,

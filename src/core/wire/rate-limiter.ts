@@ -32,7 +32,8 @@ export class PeerRateLimiter {
   take(peerId: string): boolean {
     const t = this.now();
     const bucket = this.buckets.get(peerId) ?? { tokens: this.limit.burst, at: t };
-    const refill = ((t - bucket.at) / 1000) * this.limit.ratePerSecond;
+    // A clock that went backwards (NTP correction) refills nothing rather than draining the bucket.
+    const refill = (Math.max(0, t - bucket.at) / 1000) * this.limit.ratePerSecond;
     bucket.tokens = Math.min(this.limit.burst, bucket.tokens + refill);
     bucket.at = t;
     this.buckets.set(peerId, bucket);
