@@ -269,7 +269,11 @@ export class MeshRoom {
   }
 
   private pollRelays(): void {
-    const sockets = Object.values(this.strategyModule?.getRelaySockets() ?? {});
+    // Trystero keeps one socket per relay URL for the whole page: count only this room's relays.
+    const mine = this.options.relayUrls;
+    const sockets = Object.entries(this.strategyModule?.getRelaySockets() ?? {})
+      .filter(([url]) => !mine?.length || mine.includes(url))
+      .map(([, socket]) => socket);
     if (sockets.some(isRelayOpen)) this.relaySeen = true;
     this.refreshStatus();
   }

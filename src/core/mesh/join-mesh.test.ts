@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { RTCPeerConnection } from 'node-datachannel/polyfill';
+import { startRelay, type ServerProcess } from '../../../test/harness/processes.mjs';
+import { joinMesh, openMeshCount } from './join-mesh';
+import type { MeshOptions, MeshStatus } from './mesh-room';
+
+/**
+ * joinMesh against a real local Nostr relay, in Node: Trystero's Nostr strategy over
+ * `ws`, node-datachannel as the RTCPeerConnection. One process is one "page".
+ */
+describe('joinMesh', () => {
+  let relay: ServerProcess;
+  let base: MeshOptions;
+
+  beforeAll(async () => {
+    // Node's `ws` throws on 'error' events nobody listens to; browsers only log them.
+    (globalThis as any).WebSocket ??= class extends WebSocket {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args);
+        this.on('error', () => undefined);
+      }
+    };
+    relay = await startRelay();
+    base = {
+      appId: 'join-mesh-test',
+      room: `room-${Date.now()}`,
+      relayUrls: [relay.url],
+      iceServers: [],
+      userName: 'Node',
+      rtcPolyfill: RTCPeerConnection as unknown as typeof globalThis.RTCPeerConnection,
+    };
+  });
+
+  afterAll(async () => {
+    await relay?.stop();
+  });
+
+  const nextStatus = (room: { on: (e: 'status', h: (s: MeshStatus) => void) => () => void; status: MeshStatus }, state: MeshStatus['state'], timeoutMs = 15_000) =>
+    new Promise<MeshStatus>((resolve, reject) => {
+      if (room.status.state === state) return resolve(room.status);
+      const timer = setTimeout(() => reject(new Error(`status stayed ${room.status.state}, wanted ${state}`)), timeoutMs);
+      const off = room.on('status', s => {
+        if (s.state !== state) return;
+        clearTimeout(timer);
+        off();
+        resolve(s);
+      });
+    });
+
+  it('shares one room between holders and leaves with the last release', async () => {
+    const first = await joinMesh(base);
+    const second = await joinMesh({ ...base });
+    expect(second.room).toBe(first.room);
+    expect(openMeshCount()).toBe(1);
+    await nextStatus(first.room, 'waiting');
+
+    await first.release();
+    await first.release(); // idempotent: does not drop the second holder's reference
+    expect(openMeshCount()).toBe(1);
+    await second.release();
+    expect(openMeshCount()).toBe(0);
+
+    const again = await joinMesh(base);
+    expect(again.room).not.toBe(first.room);
+    await again.release();
+  });
+
+  it('refuses the same room with another password on one page', async () => {
+    const held = await joinMesh({ ...base, room: `${base.room}-pw`, password: 'one' });
+    await expect(joinMesh({ ...base, room: `${base.room}-pw`, password: 'two' })).rejects.toThrow(/room-conflict/);
+    await held.release();
+  });
+
+  it('reports unreachable relays as failed, in plain words', { timeout: 20_000 }, async () => {
+    const errors: string[] = [];
+    const handle = await joinMesh({ ...base, room: `${base.room}-dead`, relayUrls: ['ws://127.0.0.1:9'], relayTimeoutMs: 1000 });
+    handle.room.on('error', e => errors.push(e.code));
+    const status = await nextStatus(handle.room, 'failed');
+    expect(status).toEqual({ state: 'failed', reason: 'could not reach any relay (ws://127.0.0.1:9)' });
+    expect(errors).toEqual(['relay-unreachable']);
+    await handle.release();
+  });
+});
