@@ -190,7 +190,7 @@ function render(result) {
   const { join, rtt } = result;
   const joinRows = VARIANTS.map(v => {
     const j = join[v.key];
-    return [v.label, fmt(j.stats.median, 0), fmt(j.stats.min, 0), fmt(j.stats.max, 0), fmt(j.readyStats.median, 0), `${j.stats.n}/${j.runs.length}`];
+    return [v.label, fmt(j.stats.median, 0), fmt(j.stats.min, 0), fmt(j.stats.max, 0), fmt(j.readyStats.median, 0), fmt(j.afterReadyStats.median, 0), `${j.stats.n}/${j.runs.length}`];
   });
   const rttRows = VARIANTS.map(v => {
     const r = rtt[v.key];
@@ -207,9 +207,9 @@ function render(result) {
     ``,
     `### Time to first peer (ms from navigation start)`,
     ``,
-    `${JOIN_RUNS} runs per variant (after 1 discarded warm-up), interleaved; each run: a fresh pair of browser contexts (cold cache), a fresh room, both pages navigated at once, local Nostr relay, no ICE servers. A run's value is the later of the two pages' first-peer times. "ready" = widget: \`p2p-chat\` defined; bare: Trystero modules loaded, just before \`joinRoom\`.`,
+    `${JOIN_RUNS} runs per variant (after 1 discarded warm-up), interleaved; each run: a fresh pair of browser contexts (cold cache), a fresh room, both pages navigated at once, local Nostr relay, no ICE servers. A run's value is the later of the two pages' first-peer times. "ready" = widget: \`p2p-chat\` defined; bare: Trystero modules loaded, just before \`joinRoom\` (the bare page loads ~15 unbundled modules, the widget one bundle). "ready → peer" = first-peer time minus ready, per page: the signaling + WebRTC part.`,
     ``,
-    table(['variant', 'median', 'min', 'max', 'ready (median)', 'runs ok'], joinRows),
+    table(['variant', 'median', 'min', 'max', 'ready (median)', 'ready → peer (median)', 'runs ok'], joinRows),
     ``,
     `widget / bare (median): ${ratio(join[w].stats.median, join[t].stats.median)}`,
     ``,
@@ -271,6 +271,7 @@ async function main() {
       const j = join[v.key];
       j.stats = stats(j.runs.filter(r => r.ok).map(r => r.value));
       j.readyStats = stats(j.runs.flatMap(r => r.pages.map(p => p.readyAt)).filter(x => x !== null));
+      j.afterReadyStats = stats(j.runs.flatMap(r => r.pages.filter(p => p.readyAt !== null && p.peerJoinAt !== null).map(p => p.peerJoinAt - p.readyAt)));
       const failed = j.runs.length - j.stats.n;
       if (failed) notes.push(`${v.label}: ${failed} of ${j.runs.length} join runs did not connect within ${JOIN_TIMEOUT_MS / 1000} s`);
     }
@@ -300,6 +301,7 @@ async function main() {
       definitions: {
         timeToFirstPeer: 'ms from navigation start (performance.timeOrigin) to the first p2pPeerJoin (widget) / room.onPeerJoin (bare), in-page performance.now(); per run the later of the two pages',
         ready: 'widget: customElements.whenDefined("p2p-chat"); bare: Trystero modules evaluated, just before joinRoom',
+        readyToPeer: 'per page: first-peer time minus ready (signaling + WebRTC), median over all pages of all runs',
         roundTrip: 'ms from A sending ping:i to A receiving pong:i from B, in-page performance.now(); one in flight, paced pingIntervalMs apart',
       },
       join: Object.fromEntries(VARIANTS.map(v => [v.key, { label: v.label, ...join[v.key] }])),

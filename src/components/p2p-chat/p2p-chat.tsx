@@ -1,5 +1,5 @@
 import { Component, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
-import { ChatItem, ChatMessage, ChatSendError, ChatSession, linkSegments } from '../../core/chat';
+import { ChatItem, ChatMessage, ChatSendError, ChatSession } from '../../core/chat';
 import { AttributeError, resolveMeshOptions } from '../../core/config';
 import { resolveLang, stringsFor, Strings } from '../../core/i18n';
 import { joinMesh, MeshHandle, MeshStatus, PeerInfo } from '../../core/mesh';
@@ -254,7 +254,7 @@ export class P2pChat {
     }
   }
 
-  private renderItem(item: ChatItem) {
+  private renderItem(item: ChatItem, lang: string) {
     const t = this.t;
     if (item.kind === 'notice') {
       const name = item.userName ?? t.someone;
@@ -268,10 +268,10 @@ export class P2pChat {
       <li class={{ message: true, own: item.own }} part="message" key={item.id} data-peer-id={item.peerId}>
         <div class="meta">
           <span class="author">{item.own ? `${item.userName} (${t.you})` : item.userName}</span>
-          <time dateTime={new Date(item.timestamp).toISOString()}>{formatTime(item.timestamp, resolveLang(this.lang, navigator.language))}</time>
+          <time dateTime={new Date(item.timestamp).toISOString()}>{formatTime(item.timestamp, lang)}</time>
         </div>
         <div class="text">
-          {linkSegments(item.text).map(segment =>
+          {item.segments.map(segment =>
             segment.kind === 'link' ? (
               <a href={segment.href} target="_blank" rel="noopener noreferrer">
                 {segment.text}
@@ -312,7 +312,7 @@ export class P2pChat {
             </ul>
           </section>
           <ol part="message-list" class="messages" role="log" aria-live="polite" aria-label={t.messagesLabel} ref={el => (this.listEl = el)}>
-            {this.items.length === 0 ? <li class="empty">{t.emptyChat}</li> : this.items.map(item => this.renderItem(item))}
+            {this.items.length === 0 ? <li class="empty">{t.emptyChat}</li> : this.items.map(item => this.renderItem(item, lang))}
           </ol>
           {this.error ? (
             <p part="error" class="error" role="alert">
@@ -344,8 +344,13 @@ function toDetail(m: ChatMessage): P2pMessageDetail {
   return { id: m.id, peerId: m.peerId, userName: m.userName, text: m.text, timestamp: m.timestamp, own: m.own };
 }
 
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** hh:mm in the widget's language; formatters are cached (constructing one costs far more than formatting). */
 function formatTime(ms: number, lang: string): string {
-  return new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' }).format(ms);
+  let format = timeFormats.get(lang);
+  if (!format) timeFormats.set(lang, (format = new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' })));
+  return format.format(ms);
 }
 
 function safeLocalStorage(): Storage | null {

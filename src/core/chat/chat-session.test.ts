@@ -50,7 +50,7 @@ describe('ChatSession over the test transport', () => {
     expect(sent.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(ann.list()).toEqual([expect.objectContaining({ kind: 'notice', event: 'join', peerId: 'peer-bob' }), sent]);
     expect(messages(bob)).toEqual([
-      { kind: 'message', id: sent.id, peerId: 'peer-ann', userName: 'Ann', text: 'hello Bob', timestamp: T0, own: false },
+      { kind: 'message', id: sent.id, peerId: 'peer-ann', userName: 'Ann', text: 'hello Bob', segments: [{ kind: 'text', text: 'hello Bob' }], timestamp: T0, own: false },
     ]);
     // the message really went through Bob's InboundValidator
     expect(bobPeer.counters.snapshot().accepted).toBeGreaterThanOrEqual(2); // Ann's presence + the chat line

@@ -1,5 +1,6 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
 import type { MeshRoom, PeerInfo } from '../mesh';
+import { linkSegments, Segment } from './link-segments';
 import { chatMessage, codePointLength, encodeMessage, MAX_CHAT_TEXT_LENGTH, PROTOCOL_VERSION } from '../wire';
 
 /** A chat line as the widget shows it and as `p2pMessage` carries it. */
@@ -11,6 +12,8 @@ export interface ChatMessage {
   peerId: string;
   userName: string;
   text: string;
+  /** `text` split into text and safe links, computed once when the message is added. */
+  segments: Segment[];
   /** Send time, ms since epoch (sender's clock, clamped to the receiver's clock ± `MAX_CLOCK_SKEW_MS`). */
   timestamp: number;
   own: boolean;
@@ -120,6 +123,7 @@ export class ChatSession {
       peerId: this.mesh.selfId,
       userName: this.userName,
       text: body,
+      segments: linkSegments(body),
       timestamp: this.now(),
       own: true,
     };
@@ -147,7 +151,7 @@ export class ChatSession {
     }
     const now = this.now();
     const timestamp = Math.abs(msg.ts - now) > MAX_CLOCK_SKEW_MS ? now : msg.ts;
-    this.add({ kind: 'message', id: msg.id, peerId, userName: msg.name, text: msg.text, timestamp, own: false });
+    this.add({ kind: 'message', id: msg.id, peerId, userName: msg.name, text: msg.text, segments: linkSegments(msg.text), timestamp, own: false });
   }
 
   private notice(event: 'join' | 'leave', peer: PeerInfo): void {
