@@ -11,9 +11,10 @@ export { P2pErrorDetail, P2pMessageDetail, P2pPeerDetail } from "./components/p2
 export { WireStats } from "./core/wire";
 export namespace Components {
     /**
-     * Live peer-to-peer chat. Visitors of the page who name the same room talk
-     * browser to browser over WebRTC data channels; signaling goes through public
-     * (or self-hosted) relays via Trystero.
+     * Peer-to-peer chat that remembers. Visitors of the page who name the same room
+     * talk browser to browser over WebRTC data channels; signaling goes through public
+     * (or self-hosted) relays via Trystero. Every device keeps the history it has seen
+     * (IndexedDB) within its own retention window and fills in peers when they meet.
      */
     interface P2pChat {
         /**
@@ -21,9 +22,19 @@ export namespace Components {
          */
         "appId"?: string;
         /**
-          * Counters of peer messages accepted and dropped by the wire validator, by reason.
+          * Burn after reading on when the room has not switched it yet: messages are kept in memory only and vanish after being read.
+          * @default false
          */
-        "getWireStats": () => Promise<WireStats & { rejectedTooLong: number; }>;
+        "burnAfterReading": boolean;
+        /**
+          * Seconds a burn-after-reading message stays on screen after it was shown.
+          * @default 30
+         */
+        "burnSeconds": number;
+        /**
+          * Counters of what peers sent that was refused: wire drops by reason, record refusals, too-long messages.
+         */
+        "getWireStats": () => Promise<WireStats & { rejectedTooLong: number; refused: Record<string, number>; }>;
         /**
           * JSON array of RTCIceServer (STUN/TURN), e.g. `[{"urls":"turn:turn.example.org","username":"u","credential":"p"}]`.
          */
@@ -46,6 +57,17 @@ export namespace Components {
          */
         "relayUrls"?: string;
         /**
+          * How long this device keeps messages: `30d`, `12h`, `90m`, `2w`, or `0` for forever. A window the user picks in the settings wins.
+          * @default '30d'
+         */
+        "retention": string;
+        /**
+          * Retracts one of this device's messages (a signed tombstone; peers keep it marked retracted and never pass its text on).
+          * @param id the message id (`p2pMessage` detail `id`)
+          * @throws Error when the message is not this device's own
+         */
+        "retractMessage": (id: string) => Promise<void>;
+        /**
           * Room name; everyone on the same room (and app id, password, strategy) meets. Default: the page's origin + path.
          */
         "room"?: string;
@@ -55,6 +77,10 @@ export namespace Components {
           * @throws Error when the text is empty, longer than `max-length`, or the widget is not connected yet
          */
         "sendMessage": (text: string) => Promise<P2pMessageDetail>;
+        /**
+          * Switches burn-after-reading for everyone in the room (announced as a signed record).
+         */
+        "setBurnAfterReading": (on: boolean) => Promise<void>;
         /**
           * Signaling strategy: `nostr` (default), `mqtt` or `torrent`.
          */
@@ -82,9 +108,10 @@ declare global {
         "p2pError": P2pErrorDetail;
     }
     /**
-     * Live peer-to-peer chat. Visitors of the page who name the same room talk
-     * browser to browser over WebRTC data channels; signaling goes through public
-     * (or self-hosted) relays via Trystero.
+     * Peer-to-peer chat that remembers. Visitors of the page who name the same room
+     * talk browser to browser over WebRTC data channels; signaling goes through public
+     * (or self-hosted) relays via Trystero. Every device keeps the history it has seen
+     * (IndexedDB) within its own retention window and fills in peers when they meet.
      */
     interface HTMLP2pChatElement extends Components.P2pChat, HTMLStencilElement {
         addEventListener<K extends keyof HTMLP2pChatElementEventMap>(type: K, listener: (this: HTMLP2pChatElement, ev: P2pChatCustomEvent<HTMLP2pChatElementEventMap[K]>) => any, options?: boolean | AddEventListenerOptions): void;
@@ -106,15 +133,26 @@ declare global {
 }
 declare namespace LocalJSX {
     /**
-     * Live peer-to-peer chat. Visitors of the page who name the same room talk
-     * browser to browser over WebRTC data channels; signaling goes through public
-     * (or self-hosted) relays via Trystero.
+     * Peer-to-peer chat that remembers. Visitors of the page who name the same room
+     * talk browser to browser over WebRTC data channels; signaling goes through public
+     * (or self-hosted) relays via Trystero. Every device keeps the history it has seen
+     * (IndexedDB) within its own retention window and fills in peers when they meet.
      */
     interface P2pChat {
         /**
           * Application id that namespaces rooms on the relays. Default: the page's host.
          */
         "appId"?: string;
+        /**
+          * Burn after reading on when the room has not switched it yet: messages are kept in memory only and vanish after being read.
+          * @default false
+         */
+        "burnAfterReading"?: boolean;
+        /**
+          * Seconds a burn-after-reading message stays on screen after it was shown.
+          * @default 30
+         */
+        "burnSeconds"?: number;
         /**
           * JSON array of RTCIceServer (STUN/TURN), e.g. `[{"urls":"turn:turn.example.org","username":"u","credential":"p"}]`.
          */
@@ -129,11 +167,11 @@ declare namespace LocalJSX {
          */
         "maxLength"?: number;
         /**
-          * Something went wrong (bad attribute, relays unreachable, …). Detail: {@link P2pErrorDetail}.
+          * Something went wrong (bad attribute, relays unreachable, storage full, …). Detail: {@link P2pErrorDetail}.
          */
         "onP2pError"?: (event: P2pChatCustomEvent<P2pErrorDetail>) => void;
         /**
-          * A message was sent or received. Detail: {@link P2pMessageDetail}.
+          * A new message was sent or received (live or by sync; not history loaded from this device). Detail: {@link P2pMessageDetail}.
          */
         "onP2pMessage"?: (event: P2pChatCustomEvent<P2pMessageDetail>) => void;
         /**
@@ -152,6 +190,11 @@ declare namespace LocalJSX {
           * Comma-separated relay URLs (Nostr relays, MQTT brokers or WebTorrent trackers, matching `strategy`). Default: Trystero's public relays.
          */
         "relayUrls"?: string;
+        /**
+          * How long this device keeps messages: `30d`, `12h`, `90m`, `2w`, or `0` for forever. A window the user picks in the settings wins.
+          * @default '30d'
+         */
+        "retention"?: string;
         /**
           * Room name; everyone on the same room (and app id, password, strategy) meets. Default: the page's origin + path.
          */
@@ -182,6 +225,9 @@ declare namespace LocalJSX {
         "lang": string;
         "theme": 'light' | 'dark' | 'auto';
         "maxLength": number;
+        "retention": string;
+        "burnAfterReading": boolean;
+        "burnSeconds": number;
     }
 
     interface IntrinsicElements {
@@ -193,9 +239,10 @@ declare module "@stencil/core" {
     export namespace JSX {
         interface IntrinsicElements {
             /**
-             * Live peer-to-peer chat. Visitors of the page who name the same room talk
-             * browser to browser over WebRTC data channels; signaling goes through public
-             * (or self-hosted) relays via Trystero.
+             * Peer-to-peer chat that remembers. Visitors of the page who name the same room
+             * talk browser to browser over WebRTC data channels; signaling goes through public
+             * (or self-hosted) relays via Trystero. Every device keeps the history it has seen
+             * (IndexedDB) within its own retention window and fills in peers when they meet.
              */
             "p2p-chat": LocalJSX.IntrinsicElements["p2p-chat"] & JSXBase.HTMLAttributes<HTMLP2pChatElement>;
         }

@@ -34,7 +34,7 @@ describe('embedding on a third-party page', () => {
     // A message from the guest shows in both widgets on the host page.
     await guest.locator('p2p-chat').evaluate((el: any) => el.sendMessage('to both widgets'));
     for (const nth of [0, 1]) {
-      await expect.poll(() => host.locator('p2p-chat').nth(nth).locator('li.message .text').allInnerTexts()).toEqual(['to both widgets']);
+      await expect.poll(() => host.locator('p2p-chat').nth(nth).locator('.message .text').allInnerTexts()).toEqual(['to both widgets']);
     }
 
     // Removing one widget keeps the room; removing the last one leaves it cleanly (the guest is told at once).
@@ -42,7 +42,7 @@ describe('embedding on a third-party page', () => {
     await guest.waitForTimeout(1000);
     await waitForPeers(guest, 1);
     await host.locator('p2p-chat').evaluate((el: any) => el.sendMessage('still here'));
-    await expect.poll(async () => (await guest.locator('p2p-chat').locator('li.message .text').allInnerTexts()).at(-1)).toBe('still here');
+    await expect.poll(async () => (await guest.locator('p2p-chat').locator('.message .text').allInnerTexts()).at(-1)).toBe('still here');
 
     const removedAt = Date.now();
     await host.evaluate(() => document.getElementById('chat-1')!.remove());

@@ -30,7 +30,7 @@ describe('a hostile peer', () => {
     await world?.stop();
   });
 
-  const texts = (page: Page) => page.locator('p2p-chat').getByRole('log', { name: 'Messages' }).locator('li.message .text').allInnerTexts();
+  const texts = (page: Page) => page.locator('p2p-chat').getByRole('log', { name: 'Messages' }).locator('.message .text').allInnerTexts();
   const stats = (page: Page) => page.locator('p2p-chat').evaluate((el: any) => el.getWireStats());
   const send = (name: string, payload: unknown) => evil.evaluate(([n, p]) => (window as any).send(n, p), [name, payload] as const);
 

@@ -33,7 +33,7 @@ describe('five pages in one room', () => {
     const expected = names.map(n => `hello from ${n}`).sort();
     for (const page of pages) {
       await expect
-        .poll(async () => (await page.locator('p2p-chat').locator('li.message .text').allInnerTexts()).sort(), { timeout: 15_000 })
+        .poll(async () => (await page.locator('p2p-chat').locator('.message .text').allInnerTexts()).sort(), { timeout: 15_000 })
         .toEqual(expected);
       const events = await page.evaluate(() => (window as any).p2pEvents.filter((e: any) => e.type === 'p2pMessage').map((e: any) => e.detail.text));
       expect(events.sort()).toEqual(expected);
@@ -47,12 +47,12 @@ describe('five pages in one room', () => {
     await Promise.all(rest.map(page => waitForPeers(page, 3, 0, 60_000)));
     for (const page of rest) {
       expect((await peerNames(page)).map(n => n.split(' · ')[0])).not.toContain('Eve');
-      await expect.poll(() => page.locator('p2p-chat').locator('li.notice').last().innerText()).toBe('Eve left');
+      await expect.poll(() => page.locator('p2p-chat').locator('.notice').last().innerText()).toBe('Eve left');
     }
     // The conversation goes on among the remaining four.
     await rest[0].locator('p2p-chat').evaluate((el: any) => el.sendMessage('still four of us'));
     for (const page of rest.slice(1)) {
-      await expect.poll(async () => (await page.locator('p2p-chat').locator('li.message .text').allInnerTexts()).at(-1)).toBe('still four of us');
+      await expect.poll(async () => (await page.locator('p2p-chat').locator('.message .text').allInnerTexts()).at(-1)).toBe('still four of us');
     }
   });
 });

@@ -28,7 +28,7 @@ describe('signaling strategies', () => {
       const [a, b] = await Promise.all([openChatPage(world, room, [{ ...attrs, 'user-name': 'A' }]), openChatPage(world, room, [{ ...attrs, 'user-name': 'B' }])]);
       await Promise.all([waitForPeers(a, 1, 0, 60_000), waitForPeers(b, 1, 0, 60_000)]);
       await a.locator('p2p-chat').evaluate((el: any, s) => el.sendMessage(`hello over ${s}`), strategy);
-      await expect.poll(() => b.locator('p2p-chat').locator('li.message .text').allInnerTexts()).toEqual([`hello over ${strategy}`]);
+      await expect.poll(() => b.locator('p2p-chat').locator('.message .text').allInnerTexts()).toEqual([`hello over ${strategy}`]);
       await Promise.all([a.context().close(), b.context().close()]);
     });
   }

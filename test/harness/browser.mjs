@@ -57,10 +57,11 @@ export async function startWorld() {
  * @param {World} world
  * @param {string} room
  * @param {Record<string, string>[]} [widgets] attributes per widget
+ * @param {{ context?: import('playwright-core').BrowserContext }} [options] reuse a visitor's context (same storage) instead of a fresh one
  * @returns {Promise<import('playwright-core').Page>}
  */
-export async function openChatPage(world, room, widgets = [{}]) {
-  const context = await world.browser.newContext();
+export async function openChatPage(world, room, widgets = [{}], options = {}) {
+  const context = options.context ?? (await world.browser.newContext());
   const page = await context.newPage();
   page.on('pageerror', err => console.error('[page error]', err.message));
   const params = new URLSearchParams({
@@ -85,4 +86,30 @@ export async function waitForPeers(page, n, nth = 0, timeout = 30_000) {
 /** A fresh room name per test so runs never meet each other on a relay. */
 export function uniqueRoom(prefix) {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * Reads the chat records of every room from the page's IndexedDB with the plain
+ * IndexedDB API (not through the widget), for tests that check what is stored.
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<Array<{ author: string, seq: number, ts: number, kind: string, text?: string, retracted?: boolean, target?: number }>>}
+ */
+export function storedRecords(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('p2p-widgets');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('chatRecords')) return resolve([]);
+          const get = db.transaction('chatRecords').objectStore('chatRecords').getAll();
+          get.onsuccess = () => {
+            db.close();
+            resolve(get.result);
+          };
+          get.onerror = () => reject(get.error);
+        };
+      }),
+  );
 }

@@ -1,7 +1,8 @@
 import { Component, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
-import { ChatItem, ChatMessage, ChatSendError, ChatSession } from '../../core/chat';
+import { elementScroll, measureElement, observeElementOffset, observeElementRect, Virtualizer } from '@tanstack/virtual-core';
+import { ChatItem, ChatMessage, ChatSendError, ChatSession, formatRetention, parseRetention } from '../../core/chat';
 import { AttributeError, resolveMeshOptions } from '../../core/config';
-import { resolveLang, stringsFor, Strings } from '../../core/i18n';
+import { Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
 import { joinMesh, MeshHandle, MeshStatus, PeerInfo } from '../../core/mesh';
 import type { WireStats } from '../../core/wire';
 
@@ -15,7 +16,11 @@ export interface P2pPeerDetail {
 
 /** Detail of `p2pMessage`. */
 export interface P2pMessageDetail {
+  /** `author:seq`, unique in the room. */
   id: string;
+  /** Author's per-room public key (base64url). */
+  author: string;
+  /** Peer id it came from live; '' when it came by sync. */
   peerId: string;
   userName: string;
   text: string;
@@ -27,21 +32,29 @@ export interface P2pMessageDetail {
 
 /** Detail of `p2pError`. */
 export interface P2pErrorDetail {
-  /** `bad-attribute`, `join-error`, `relay-unreachable`, `strategy-load`, `room-conflict`, `peer-flood`, `send-failed`. */
+  /** `bad-attribute`, `join-error`, `relay-unreachable`, `strategy-load`, `room-conflict`, `peer-flood`, `send-failed`, `storage-unavailable`, `storage-full`, `storage-failed`. */
   code: string;
   message: string;
 }
 
+
+/** Retention choices offered in the settings (ms). */
+const RETENTION_CHOICES = [3_600_000, 12 * 3_600_000, 86_400_000, 7 * 86_400_000, 30 * 86_400_000, 90 * 86_400_000, 365 * 86_400_000, 0];
+
 /**
- * Live peer-to-peer chat. Visitors of the page who name the same room talk
- * browser to browser over WebRTC data channels; signaling goes through public
- * (or self-hosted) relays via Trystero.
+ * Peer-to-peer chat that remembers. Visitors of the page who name the same room
+ * talk browser to browser over WebRTC data channels; signaling goes through public
+ * (or self-hosted) relays via Trystero. Every device keeps the history it has seen
+ * (IndexedDB) within its own retention window and fills in peers when they meet.
  *
- * @part header - the top bar with the connection state
+ * @part header - the top bar with the connection state and the view buttons
  * @part status - the connection state text
+ * @part banner - the burn-after-reading banner
  * @part peer-list - the list of people in the room
- * @part message-list - the list of messages and join/leave notices
+ * @part message-list - the (virtualized) list of messages and notices
  * @part message - one message
+ * @part settings - the settings panel
+ * @part marked-list - the list of marked messages
  * @part input - the form with the text box and the send button
  * @part error - the error line
  */
@@ -69,6 +82,12 @@ export class P2pChat {
   @Prop({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'auto';
   /** Longest message, in characters, accepted on send and on receive (at most 16000). */
   @Prop() maxLength = 4000;
+  /** How long this device keeps messages: `30d`, `12h`, `90m`, `2w`, or `0` for forever. A window the user picks in the settings wins. */
+  @Prop() retention = '30d';
+  /** Burn after reading on when the room has not switched it yet: messages are kept in memory only and vanish after being read. */
+  @Prop() burnAfterReading = false;
+  /** Seconds a burn-after-reading message stays on screen after it was shown. */
+  @Prop() burnSeconds = 30;
 
   @State() status: MeshStatus = { state: 'connecting' };
   @State() peers: PeerInfo[] = [];
@@ -76,20 +95,30 @@ export class P2pChat {
   @State() draft = '';
   @State() error: string | null = null;
   @State() selfName = '';
+  @State() view: 'chat' | 'settings' | 'marked' = 'chat';
+  @State() marked: ChatMessage[] = [];
+  @State() burn = false;
+  @State() retentionMs = 0;
+  @State() unseen = 0;
+  @State() revealed: ReadonlySet<string> = new Set();
+  @State() tick = 0;
 
   /** A peer joined the room. Detail: {@link P2pPeerDetail}. */
   @Event() p2pPeerJoin!: EventEmitter<P2pPeerDetail>;
   /** A peer left the room. Detail: {@link P2pPeerDetail}. */
   @Event() p2pPeerLeave!: EventEmitter<P2pPeerDetail>;
-  /** A message was sent or received. Detail: {@link P2pMessageDetail}. */
+  /** A new message was sent or received (live or by sync; not history loaded from this device). Detail: {@link P2pMessageDetail}. */
   @Event() p2pMessage!: EventEmitter<P2pMessageDetail>;
-  /** Something went wrong (bad attribute, relays unreachable, …). Detail: {@link P2pErrorDetail}. */
+  /** Something went wrong (bad attribute, relays unreachable, storage full, …). Detail: {@link P2pErrorDetail}. */
   @Event() p2pError!: EventEmitter<P2pErrorDetail>;
 
   private handle: MeshHandle | null = null;
   private session: ChatSession | null = null;
   private offs: (() => void)[] = [];
-  private listEl?: HTMLElement;
+  private scrollEl?: HTMLDivElement;
+  private virtualizer: Virtualizer<HTMLDivElement, HTMLLIElement> | null = null;
+  private unmountVirtualizer: (() => void) | null = null;
+  private loadingOlder = false;
   private generation = 0;
 
   connectedCallback() {
@@ -131,26 +160,56 @@ export class P2pChat {
     return toDetail(await this.session.send(text));
   }
 
-  /** Counters of peer messages accepted and dropped by the wire validator, by reason. */
+  /**
+   * Retracts one of this device's messages (a signed tombstone; peers keep it marked retracted and never pass its text on).
+   * @param id the message id (`p2pMessage` detail `id`)
+   * @throws Error when the message is not this device's own
+   */
   @Method()
-  async getWireStats(): Promise<WireStats & { rejectedTooLong: number }> {
-    const stats = this.handle?.room.wireStats();
-    return { accepted: 0, dropped: {} as WireStats['dropped'], droppedByChannel: {}, ...stats, rejectedTooLong: this.session?.rejectedTooLong ?? 0 };
+  async retractMessage(id: string): Promise<void> {
+    if (!this.session) throw new Error('not connected yet');
+    await this.session.retract(id);
+  }
+
+  /** Switches burn-after-reading for everyone in the room (announced as a signed record). */
+  @Method()
+  async setBurnAfterReading(on: boolean): Promise<void> {
+    if (!this.session) throw new Error('not connected yet');
+    await this.session.setBurn(on);
+  }
+
+  /** Counters of what peers sent that was refused: wire drops by reason, record refusals, too-long messages. */
+  @Method()
+  async getWireStats(): Promise<WireStats & { rejectedTooLong: number; refused: Record<string, number> }> {
+    const stats = this.handle?.room.wireStats() ?? { accepted: 0, dropped: {} as WireStats['dropped'], droppedByChannel: {} };
+    const chat = this.session?.stats();
+    return { ...stats, rejectedTooLong: chat?.rejectedTooLong ?? 0, refused: chat?.refused ?? {} };
+  }
+
+  /** The resolved language (`lang` attribute, else the browser's). */
+  private get uiLang(): Lang {
+    return resolveLang(this.lang, typeof navigator === 'undefined' ? undefined : navigator.language);
   }
 
   private get t(): Strings {
-    return stringsFor(resolveLang(this.lang, typeof navigator === 'undefined' ? undefined : navigator.language));
+    return stringsFor(this.uiLang);
   }
 
   private async connect() {
     const generation = ++this.generation;
     this.error = null;
     let options;
+    let retentionMs;
     try {
       options = resolveMeshOptions(
         { room: this.room, appId: this.appId, password: this.password, strategy: this.strategy, relayUrls: this.relayUrls, iceServers: this.iceServers, userName: this.userName },
         { location: window.location, storage: safeLocalStorage() },
       );
+      try {
+        retentionMs = parseRetention(this.retention ?? '30d');
+      } catch (err) {
+        throw new AttributeError('retention', (err as Error).message);
+      }
     } catch (err) {
       const code = err instanceof AttributeError ? 'bad-attribute' : 'join-error';
       this.fail(code, err instanceof Error ? err.message : String(err));
@@ -173,32 +232,130 @@ export class P2pChat {
     const room = handle.room;
     this.status = room.status;
     this.peers = room.peerList();
-    if (room.status.state === 'failed') this.fail('relay-unreachable', room.status.reason);
-    if (!room.selfId) return; // strategy failed to load: status already says why
-    const session = new ChatSession(room, options.userName, { maxLength: this.maxLength });
-    this.session = session;
-    this.items = session.list();
     this.offs.push(
       room.on('status', status => (this.status = status)),
       room.on('roster', peers => (this.peers = peers)),
       room.on('peerJoin', peer => this.p2pPeerJoin.emit({ peerId: peer.id, userName: peer.name })),
       room.on('peerLeave', peer => this.p2pPeerLeave.emit({ peerId: peer.id, userName: peer.name })),
       room.on('error', e => this.fail(e.code, e.message)),
-      session.on('change', items => {
-        this.items = items;
-      }),
-      session.on('message', message => this.p2pMessage.emit(toDetail(message))),
     );
+    if (room.status.state === 'failed') this.fail('relay-unreachable', room.status.reason);
+    if (!room.selfId) return; // strategy failed to load: status already says why
+    const session = await ChatSession.open(room, {
+      room: `${options.appId}\n${options.room}`,
+      userName: options.userName,
+      maxLength: this.maxLength,
+      retentionMs,
+      burnDefault: this.burnAfterReading,
+      burnAfterMs: Math.max(1, this.burnSeconds) * 1000,
+    });
+    if (generation !== this.generation) {
+      session.destroy();
+      return;
+    }
+    this.session = session;
+    this.items = session.list();
+    this.burn = session.burn;
+    this.retentionMs = session.retentionMs;
+    if (session.storageError) this.fail(session.storageError.code, session.storageError.message);
+    this.offs.push(
+      session.on('change', items => this.onItems(items)),
+      session.on('message', message => {
+        this.p2pMessage.emit(toDetail(message));
+        if (!message.own && this.virtualizer && !this.virtualizer.isAtEnd(40)) this.unseen++;
+      }),
+      session.on('error', e => this.fail(e.code, e.message)),
+      session.on('burn', on => (this.burn = on)),
+    );
+    this.syncVirtualizer(true);
   }
 
   private async disconnect() {
     this.generation++;
+    this.unmountVirtualizer?.();
+    this.unmountVirtualizer = null;
+    this.virtualizer = null;
     this.offs.splice(0).forEach(off => off());
     this.session?.destroy();
     this.session = null;
     const handle = this.handle;
     this.handle = null;
     await handle?.release();
+  }
+
+  componentDidLoad() {
+    this.syncVirtualizer(true);
+  }
+
+  componentDidRender() {
+    this.virtualizer?._willUpdate();
+    this.markBurnSeen();
+  }
+
+  private onItems(items: readonly ChatItem[]) {
+    this.items = items;
+    this.syncVirtualizer(false);
+  }
+
+  /** Creates or updates the virtualizer (@tanstack/virtual-core) for the message list. */
+  private syncVirtualizer(scrollToEnd: boolean) {
+    if (!this.scrollEl) return;
+    const options = {
+      count: this.items.length,
+      getScrollElement: () => this.scrollEl ?? null,
+      estimateSize: () => 64,
+      overscan: 8,
+      gap: 8,
+      paddingStart: 8,
+      paddingEnd: 8,
+      anchorTo: 'end' as const,
+      followOnAppend: true,
+      scrollEndThreshold: 40,
+      getItemKey: (i: number) => this.items[i]?.key ?? i,
+      observeElementRect,
+      observeElementOffset,
+      scrollToFn: elementScroll,
+      measureElement,
+      onChange: () => this.tick++,
+    };
+    if (!this.virtualizer) {
+      this.virtualizer = new Virtualizer<HTMLDivElement, HTMLLIElement>(options);
+      this.unmountVirtualizer = this.virtualizer._didMount();
+    } else {
+      this.virtualizer.setOptions({ ...this.virtualizer.options, ...options });
+    }
+    this.virtualizer._willUpdate();
+    if (scrollToEnd && this.items.length) this.virtualizer.scrollToIndex(this.items.length - 1, { align: 'end' });
+    this.tick++;
+  }
+
+  private onScroll = () => {
+    const v = this.virtualizer;
+    if (!v || !this.scrollEl) return;
+    if (v.isAtEnd(40)) this.unseen = 0;
+    if (this.scrollEl.scrollTop < 300 && this.session?.hasOlder && !this.loadingOlder) {
+      this.loadingOlder = true;
+      void this.session.loadOlder().finally(() => (this.loadingOlder = false));
+    }
+  };
+
+  private jumpToNewest = () => {
+    this.virtualizer?.scrollToIndex(this.items.length - 1, { align: 'end' });
+    this.unseen = 0;
+  };
+
+  /** Burn messages start their countdown once they were on screen. */
+  private markBurnSeen() {
+    const v = this.virtualizer;
+    if (!v || !this.session || !this.burn) return;
+    const el = this.scrollEl;
+    if (!el) return;
+    const top = el.scrollTop;
+    const bottom = top + el.clientHeight;
+    for (const vi of v.getVirtualItems()) {
+      const item = this.items[vi.index];
+      if (item?.kind === 'message' && item.burn && vi.end > top && vi.start < bottom) this.session.seen(item.key);
+    }
   }
 
   private fail(code: string, message: string) {
@@ -225,6 +382,7 @@ export class P2pChat {
       this.draft = '';
       this.error = null;
       await this.session.send(text);
+      this.jumpToNewest();
     } catch (err) {
       if (err instanceof ChatSendError) {
         this.draft = text;
@@ -235,9 +393,16 @@ export class P2pChat {
     }
   }
 
-  componentDidRender() {
-    const list = this.listEl;
-    if (list && list.scrollHeight - list.scrollTop - list.clientHeight < 120) list.scrollTop = list.scrollHeight;
+  private async openView(view: 'chat' | 'settings' | 'marked') {
+    this.view = this.view === view ? 'chat' : view;
+    if (this.view === 'marked' && this.session) this.marked = await this.session.marked();
+    if (this.view === 'chat') requestAnimationFrame(() => this.syncVirtualizer(true));
+  }
+
+  private async changeRetention(ms: number) {
+    if (!this.session) return;
+    await this.session.setRetention(ms);
+    this.retentionMs = ms;
   }
 
   private statusText(): string {
@@ -254,40 +419,161 @@ export class P2pChat {
     }
   }
 
-  private renderItem(item: ChatItem, lang: string) {
+  private toggleReveal(key: string) {
+    const next = new Set(this.revealed);
+    if (next.has(key)) next.delete(key);
+    else next.add(key);
+    this.revealed = next;
+  }
+
+  private renderMessage(item: ChatMessage, lang: string, inMarkedView = false) {
     const t = this.t;
-    if (item.kind === 'notice') {
-      const name = item.userName ?? t.someone;
-      return (
-        <li class="notice" key={item.id}>
-          {item.event === 'join' ? t.joined(name) : t.left(name)}
-        </li>
-      );
-    }
+    const hidden = item.retracted && !this.revealed.has(item.key);
     return (
-      <li class={{ message: true, own: item.own }} part="message" key={item.id} data-peer-id={item.peerId}>
+      <div class={{ message: true, own: item.own, retracted: item.retracted, burn: item.burn, marked: item.marked }} part="message" data-id={item.key}>
         <div class="meta">
           <span class="author">{item.own ? `${item.userName} (${t.you})` : item.userName}</span>
-          <time dateTime={new Date(item.timestamp).toISOString()}>{formatTime(item.timestamp, lang)}</time>
+          <time dateTime={new Date(item.timestamp).toISOString()}>{formatTime(item.timestamp, lang, inMarkedView)}</time>
+          {item.marked ? <span class="mark-flag" aria-label={t.markedView}>★</span> : null}
         </div>
-        <div class="text">
-          {item.segments.map(segment =>
-            segment.kind === 'link' ? (
-              <a href={segment.href} target="_blank" rel="noopener noreferrer">
-                {segment.text}
-              </a>
-            ) : (
-              segment.text
-            ),
-          )}
-        </div>
-      </li>
+        {item.retracted ? (
+          <div class="retracted-note">
+            {t.retracted}{' '}
+            <button type="button" class="link" aria-expanded={hidden ? 'false' : 'true'} onClick={() => this.toggleReveal(item.key)}>
+              {hidden ? t.showRetracted : t.hideRetracted}
+            </button>
+          </div>
+        ) : null}
+        {hidden ? null : (
+          <div class="text">
+            {item.segments.map(segment =>
+              segment.kind === 'link' ? (
+                <a href={segment.href} target="_blank" rel="noopener noreferrer">
+                  {segment.text}
+                </a>
+              ) : (
+                segment.text
+              ),
+            )}
+          </div>
+        )}
+        {item.burn ? null : (
+          <div class="actions" role="group" aria-label={t.messageActions}>
+            <button type="button" class="link" aria-pressed={item.marked ? 'true' : 'false'} onClick={() => void this.toggleMark(item, inMarkedView)}>
+              {item.marked ? t.unmark : t.mark}
+            </button>
+            {item.own && !item.retracted ? (
+              <button type="button" class="link" onClick={() => void this.session?.retract(item.key)}>
+                {t.retract}
+              </button>
+            ) : null}
+          </div>
+        )}
+      </div>
+    );
+  }
+
+  private async toggleMark(item: ChatMessage, inMarkedView: boolean) {
+    if (!this.session) return;
+    await this.session.setMark(item.key, !item.marked);
+    if (inMarkedView) this.marked = await this.session.marked();
+  }
+
+  private renderItem(item: ChatItem, lang: string) {
+    const t = this.t;
+    switch (item.kind) {
+      case 'message':
+        return this.renderMessage(item, lang);
+      case 'notice':
+        return <div class="notice">{item.event === 'join' ? t.joined(item.userName ?? t.someone) : t.left(item.userName ?? t.someone)}</div>;
+      case 'mode':
+        return <div class="notice mode">{item.burn ? t.burnOn(item.own) : t.burnOff(item.own)}</div>;
+      case 'tombstone':
+        return <div class="notice tombstone">{t.tombstone}</div>;
+    }
+  }
+
+  private renderList(lang: string) {
+    const t = this.t;
+    const v = this.virtualizer;
+    const virtualItems = v ? v.getVirtualItems() : [];
+    return [
+      <div part="message-list" class="messages" role="log" aria-live="polite" aria-label={t.messagesLabel} ref={el => (this.scrollEl = el)} onScroll={this.onScroll} tabindex="0">
+        {this.items.length === 0 ? (
+          <p class="empty">{t.emptyChat}</p>
+        ) : (
+          <ol class="rows" style={{ height: `${v ? v.getTotalSize() : 0}px` }}>
+            {virtualItems.map(vi => {
+              const item = this.items[vi.index];
+              if (!item) return null;
+              return (
+                <li
+                  key={item.key}
+                  data-index={vi.index}
+                  class={{ row: true, [`row-${item.kind}`]: true }}
+                  ref={el => el && this.virtualizer?.measureElement(el)}
+                  style={{ transform: `translateY(${vi.start}px)` }}
+                >
+                  {this.renderItem(item, lang)}
+                </li>
+              );
+            })}
+          </ol>
+        )}
+      </div>,
+      this.unseen > 0 ? (
+        <button type="button" class="jump" onClick={this.jumpToNewest}>
+          {t.newMessages(this.unseen)} ↓
+        </button>
+      ) : null,
+    ];
+  }
+
+  private renderSettings() {
+    const t = this.t;
+    const choices = RETENTION_CHOICES.includes(this.retentionMs) ? RETENTION_CHOICES : [...RETENTION_CHOICES, this.retentionMs];
+    const label = (ms: number) => (ms === 0 ? t.retentionForever : ms % 86_400_000 === 0 ? t.retentionDays(ms / 86_400_000) : ms % 3_600_000 === 0 ? t.retentionHours(ms / 3_600_000) : formatRetention(ms));
+    return (
+      <section part="settings" class="settings" aria-label={t.settings}>
+        <label>
+          {t.retentionLabel}
+          <select onChange={e => void this.changeRetention(Number((e.target as HTMLSelectElement).value))}>
+            {choices.map(ms => (
+              <option value={String(ms)} selected={ms === this.retentionMs}>
+                {label(ms)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <p class="help">{t.retentionHelp}</p>
+        <label class="switch">
+          <input type="checkbox" checked={this.burn} disabled={!this.session} onChange={e => void this.session?.setBurn((e.target as HTMLInputElement).checked)} />
+          {t.burnLabel}
+        </label>
+      </section>
+    );
+  }
+
+  private renderMarked(lang: string) {
+    const t = this.t;
+    return (
+      <section part="marked-list" class="marked" aria-label={t.markedView}>
+        {this.marked.length === 0 ? (
+          <p class="empty">{t.noMarked}</p>
+        ) : (
+          <ol>
+            {this.marked.map(m => (
+              <li key={m.key}>{this.renderMessage(m, lang, true)}</li>
+            ))}
+          </ol>
+        )}
+      </section>
     );
   }
 
   render() {
     const t = this.t;
-    const lang = resolveLang(this.lang, navigator.language);
+    const lang = this.uiLang;
     const remaining = this.maxLength - [...this.draft].length;
     return (
       <Host lang={lang}>
@@ -297,7 +583,20 @@ export class P2pChat {
             <span part="status" role="status" class="status">
               {this.statusText()}
             </span>
+            <span class="views">
+              <button type="button" class="link" aria-pressed={this.view === 'marked' ? 'true' : 'false'} onClick={() => void this.openView('marked')}>
+                {t.markedView}
+              </button>
+              <button type="button" class="link" aria-pressed={this.view === 'settings' ? 'true' : 'false'} onClick={() => void this.openView('settings')}>
+                {this.view === 'settings' ? t.closeSettings : t.settings}
+              </button>
+            </span>
           </header>
+          {this.burn ? (
+            <p part="banner" class="banner" role="note">
+              {t.burnBanner(this.burnSeconds)}
+            </p>
+          ) : null}
           <section part="peer-list" class="peers" aria-label={t.peersHeading}>
             <ul aria-label={t.peersHeading}>
               <li class="self">
@@ -311,9 +610,7 @@ export class P2pChat {
               ))}
             </ul>
           </section>
-          <ol part="message-list" class="messages" role="log" aria-live="polite" aria-label={t.messagesLabel} ref={el => (this.listEl = el)}>
-            {this.items.length === 0 ? <li class="empty">{t.emptyChat}</li> : this.items.map(item => this.renderItem(item, lang))}
-          </ol>
+          <div class="body">{this.view === 'settings' ? this.renderSettings() : this.view === 'marked' ? this.renderMarked(lang) : this.renderList(lang)}</div>
           {this.error ? (
             <p part="error" class="error" role="alert">
               {this.error}
@@ -341,15 +638,20 @@ export class P2pChat {
 }
 
 function toDetail(m: ChatMessage): P2pMessageDetail {
-  return { id: m.id, peerId: m.peerId, userName: m.userName, text: m.text, timestamp: m.timestamp, own: m.own };
+  return { id: m.key, author: m.author, peerId: m.peerId, userName: m.userName, text: m.text, timestamp: m.timestamp, own: m.own };
 }
 
 const timeFormats = new Map<string, Intl.DateTimeFormat>();
 
-/** hh:mm in the widget's language; formatters are cached (constructing one costs far more than formatting). */
-function formatTime(ms: number, lang: string): string {
-  let format = timeFormats.get(lang);
-  if (!format) timeFormats.set(lang, (format = new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' })));
+/** hh:mm (or date and time) in the widget's language; formatters are cached (constructing one costs far more than formatting). */
+function formatTime(ms: number, lang: string, withDate = false): string {
+  const today = new Date().toDateString() === new Date(ms).toDateString();
+  const key = `${lang}|${withDate || !today}`;
+  let format = timeFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(lang, withDate || !today ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
+    timeFormats.set(key, format);
+  }
   return format.format(ms);
 }
 

@@ -1,35 +1,71 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
+import { DeviceIdentity, MemoryIdentityStore, type IdentityStore } from '../identity';
 import type { MeshRoom, PeerInfo } from '../mesh';
+import { openDatabase, P2pDatabase, StorageError, StoredChatRecord, toStorageError } from '../store';
+import { chatRecordMessage, codePointLength, encodeMessage, MAX_CHAT_TEXT_LENGTH, PROTOCOL_VERSION, type ChatRecordWire } from '../wire';
+import { ChatLog } from './chat-log';
+import { recordKey } from './chat-record';
+import { ChatSync } from './chat-sync';
 import { linkSegments, Segment } from './link-segments';
-import { chatMessage, codePointLength, encodeMessage, MAX_CHAT_TEXT_LENGTH, PROTOCOL_VERSION } from '../wire';
+import { DexieRecordStore, MemoryRecordStore, RecordStore } from './record-store';
+import { DEFAULT_RETENTION_MS } from './retention';
 
-/** A chat line as the widget shows it and as `p2pMessage` carries it. */
+/** A chat message as the widget shows it and as `p2pMessage` carries it. */
 export interface ChatMessage {
   kind: 'message';
-  /** Message id (random, 8–64 chars of [A-Za-z0-9_-]). */
+  /** `author:seq`: unique in the room. */
+  key: string;
+  /** Same as `key` (the id in `p2pMessage`). */
   id: string;
-  /** Sender's peer id; equals the room's `selfId` for own messages. */
+  /** Author's per-room public key (base64url). */
+  author: string;
+  seq: number;
+  /** Peer id it came from live; '' when it came from storage or sync. */
   peerId: string;
   userName: string;
   text: string;
-  /** `text` split into text and safe links, computed once when the message is added. */
+  /** `text` split into text and safe links, computed once. */
   segments: Segment[];
-  /** Send time, ms since epoch (sender's clock, clamped to the receiver's clock ± `MAX_CLOCK_SKEW_MS`). */
+  /** Author's timestamp, ms since epoch. */
   timestamp: number;
   own: boolean;
+  /** The author retracted it; the body is kept on this device but never sent again. */
+  retracted: boolean;
+  /** Marked on this device: kept beyond the retention window. */
+  marked: boolean;
+  /** Sent in burn-after-reading mode: memory only, removed after it was read. */
+  burn: boolean;
 }
 
-/** A join/leave line. */
+/** A join/leave line (memory only). */
 export interface ChatNotice {
   kind: 'notice';
-  id: string;
+  key: string;
   event: 'join' | 'leave';
   peerId: string;
   userName: string | null;
   timestamp: number;
 }
 
-export type ChatItem = ChatMessage | ChatNotice;
+/** The room's burn-after-reading switch was changed. */
+export interface ChatModeChange {
+  kind: 'mode';
+  key: string;
+  burn: boolean;
+  own: boolean;
+  timestamp: number;
+}
+
+/** A retraction of a message this device never held. */
+export interface ChatTombstone {
+  kind: 'tombstone';
+  key: string;
+  author: string;
+  target: number;
+  timestamp: number;
+}
+
+export type ChatItem = ChatMessage | ChatNotice | ChatModeChange | ChatTombstone;
 
 /** Why `send` refused a text. */
 export class ChatSendError extends Error {
@@ -42,57 +78,116 @@ export class ChatSendError extends Error {
 }
 
 export interface ChatSessionOptions {
-  /** Longest message accepted on send and on receive, in characters; default 4000, capped at 16 000. */
+  /** Room name (signed into every record). */
+  room: string;
+  userName: string;
+  /** Longest message accepted on send and on receive, in characters; default 4000, at most 16 000. */
   maxLength?: number;
-  /** Most items kept in memory for the live view; older ones are dropped. Default 1000. */
-  maxItems?: number;
-  /** Clock in ms; injectable for tests. */
+  /** Retention window from the `retention` attribute, ms; a window chosen in the widget (stored per room) wins. Default 30 days. */
+  retentionMs?: number;
+  /** Burn-after-reading on when the room has no switch record yet (attribute `burn-after-reading`). */
+  burnDefault?: boolean;
+  /** How long a burn message stays after it was read, ms; default 30 000. */
+  burnAfterMs?: number;
+  /** Records shown at open and per "load older" step; default 100. */
+  pageSize?: number;
+  /** The database; default: the page's shared one. `null` forces memory-only. */
+  database?: P2pDatabase | null;
   now?: () => number;
 }
 
 export interface ChatSessionEvents {
   /** The item list changed. */
   change: (items: readonly ChatItem[]) => void;
-  /** A message was added (own or a peer's). */
+  /** A new message arrived or was sent (not for history loaded from storage). */
   message: (message: ChatMessage) => void;
+  /** Storage failed (unavailable, full); the chat keeps working live. */
+  error: (error: StorageError) => void;
+  /** Burn-after-reading was switched. */
+  burn: (on: boolean) => void;
 }
-
-/** Greatest accepted difference between a peer's timestamp and ours, ms (5 minutes). */
-export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** What the chat needs from a mesh room. */
 export type ChatMesh = Pick<MeshRoom, 'channel' | 'on' | 'peers' | 'selfId'>;
 
 /**
- * Live chat over a mesh room: sends and receives `chat` wire messages, applies
- * the length limit on both sides, drops duplicate ids, and interleaves
- * join/leave notices. Emits `change` and `message`.
+ * A room's chat on this device: signed records kept in IndexedDB within the
+ * retention window, synced with peers on join, live messages, retraction,
+ * burn-after-reading, marks. Use {@link ChatSession.open}.
  */
 export class ChatSession {
   readonly maxLength: number;
-  /** Received messages refused by the length rule (the wire already counted schema/size/rate drops). */
+  /** Received messages refused by the length rule. */
   rejectedTooLong = 0;
-  private items: ChatItem[] = [];
-  private readonly seen = new Set<string>();
-  private readonly emitter = createNanoEvents<ChatSessionEvents>();
-  private readonly unsubscribers: Unsubscribe[] = [];
-  private readonly now: () => number;
-  private readonly maxItems: number;
+  /** The storage problem met at open, if any (the session then keeps records in memory). */
+  storageError: StorageError | null = null;
+  burn = false;
+  /** Whether older records may exist in storage beyond what is loaded. */
+  hasOlder = true;
 
-  constructor(
+  private items: ChatItem[] = [];
+  private readonly index = new Map<string, ChatItem>();
+  private readonly emitter = createNanoEvents<ChatSessionEvents>();
+  private readonly offs: Unsubscribe[] = [];
+  private readonly livePeer = new Map<string, string>();
+  private readonly burnTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private burnTs = -1;
+  private pruneTimer: ReturnType<typeof setInterval> | null = null;
+  private sync: ChatSync | null = null;
+  private readonly now: () => number;
+  private readonly pageSize: number;
+  private readonly burnAfterMs: number;
+  private userName: string;
+
+  private constructor(
     private readonly mesh: ChatMesh,
-    private userName: string,
-    options: ChatSessionOptions = {},
+    readonly log: ChatLog,
+    options: ChatSessionOptions,
   ) {
     this.maxLength = Math.max(1, Math.min(options.maxLength ?? 4000, MAX_CHAT_TEXT_LENGTH));
-    this.maxItems = Math.max(1, options.maxItems ?? 1000);
     this.now = options.now ?? (() => Date.now());
-    this.unsubscribers.push(
-      mesh.channel(chatMessage).onMessage((msg, peerId) => this.receive(msg, peerId)),
-      mesh.on('peerJoin', peer => this.notice('join', peer)),
-      mesh.on('peerLeave', peer => this.notice('leave', peer)),
-      mesh.on('roster', peers => this.nameNotices(peers)),
-    );
+    this.pageSize = options.pageSize ?? 100;
+    this.burnAfterMs = options.burnAfterMs ?? 30_000;
+    this.userName = options.userName;
+    this.burn = options.burnDefault ?? false;
+  }
+
+  /** Opens the room's history (or a memory-only one if storage is unavailable), loads the newest page and starts sync. */
+  static async open(mesh: ChatMesh, options: ChatSessionOptions): Promise<ChatSession> {
+    let db: P2pDatabase | null = null;
+    let storageError: StorageError | null = null;
+    if (options.database !== null) {
+      try {
+        db = options.database ?? (await openDatabase());
+      } catch (err) {
+        storageError = toStorageError(err);
+      }
+    }
+    const store: RecordStore = db ? new DexieRecordStore(db, options.room) : new MemoryRecordStore(options.room);
+    const identityStore: IdentityStore = db
+      ? { get: room => db.identities.get(room), put: async identity => void (await db.identities.put(identity)) }
+      : new MemoryIdentityStore();
+    const identity = await DeviceIdentity.forRoom(options.room, identityStore);
+    let retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    let settings;
+    try {
+      settings = await store.settings();
+      if (settings.retentionMs !== undefined) retentionMs = settings.retentionMs;
+    } catch (err) {
+      storageError ??= toStorageError(err);
+    }
+    const log = new ChatLog(options.room, store, identity, { retentionMs, now: options.now });
+    await log.init();
+    const session = new ChatSession(mesh, log, options);
+    session.storageError = storageError;
+    if (settings?.burn) {
+      session.burn = settings.burn.on;
+      session.burnTs = settings.burn.ts;
+    }
+    await log.prune();
+    await session.loadOlder();
+    session.start();
+    return session;
   }
 
   on<E extends keyof ChatSessionEvents>(event: E, handler: ChatSessionEvents[E]): Unsubscribe {
@@ -103,13 +198,20 @@ export class ChatSession {
     return this.items;
   }
 
+  get retentionMs(): number {
+    return this.log.retentionMs;
+  }
+
+  get publicKey(): string {
+    return this.log.identity.publicKey;
+  }
+
   setUserName(name: string): void {
     this.userName = name;
   }
 
   /**
-   * Sends `text` to every peer and shows it locally. Leading/trailing blank lines are trimmed.
-   * @returns the message as shown
+   * Sends `text` to every peer, stores it (unless burn-after-reading is on) and shows it.
    * @throws ChatSendError `empty` for blank text, `too-long` over `maxLength` characters
    */
   async send(text: string): Promise<ChatMessage> {
@@ -117,46 +219,198 @@ export class ChatSession {
     if (!body.trim()) throw new ChatSendError('empty', 'message is empty');
     const length = codePointLength(body);
     if (length > this.maxLength) throw new ChatSendError('too-long', `message has ${length} characters; the limit is ${this.maxLength}`);
-    const message: ChatMessage = {
-      kind: 'message',
-      id: randomId(),
-      peerId: this.mesh.selfId,
-      userName: this.userName,
-      text: body,
-      segments: linkSegments(body),
-      timestamp: this.now(),
-      own: true,
-    };
-    const wire = { v: PROTOCOL_VERSION, id: message.id, name: this.userName, text: body, ts: message.timestamp } as const;
+    const probe = { v: PROTOCOL_VERSION, record: { kind: 'msg', author: this.publicKey, seq: 1, ts: this.now(), name: this.userName, text: body, burn: true, sig: 'x'.repeat(86) } } as const;
     try {
-      encodeMessage(chatMessage, wire);
+      encodeMessage(chatRecordMessage, probe);
     } catch {
-      throw new ChatSendError('too-long', `message is larger than ${chatMessage.maxBytes} bytes once encoded`);
+      throw new ChatSendError('too-long', `message is larger than ${chatRecordMessage.maxBytes} bytes once encoded`);
     }
-    this.add(message);
-    await this.mesh.channel(chatMessage).send(wire);
-    return message;
+    const { wire } = await this.log.author({ kind: 'msg', name: this.userName, text: body, ...(this.burn ? { burn: true as const } : {}) });
+    await this.broadcast(wire);
+    return this.index.get(recordKey(wire)) as ChatMessage;
   }
 
-  /** Stops listening to the mesh. */
+  /**
+   * Retracts one of this device's messages: a signed tombstone that syncs instead of the body.
+   * @throws Error when the message is not this device's own
+   */
+  async retract(key: string): Promise<void> {
+    const item = this.index.get(key);
+    if (item?.kind !== 'message' || !item.own) throw new Error('only the author can retract a message');
+    if (item.retracted) return;
+    const { wire } = await this.log.author({ kind: 'retract', target: item.seq });
+    await this.broadcast(wire);
+  }
+
+  /** Switches burn-after-reading for the whole room (a signed record every peer applies). */
+  async setBurn(on: boolean): Promise<void> {
+    const { wire } = await this.log.author({ kind: 'mode', burn: on });
+    await this.broadcast(wire);
+  }
+
+  /** Marks or unmarks a message on this device. */
+  async setMark(key: string, marked: boolean): Promise<void> {
+    const item = this.index.get(key);
+    if (item?.kind !== 'message') return;
+    await this.log.setMark(item, marked);
+    this.replace({ ...item, marked });
+  }
+
+  /** The marked messages held on this device, newest first. */
+  async marked(): Promise<ChatMessage[]> {
+    return (await this.log.marked()).filter(r => r.kind === 'msg').map(r => this.toMessage(r, ''));
+  }
+
+  /** Changes this device's retention window (ms, 0 = forever), remembers it for the room and prunes. */
+  async setRetention(ms: number): Promise<void> {
+    this.log.retentionMs = ms;
+    try {
+      const settings = await this.log.store.settings();
+      await this.log.store.putSettings({ ...settings, retentionMs: ms });
+    } catch (err) {
+      this.emitter.emit('error', toStorageError(err));
+    }
+    await this.prune();
+  }
+
+  /** Tells the session a burn message was on screen; it is removed `burnAfterMs` later. */
+  seen(key: string): void {
+    const item = this.index.get(key);
+    if (item?.kind !== 'message' || !item.burn || this.burnTimers.has(key)) return;
+    this.burnTimers.set(
+      key,
+      setTimeout(() => {
+        this.burnTimers.delete(key);
+        this.remove(key);
+      }, this.burnAfterMs),
+    );
+  }
+
+  /** Loads the next page of older records from storage into the list. */
+  async loadOlder(): Promise<number> {
+    if (!this.hasOlder) return 0;
+    const oldest = this.items.find(i => i.kind !== 'notice');
+    const before = oldest ? oldest.timestamp : Number.MAX_SAFE_INTEGER;
+    let records: StoredChatRecord[] = [];
+    try {
+      records = await this.log.newest(before, this.pageSize + 1);
+    } catch (err) {
+      this.emitter.emit('error', toStorageError(err));
+    }
+    const fresh = records.filter(r => !this.index.has(recordKey(r)) && !this.index.has(`tomb:${recordKey(r)}`));
+    this.hasOlder = records.length > this.pageSize;
+    const added = fresh.map(r => this.itemFor(r, '')).filter((i): i is ChatItem => i !== null);
+    if (added.length) {
+      added.forEach(i => this.index.set(i.key, i));
+      this.items = mergeSorted(this.items, added.sort(compareItems));
+      this.emitter.emit('change', this.items);
+    }
+    return added.length;
+  }
+
+  /** Stops listening, syncing and timers. */
   destroy(): void {
-    this.unsubscribers.splice(0).forEach(off => off());
+    this.offs.splice(0).forEach(off => off());
+    this.sync?.destroy();
+    this.burnTimers.forEach(clearTimeout);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.emitter.events = {};
   }
 
-  private receive(msg: { id: string; name: string; text: string; ts: number }, peerId: string): void {
-    if (codePointLength(msg.text) > this.maxLength) {
+  /** Counters for diagnostics: refusals by reason, sync figures. */
+  stats() {
+    return { refused: { ...this.log.refused }, rejectedTooLong: this.rejectedTooLong, syncSent: this.sync?.sent ?? 0, unsolicited: this.sync?.unsolicited ?? 0 };
+  }
+
+  private start(): void {
+    const mesh = this.mesh;
+    this.offs.push(
+      this.log.on('record', (record, target) => this.onRecord(record, target)),
+      this.log.on('storageError', err => this.emitter.emit('error', err)),
+      mesh.channel(chatRecordMessage).onMessage(({ record }, peerId) => void this.receive(record, peerId)),
+      mesh.on('peerJoin', peer => this.notice('join', peer)),
+      mesh.on('peerLeave', peer => this.notice('leave', peer)),
+      mesh.on('roster', peers => this.nameNotices(peers)),
+    );
+    this.sync = new ChatSync(mesh, this.log);
+    this.pruneTimer = setInterval(() => void this.prune(), 60_000);
+  }
+
+  private async broadcast(wire: ChatRecordWire): Promise<void> {
+    await this.mesh.channel(chatRecordMessage).send({ v: PROTOCOL_VERSION, record: wire });
+  }
+
+  private async receive(record: ChatRecordWire, peerId: string): Promise<void> {
+    if (record.kind === 'msg' && codePointLength(record.text) > this.maxLength) {
       this.rejectedTooLong++;
       return;
     }
-    const now = this.now();
-    const timestamp = Math.abs(msg.ts - now) > MAX_CLOCK_SKEW_MS ? now : msg.ts;
-    this.add({ kind: 'message', id: msg.id, peerId, userName: msg.name, text: msg.text, segments: linkSegments(msg.text), timestamp, own: false });
+    this.livePeer.set(recordKey(record), peerId);
+    await this.log.ingest(record);
+    this.livePeer.delete(recordKey(record));
+  }
+
+  private onRecord(record: StoredChatRecord, retractedTarget?: StoredChatRecord): void {
+    const key = recordKey(record);
+    if (record.kind === 'mode') {
+      if (record.ts > this.burnTs) {
+        this.burnTs = record.ts;
+        this.burn = record.burn ?? false;
+        void this.log.store
+          .settings()
+          .then(s => this.log.store.putSettings({ ...s, burn: { on: this.burn, ts: record.ts } }))
+          .catch(() => undefined);
+        this.emitter.emit('burn', this.burn);
+      }
+    }
+    if (record.kind === 'retract') {
+      const held = this.index.get(`${record.author}:${record.target}`);
+      if (held?.kind === 'message') {
+        this.replace({ ...held, retracted: true });
+        return;
+      }
+      if (retractedTarget) return; // stored but outside the loaded page
+    }
+    if (record.kind === 'msg' && codePointLength(record.text ?? '') > this.maxLength) return;
+    const item = this.itemFor(record, this.livePeer.get(key) ?? '');
+    if (!item || this.index.has(item.key)) return;
+    this.insert(item);
+    if (item.kind === 'message') this.emitter.emit('message', item);
+  }
+
+  private itemFor(r: StoredChatRecord, peerId: string): ChatItem | null {
+    if (r.kind === 'msg') return this.toMessage(r, peerId);
+    if (r.kind === 'mode') return { kind: 'mode', key: recordKey(r), burn: r.burn ?? false, own: r.author === this.publicKey, timestamp: r.ts };
+    const held = this.index.get(`${r.author}:${r.target}`);
+    if (held) return null;
+    return { kind: 'tombstone', key: `tomb:${recordKey(r)}`, author: r.author, target: r.target!, timestamp: r.ts };
+  }
+
+  private toMessage(r: StoredChatRecord, peerId: string): ChatMessage {
+    const key = recordKey(r);
+    return {
+      kind: 'message',
+      key,
+      id: key,
+      author: r.author,
+      seq: r.seq,
+      peerId: r.author === this.publicKey ? this.mesh.selfId : peerId,
+      userName: r.name ?? '',
+      text: r.text ?? '',
+      segments: linkSegments(r.text ?? ''),
+      timestamp: r.ts,
+      own: r.author === this.publicKey,
+      retracted: r.retracted === true,
+      marked: this.log.isMarked(r),
+      burn: r.burn === true,
+    };
   }
 
   private notice(event: 'join' | 'leave', peer: PeerInfo): void {
     const current = this.mesh.peers.get(peer.id);
-    this.add({ kind: 'notice', id: `${event}-${peer.id}-${this.now()}`, event, peerId: peer.id, userName: current?.name ?? peer.name, timestamp: this.now() });
+    const now = this.now();
+    this.insert({ kind: 'notice', key: `${event}-${peer.id}-${now}`, event, peerId: peer.id, userName: current?.name ?? peer.name, timestamp: now });
+    if (event === 'join') this.sync?.enqueue(peer.id);
   }
 
   /** A join notice made before the peer announced its name gets the name when it arrives. */
@@ -166,27 +420,58 @@ export class ChatSession {
     this.items = this.items.map(item => {
       if (item.kind !== 'notice' || item.userName !== null || !names.has(item.peerId)) return item;
       changed = true;
-      return { ...item, userName: names.get(item.peerId) ?? null };
+      const named = { ...item, userName: names.get(item.peerId) ?? null };
+      this.index.set(named.key, named);
+      return named;
     });
     if (changed) this.emitter.emit('change', this.items);
   }
 
-  private add(item: ChatItem): void {
-    const key = item.kind === 'message' ? `${item.peerId}/${item.id}` : item.id;
-    if (this.seen.has(key)) return;
-    this.seen.add(key);
-    this.items = [...this.items, item].slice(-this.maxItems);
-    if (this.seen.size > this.maxItems * 4) this.seen.delete(this.seen.values().next().value as string);
-    if (item.kind === 'message') this.emitter.emit('message', item);
+  private async prune(): Promise<void> {
+    await this.log.prune();
+    const start = this.log.windowStart();
+    const before = this.items.length;
+    this.items = this.items.filter(i => {
+      const keep = i.kind === 'notice' || i.timestamp >= start || (i.kind === 'message' && (i.marked || i.burn));
+      if (!keep) this.index.delete(i.key);
+      return keep;
+    });
+    if (this.items.length !== before) this.emitter.emit('change', this.items);
+  }
+
+  private insert(item: ChatItem): void {
+    this.index.set(item.key, item);
+    this.items = mergeSorted(this.items, [item]);
+    this.emitter.emit('change', this.items);
+  }
+
+  private replace(item: ChatItem): void {
+    this.index.set(item.key, item);
+    this.items = this.items.map(i => (i.key === item.key ? item : i));
+    this.emitter.emit('change', this.items);
+  }
+
+  private remove(key: string): void {
+    this.index.delete(key);
+    this.items = this.items.filter(i => i.key !== key);
     this.emitter.emit('change', this.items);
   }
 }
 
-/** 128 random bits as 22 base64url characters (WebCrypto `getRandomValues`). */
-function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
+function compareItems(a: ChatItem, b: ChatItem): number {
+  return a.timestamp - b.timestamp || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+/** Merges sorted `added` into sorted `items` (new array); appends fast when all are newer. */
+function mergeSorted(items: ChatItem[], added: ChatItem[]): ChatItem[] {
+  if (!added.length) return items;
+  if (!items.length || compareItems(items[items.length - 1], added[0]) <= 0) return [...items, ...added];
+  const out: ChatItem[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < items.length || j < added.length) {
+    if (j >= added.length || (i < items.length && compareItems(items[i], added[j]) <= 0)) out.push(items[i++]);
+    else out.push(added[j++]);
+  }
+  return out;
 }

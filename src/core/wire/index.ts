@@ -7,5 +7,15 @@ export { DropCounters, DROP_REASONS } from './drop-counters';
 export type { DropReason, WireStats } from './drop-counters';
 export { PeerRateLimiter } from './rate-limiter';
 export type { RateLimit } from './rate-limiter';
-export { presenceMessage, chatMessage, MAX_NAME_LENGTH, MAX_CHAT_TEXT_LENGTH, codePointLength } from './message-schemas';
-export type { PresenceMessage, ChatWireMessage } from './message-schemas';
+export { presenceMessage, MAX_NAME_LENGTH, MAX_CHAT_TEXT_LENGTH, codePointLength } from './message-schemas';
+export type { PresenceMessage } from './message-schemas';
+export {
+  chatRecordSchema,
+  chatRecordMessage,
+  chatSyncRequestMessage,
+  chatSyncBatchMessage,
+  MAX_BATCH_RECORDS,
+  MAX_VECTOR_AUTHORS,
+  MAX_RANGES_PER_AUTHOR,
+} from './chat-record-schemas';
+export type { ChatRecordWire } from './chat-record-schemas';

@@ -20,7 +20,6 @@ const displayName = v.pipe(
   v.minLength(1),
   v.check(name => codePointLength(name) <= MAX_NAME_LENGTH),
 );
-const messageId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,64}$/));
 
 /**
  * `presence`: a peer's display name. Sent to each peer when it joins and to
@@ -34,23 +33,4 @@ export const presenceMessage = defineMessage({
   rate: { ratePerSecond: 2, burst: 5 },
 });
 
-/**
- * `chat`: one live chat line. Shape:
- * `{ v: 1, id: string(8..64, [A-Za-z0-9_-]), name: string(1..64), text: string(1..16000), ts: ms since epoch }`.
- * Limits: 64 KiB, 5/s with a burst of 20 per peer.
- */
-export const chatMessage = defineMessage({
-  channel: 'chat',
-  schema: v.strictObject({
-    v: version,
-    id: messageId,
-    name: displayName,
-    text: v.pipe(v.string(), v.minLength(1), v.check(text => codePointLength(text) <= MAX_CHAT_TEXT_LENGTH)),
-    ts: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(8.64e15)),
-  }),
-  maxBytes: 64 * 1024,
-  rate: { ratePerSecond: 5, burst: 20 },
-});
-
 export type PresenceMessage = v.InferOutput<typeof presenceMessage.schema>;
-export type ChatWireMessage = v.InferOutput<typeof chatMessage.schema>;

@@ -22,7 +22,7 @@ describe('<p2p-chat> between two pages', () => {
     await world?.stop();
   });
 
-  const messages = (page: Page) => page.locator('p2p-chat').getByRole('log', { name: 'Messages' }).locator('li.message .text');
+  const messages = (page: Page) => page.locator('p2p-chat').getByRole('log', { name: 'Messages' }).locator('.message .text');
 
   it('lists the other visitor by name', async () => {
     await expect.poll(() => ann.locator('p2p-chat').getByRole('list', { name: 'In the room' }).innerText()).toContain('Bob');
@@ -102,7 +102,7 @@ describe('<p2p-chat> between two pages', () => {
   it('shows a leave notice and empties the peer list when the other page closes', async () => {
     await bob.close();
     await ann.locator('p2p-chat').getByRole('status').filter({ hasText: 'Waiting for peers' }).waitFor({ timeout: 30_000 });
-    await expect.poll(() => ann.locator('p2p-chat').locator('li.notice').last().innerText()).toBe('Bob left');
+    await expect.poll(() => ann.locator('p2p-chat').locator('.notice').last().innerText()).toBe('Bob left');
     expect(await ann.locator('p2p-chat').getByRole('list', { name: 'In the room' }).locator('li').count()).toBe(1);
   });
 });

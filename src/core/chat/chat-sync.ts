@@ -1,0 +1,182 @@
+import { createNanoEvents, Unsubscribe } from 'nanoevents';
+import type { MeshRoom } from '../mesh';
+import { chatSyncBatchMessage, chatSyncRequestMessage, ChatRecordWire, MAX_BATCH_RECORDS, PROTOCOL_VERSION } from '../wire';
+import { randomBase64Url } from '../identity';
+import type { ChatLog } from './chat-log';
+
+/** What sync needs from a mesh room. */
+export type SyncMesh = Pick<MeshRoom, 'channel' | 'on' | 'peers'>;
+
+export interface ChatSyncOptions {
+  /** Largest batch, in bytes of JSON; default 384 KiB (the wire accepts 512 KiB). */
+  batchBytes?: number;
+  /** Give up on a peer that sends nothing for this long, ms; default 15 000. */
+  idleTimeoutMs?: number;
+}
+
+export interface ChatSyncEvents {
+  /** A sync with `peerId` finished: `received` records were new to us. */
+  synced: (peerId: string, received: number) => void;
+}
+
+const encoder = new TextEncoder();
+
+interface Pending {
+  id: string;
+  peerId: string;
+  received: number;
+  timer: ReturnType<typeof setTimeout>;
+  resolve: () => void;
+}
+
+/**
+ * Sync on join: when a peer joins, this device sends it a `chat-sync-req` with
+ * its state vector inside its own retention window; the peer answers with the
+ * records we lack (`chat-sync-batch`, oldest first, in batches); and the same the
+ * other way round. Peers are synced one at a time, each with the vector updated by
+ * the previous one, so a newcomer among several peers receives each record about once.
+ * Every record passes {@link ChatLog.ingest} (signature, window, duplicates).
+ */
+export class ChatSync {
+  /** Batches dropped because no request of ours was waiting for them. */
+  unsolicited = 0;
+  /** Records sent to peers by sync. */
+  sent = 0;
+  private readonly emitter = createNanoEvents<ChatSyncEvents>();
+  private readonly offs: Unsubscribe[] = [];
+  private readonly queue: string[] = [];
+  private pending: Pending | null = null;
+  private running = false;
+  private readonly serving = new Set<string>();
+  private readonly batchBytes: number;
+  private readonly idleTimeoutMs: number;
+  private destroyed = false;
+
+  constructor(
+    private readonly mesh: SyncMesh,
+    private readonly log: ChatLog,
+    options: ChatSyncOptions = {},
+  ) {
+    this.batchBytes = options.batchBytes ?? 384 * 1024;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 15_000;
+    this.offs.push(
+      mesh.on('peerJoin', peer => this.enqueue(peer.id)),
+      mesh.on('peerLeave', peer => this.dropPeer(peer.id)),
+      mesh.channel(chatSyncRequestMessage).onMessage((req, peerId) => void this.serve(req, peerId)),
+      mesh.channel(chatSyncBatchMessage).onMessage((batch, peerId) => void this.receive(batch, peerId)),
+    );
+    for (const peerId of mesh.peers.keys()) this.enqueue(peerId);
+  }
+
+  on<E extends keyof ChatSyncEvents>(event: E, handler: ChatSyncEvents[E]): Unsubscribe {
+    return this.emitter.on(event, handler);
+  }
+
+  /** Syncs with `peerId` (again) when its turn comes. */
+  enqueue(peerId: string): void {
+    if (!this.queue.includes(peerId) && this.pending?.peerId !== peerId) this.queue.push(peerId);
+    void this.drain();
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.offs.splice(0).forEach(off => off());
+    if (this.pending) {
+      clearTimeout(this.pending.timer);
+      this.pending.resolve();
+    }
+    this.queue.length = 0;
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length && !this.destroyed) {
+        const peerId = this.queue.shift()!;
+        if (!this.mesh.peers.has(peerId)) continue;
+        await this.requestFrom(peerId);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async requestFrom(peerId: string): Promise<void> {
+    const since = this.log.windowStart();
+    let vector;
+    try {
+      vector = await this.log.stateVector(since);
+    } catch {
+      vector = {};
+    }
+    const id = randomBase64Url(12);
+    await new Promise<void>(resolve => {
+      const pending: Pending = { id, peerId, received: 0, timer: setTimeout(() => this.finish(pending), this.idleTimeoutMs), resolve };
+      this.pending = pending;
+      this.mesh
+        .channel(chatSyncRequestMessage)
+        .send({ v: PROTOCOL_VERSION, id, since, vector }, peerId)
+        .catch(() => this.finish(pending));
+    });
+  }
+
+  private finish(pending: Pending): void {
+    clearTimeout(pending.timer);
+    if (this.pending === pending) this.pending = null;
+    pending.resolve();
+    this.emitter.emit('synced', pending.peerId, pending.received);
+  }
+
+  private dropPeer(peerId: string): void {
+    const i = this.queue.indexOf(peerId);
+    if (i >= 0) this.queue.splice(i, 1);
+    if (this.pending?.peerId === peerId) this.finish(this.pending);
+    this.serving.delete(peerId);
+  }
+
+  private async receive(batch: { id: string; records: ChatRecordWire[]; done: boolean }, peerId: string): Promise<void> {
+    const pending = this.pending;
+    if (!pending || pending.peerId !== peerId || pending.id !== batch.id) {
+      this.unsolicited++;
+      return;
+    }
+    clearTimeout(pending.timer);
+    pending.timer = setTimeout(() => this.finish(pending), this.idleTimeoutMs);
+    for (const record of batch.records) {
+      const result = await this.log.ingest(record);
+      if (result.status === 'accepted') pending.received++;
+    }
+    if (batch.done) this.finish(pending);
+  }
+
+  /** Answers one request at a time per peer, oldest records first, in batches. */
+  private async serve(req: { id: string; since: number; vector: Record<string, [number, number][]> }, peerId: string): Promise<void> {
+    if (this.serving.has(peerId)) return;
+    this.serving.add(peerId);
+    try {
+      const records = await this.log.missingFor(req.vector, req.since);
+      const channel = this.mesh.channel(chatSyncBatchMessage);
+      let batch: ChatRecordWire[] = [];
+      let bytes = 0;
+      const flush = async (done: boolean) => {
+        await channel.send({ v: PROTOCOL_VERSION, id: req.id, records: batch, done }, peerId);
+        this.sent += batch.length;
+        batch = [];
+        bytes = 0;
+      };
+      for (const record of records) {
+        if (!this.serving.has(peerId) || this.destroyed) return;
+        const size = encoder.encode(JSON.stringify(record)).byteLength;
+        if (batch.length && (batch.length >= MAX_BATCH_RECORDS || bytes + size > this.batchBytes)) await flush(false);
+        batch.push(record);
+        bytes += size;
+      }
+      await flush(true);
+    } catch {
+      /* peer left or storage failed: the requester times out and moves on */
+    } finally {
+      this.serving.delete(peerId);
+    }
+  }
+}

@@ -1,0 +1,147 @@
+import Dexie from 'dexie';
+import type { P2pDatabase, StoredChatRecord, StoredMark, StoredRoomSettings } from '../store';
+import { toStorageError } from '../store';
+
+/**
+ * Where one room's chat records, marks and settings live on this device.
+ * Writes reject with a `StorageError` (quota, storage forbidden).
+ */
+export interface RecordStore {
+  readonly persistent: boolean;
+  get(author: string, seq: number): Promise<StoredChatRecord | undefined>;
+  put(record: StoredChatRecord): Promise<void>;
+  /** The author's tombstone for `target`, if held. */
+  tombstoneFor(author: string, target: number): Promise<StoredChatRecord | undefined>;
+  /** Records with `ts >= since`, oldest first. */
+  since(since: number): Promise<StoredChatRecord[]>;
+  /** Up to `limit` records with `ts <= before`, newest first. */
+  newest(before: number, limit: number): Promise<StoredChatRecord[]>;
+  /** Deletes records with `ts < cutoff` whose key is not in `keep`; returns how many. */
+  deleteOlderThan(cutoff: number, keep: Set<string>): Promise<number>;
+  count(): Promise<number>;
+  marks(): Promise<StoredMark[]>;
+  setMark(author: string, seq: number, marked: boolean): Promise<void>;
+  settings(): Promise<StoredRoomSettings>;
+  putSettings(settings: StoredRoomSettings): Promise<void>;
+}
+
+const key = (r: { author: string; seq: number }) => `${r.author}:${r.seq}`;
+
+/** The Dexie (IndexedDB) store of one room. */
+export class DexieRecordStore implements RecordStore {
+  readonly persistent = true;
+  constructor(
+    private readonly db: P2pDatabase,
+    private readonly room: string,
+  ) {}
+
+  private async run<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw toStorageError(err);
+    }
+  }
+
+  get(author: string, seq: number) {
+    return this.run(() => this.db.chatRecords.get([this.room, author, seq]));
+  }
+  async put(record: StoredChatRecord) {
+    await this.run(() => this.db.chatRecords.put(record));
+  }
+  tombstoneFor(author: string, target: number) {
+    return this.run(() => this.db.chatRecords.where('[room+author+target]').equals([this.room, author, target]).first());
+  }
+  since(since: number) {
+    return this.run(() => this.db.chatRecords.where('[room+ts]').between([this.room, since], [this.room, Dexie.maxKey], true, true).toArray());
+  }
+  newest(before: number, limit: number) {
+    return this.run(() =>
+      this.db.chatRecords.where('[room+ts]').between([this.room, Dexie.minKey], [this.room, before], true, true).reverse().limit(limit).toArray(),
+    );
+  }
+  deleteOlderThan(cutoff: number, keep: Set<string>) {
+    return this.run(() =>
+      this.db.chatRecords
+        .where('[room+ts]')
+        .between([this.room, Dexie.minKey], [this.room, cutoff], true, false)
+        .filter(r => !keep.has(key(r)))
+        .delete(),
+    );
+  }
+  count() {
+    return this.run(() => this.db.chatRecords.where('[room+ts]').between([this.room, Dexie.minKey], [this.room, Dexie.maxKey]).count());
+  }
+  marks() {
+    return this.run(() => this.db.chatMarks.where('room').equals(this.room).toArray());
+  }
+  async setMark(author: string, seq: number, marked: boolean) {
+    await this.run(async () => {
+      if (marked) await this.db.chatMarks.put({ room: this.room, author, seq, markedAt: Date.now() });
+      else await this.db.chatMarks.delete([this.room, author, seq]);
+    });
+  }
+  async settings() {
+    return (await this.run(() => this.db.roomSettings.get(this.room))) ?? { room: this.room };
+  }
+  async putSettings(settings: StoredRoomSettings) {
+    await this.run(() => this.db.roomSettings.put(settings));
+  }
+}
+
+/** A memory-only store for browsers that forbid IndexedDB: the chat works, nothing survives a reload. */
+export class MemoryRecordStore implements RecordStore {
+  readonly persistent = false;
+  private readonly records = new Map<string, StoredChatRecord>();
+  private readonly markMap = new Map<string, StoredMark>();
+  private roomSettings: StoredRoomSettings;
+
+  constructor(private readonly room: string) {
+    this.roomSettings = { room };
+  }
+
+  async get(author: string, seq: number) {
+    return this.records.get(`${author}:${seq}`);
+  }
+  async put(record: StoredChatRecord) {
+    this.records.set(key(record), record);
+  }
+  async tombstoneFor(author: string, target: number) {
+    return [...this.records.values()].find(r => r.kind === 'retract' && r.author === author && r.target === target);
+  }
+  async since(since: number) {
+    return [...this.records.values()].filter(r => r.ts >= since).sort((a, b) => a.ts - b.ts);
+  }
+  async newest(before: number, limit: number) {
+    return [...this.records.values()]
+      .filter(r => r.ts <= before)
+      .sort((a, b) => b.ts - a.ts)
+      .slice(0, limit);
+  }
+  async deleteOlderThan(cutoff: number, keep: Set<string>) {
+    let n = 0;
+    for (const [k, r] of this.records) {
+      if (r.ts < cutoff && !keep.has(k)) {
+        this.records.delete(k);
+        n++;
+      }
+    }
+    return n;
+  }
+  async count() {
+    return this.records.size;
+  }
+  async marks() {
+    return [...this.markMap.values()];
+  }
+  async setMark(author: string, seq: number, marked: boolean) {
+    if (marked) this.markMap.set(`${author}:${seq}`, { room: this.room, author, seq, markedAt: Date.now() });
+    else this.markMap.delete(`${author}:${seq}`);
+  }
+  async settings() {
+    return this.roomSettings;
+  }
+  async putSettings(settings: StoredRoomSettings) {
+    this.roomSettings = settings;
+  }
+}

@@ -1,0 +1,117 @@
+import { fromBase64Url, toBase64Url } from './base64url';
+
+/**
+ * Signature algorithm: ECDSA on P-256 with SHA-256 (FIPS 186-5; WebCrypto names
+ * `ECDSA`/`P-256`), chosen because every browser's WebCrypto has it. Public keys
+ * travel as the 65-byte uncompressed point, signatures as the 64-byte r‖s
+ * (IEEE P1363) form WebCrypto produces; both base64url.
+ */
+export const SIGNATURE_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const SIGN_PARAMS = { name: 'ECDSA', hash: 'SHA-256' } as const;
+
+/** A base64url P-256 public key: 65 bytes → 87 characters. */
+export const PUBLIC_KEY_PATTERN = /^[A-Za-z0-9_-]{87}$/;
+/** A base64url P-256 signature: 64 bytes → 86 characters. */
+export const SIGNATURE_PATTERN = /^[A-Za-z0-9_-]{86}$/;
+
+/** What is kept per room on the device: the key pair (private key non-extractable) and the next sequence number. */
+export interface StoredIdentity {
+  room: string;
+  publicKey: string;
+  privateKey: CryptoKey;
+  /** Next sequence number this device will give a record in the room (starts at 1). */
+  nextSeq: number;
+}
+
+/** Where identities are kept (the Dexie `identities` table, or memory when storage is unavailable). */
+export interface IdentityStore {
+  get(room: string): Promise<StoredIdentity | undefined>;
+  put(identity: StoredIdentity): Promise<void>;
+}
+
+/**
+ * This device's identity in one room: a key pair made for that room only, so a
+ * user cannot be linked across rooms by key. Signs records and hands out
+ * increasing sequence numbers.
+ */
+export class DeviceIdentity {
+  private constructor(
+    private stored: StoredIdentity,
+    private readonly store: IdentityStore,
+  ) {}
+
+  /** Loads the room's identity, or creates and stores one. A failing store still yields a working (session-only) identity. */
+  static async forRoom(room: string, store: IdentityStore): Promise<DeviceIdentity> {
+    let stored: StoredIdentity | undefined;
+    try {
+      stored = await store.get(room);
+    } catch {
+      stored = undefined;
+    }
+    if (!stored) {
+      const pair = (await crypto.subtle.generateKey(SIGNATURE_ALGORITHM, false, ['sign', 'verify'])) as CryptoKeyPair;
+      const raw = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
+      stored = { room, publicKey: toBase64Url(raw), privateKey: pair.privateKey, nextSeq: 1 };
+      await store.put(stored).catch(() => undefined);
+    }
+    return new DeviceIdentity(stored, store);
+  }
+
+  /** base64url public key: the author id of this device's records in this room. */
+  get publicKey(): string {
+    return this.stored.publicKey;
+  }
+
+  /** Reserves the next sequence number and persists the counter before returning it. */
+  async nextSeq(): Promise<number> {
+    const seq = this.stored.nextSeq;
+    this.stored = { ...this.stored, nextSeq: seq + 1 };
+    await this.store.put(this.stored).catch(() => undefined);
+    return seq;
+  }
+
+  /** Raises the counter above `seq` (e.g. when sync brings back our own records after the local store was lost). */
+  async observeOwnSeq(seq: number): Promise<void> {
+    if (seq < this.stored.nextSeq) return;
+    this.stored = { ...this.stored, nextSeq: seq + 1 };
+    await this.store.put(this.stored).catch(() => undefined);
+  }
+
+  /** Signs `data`; returns the base64url P1363 signature. */
+  async sign(data: Uint8Array): Promise<string> {
+    return toBase64Url(new Uint8Array(await crypto.subtle.sign(SIGN_PARAMS, this.stored.privateKey, data as BufferSource)));
+  }
+}
+
+const importedKeys = new Map<string, Promise<CryptoKey>>();
+
+/**
+ * Verifies a base64url signature by a base64url public key. Never throws:
+ * malformed keys or signatures verify as false. Imported keys are cached (bounded).
+ */
+export async function verifySignature(publicKey: string, data: Uint8Array, signature: string): Promise<boolean> {
+  if (!PUBLIC_KEY_PATTERN.test(publicKey) || !SIGNATURE_PATTERN.test(signature)) return false;
+  try {
+    let key = importedKeys.get(publicKey);
+    if (!key) {
+      key = crypto.subtle.importKey('raw', fromBase64Url(publicKey) as BufferSource, SIGNATURE_ALGORITHM, false, ['verify']);
+      if (importedKeys.size > 5000) importedKeys.delete(importedKeys.keys().next().value as string);
+      importedKeys.set(publicKey, key);
+    }
+    return await crypto.subtle.verify(SIGN_PARAMS, await key, fromBase64Url(signature) as BufferSource, data as BufferSource);
+  } catch {
+    importedKeys.delete(publicKey);
+    return false;
+  }
+}
+
+/** An in-memory identity store, for browsers that forbid IndexedDB (identity then lasts one session). */
+export class MemoryIdentityStore implements IdentityStore {
+  private readonly map = new Map<string, StoredIdentity>();
+  async get(room: string) {
+    return this.map.get(room);
+  }
+  async put(identity: StoredIdentity) {
+    this.map.set(identity.room, identity);
+  }
+}

@@ -1,0 +1,108 @@
+import Dexie, { Table } from 'dexie';
+import type { StoredIdentity } from '../identity';
+
+/** A chat record as this device keeps it (one row per author+seq in a room). */
+export interface StoredChatRecord {
+  room: string;
+  author: string;
+  seq: number;
+  /** Author's timestamp, ms since epoch. */
+  ts: number;
+  kind: 'msg' | 'retract' | 'mode';
+  name?: string;
+  text?: string;
+  burn?: boolean;
+  target?: number;
+  sig: string;
+  /** For `msg`: set when the author's tombstone arrived; the body stays here but is never sent again. */
+  retracted?: boolean;
+  /** When this device stored it, ms (local clock). */
+  receivedAt: number;
+}
+
+/** A device-local mark that keeps a record beyond the retention window. */
+export interface StoredMark {
+  room: string;
+  author: string;
+  seq: number;
+  markedAt: number;
+}
+
+/** Per-room settings of this device. */
+export interface StoredRoomSettings {
+  room: string;
+  /** Retention window chosen in the widget, ms (0 = keep forever). */
+  retentionMs?: number;
+  /** The room's burn-after-reading switch from the newest `mode` record seen (its timestamp, ms). */
+  burn?: { on: boolean; ts: number };
+}
+
+/**
+ * The one IndexedDB database of p2p-widgets (Dexie). Every feature declares its
+ * tables here; a schema change adds a `version(n)` with its upgrade, never edits
+ * an old one (Dexie's versioning: https://dexie.org/docs/Tutorial/Design#database-versioning).
+ */
+export class P2pDatabase extends Dexie {
+  chatRecords!: Table<StoredChatRecord, [string, string, number]>;
+  chatMarks!: Table<StoredMark, [string, string, number]>;
+  identities!: Table<StoredIdentity, string>;
+  roomSettings!: Table<StoredRoomSettings, string>;
+
+  constructor(name = 'p2p-widgets') {
+    super(name);
+    this.version(1).stores({
+      chatRecords: '[room+author+seq], [room+ts], [room+author+target]',
+      chatMarks: '[room+author+seq], room',
+      identities: 'room',
+      roomSettings: 'room',
+    });
+  }
+}
+
+/** Why storage failed, as shown to the user and emitted as `p2pError`. */
+export type StorageErrorCode = 'storage-unavailable' | 'storage-full' | 'storage-failed';
+
+export class StorageError extends Error {
+  constructor(
+    readonly code: StorageErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Maps a Dexie/IndexedDB failure to a {@link StorageError} in plain words. */
+export function toStorageError(err: unknown): StorageError {
+  if (err instanceof StorageError) return err;
+  const name = (err as { name?: string; inner?: { name?: string } })?.inner?.name ?? (err as { name?: string })?.name ?? '';
+  if (name === 'QuotaExceededError') return new StorageError('storage-full', 'The browser has no room left to save messages; new ones are shown but not kept.');
+  if (['MissingAPIError', 'InvalidStateError', 'SecurityError', 'OpenFailedError', 'DatabaseClosedError'].includes(name)) {
+    return new StorageError('storage-unavailable', 'This browser does not allow saving messages (private mode or storage blocked); the chat works but keeps nothing.');
+  }
+  return new StorageError('storage-failed', `Saving failed: ${(err as Error)?.message ?? String(err)}`);
+}
+
+let shared: Promise<P2pDatabase> | null = null;
+
+/**
+ * Opens the page's shared database once. Rejects with a {@link StorageError}
+ * (`storage-unavailable`) when IndexedDB is missing or forbidden.
+ */
+export function openDatabase(name?: string): Promise<P2pDatabase> {
+  if (name) return openNamed(name);
+  shared ??= openNamed(undefined).catch(err => {
+    shared = null;
+    throw err;
+  });
+  return shared;
+}
+
+async function openNamed(name: string | undefined): Promise<P2pDatabase> {
+  try {
+    const db = new P2pDatabase(name);
+    await db.open();
+    return db;
+  } catch (err) {
+    throw toStorageError(err);
+  }
+}
