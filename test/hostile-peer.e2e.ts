@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openChatPage, startWorld, uniqueRoom, waitForPeers, type World } from './harness/browser.mjs';
+import { openChatPage, startWorld, storedRecords, uniqueRoom, waitForPeers, type World } from './harness/browser.mjs';
 
 /**
  * A hostile peer (a plain Trystero client, not the widget) joins a room with two
- * widgets and sends malformed, oversized and flooding messages. The widgets keep
- * working, render nothing invalid, and count every drop by reason.
+ * widgets and sends malformed, oversized, forged and flooding messages. The widgets
+ * keep working, render nothing invalid, store nothing forged, and count every drop.
  */
 describe('a hostile peer', () => {
   let world: World;
@@ -33,38 +33,56 @@ describe('a hostile peer', () => {
   const texts = (page: Page) => page.locator('p2p-chat').getByRole('log', { name: 'Messages' }).locator('.message .text').allInnerTexts();
   const stats = (page: Page) => page.locator('p2p-chat').evaluate((el: any) => el.getWireStats());
   const send = (name: string, payload: unknown) => evil.evaluate(([n, p]) => (window as any).send(n, p), [name, payload] as const);
+  const signed = (fields: Record<string, unknown>) => evil.evaluate(([r, f]) => (window as any).signedRecord(r, f), [room, fields] as const);
 
-  it('drops malformed, wrongly typed and oversized messages without rendering them', async () => {
-    const ok = (text: string) => JSON.stringify({ v: 1, id: 'evil-0001', name: 'Evil', text, ts: Date.now() });
+  it('drops malformed, wrongly typed, oversized and forged messages without rendering or storing them', async () => {
+    const annMessage = await ann.locator('p2p-chat').evaluate((el: any) => el.sendMessage('a genuine message from Ann'));
+    await expect.poll(() => texts(bob)).toEqual(['a genuine message from Ann']);
+
+    const valid = await signed({ kind: 'msg', seq: 1, name: 'Evil', text: '<img src=x onerror="window.pwned=1">valid markup-looking text' });
     await evil.evaluate(() => (window as any).send('chat', new Uint8Array([1, 2, 3])));
-    await send('chat', { v: 1, id: 'evil-raw-obj', name: 'Evil', text: 'raw object', ts: 1 });
-    await send('chat', '{"v":1,"id":');
-    await send('chat', JSON.stringify({ v: 2, id: 'evil-0002', name: 'Evil', text: 'future protocol', ts: Date.now() }));
-    await send('chat', JSON.stringify({ v: 1, id: 'evil-0003', name: 'Evil', text: 'extra key', ts: Date.now(), html: '<script>' }));
-    await send('chat', JSON.stringify({ v: 1, id: '<img src=x onerror=alert(1)>', name: 'Evil', text: 'bad id', ts: Date.now() }));
-    await send('chat', JSON.stringify({ v: 1, id: 'evil-0004', name: '', text: 'empty name', ts: Date.now() }));
-    await send('chat', JSON.stringify({ v: 1, id: 'evil-0005', name: 'Evil', text: 'x'.repeat(70_000), ts: Date.now() }));
+    await send('chat', { v: 1, record: valid });
+    await send('chat', '{"v":1,"record":');
+    await send('chat', JSON.stringify({ v: 2, record: valid }));
+    await send('chat', JSON.stringify({ v: 1, record: valid, html: '<script>' }));
+    await send('chat', JSON.stringify({ v: 1, record: { ...valid, author: '<img src=x onerror=alert(1)>' } }));
+    await send('chat', JSON.stringify({ v: 1, record: { ...valid, name: '' } }));
+    await send('chat', JSON.stringify({ v: 1, record: { ...valid, text: 'x'.repeat(80_000) } }));
     await send('presence', JSON.stringify({ v: 1, name: 'N'.repeat(65) }));
     await send('presence', JSON.stringify({ v: 1, name: 'N'.repeat(1000) }));
-    await send('chat', ok('<img src=x onerror="window.pwned=1">valid markup-looking text'));
+    // Forgeries: Ann's key as author, signed with Evil's key.
+    const [author, seq] = [annMessage.author, Number(annMessage.id.split(':')[1])];
+    await send('chat', JSON.stringify({ v: 1, record: await signed({ kind: 'msg', author, seq: seq + 1, name: 'Ann', text: 'forged in Ann’s name' }) }));
+    await send('chat', JSON.stringify({ v: 1, record: await signed({ kind: 'retract', author, seq: seq + 2, target: seq }) }));
+    // A sync batch nobody asked for.
+    const smuggled = await signed({ kind: 'msg', seq: 50, name: 'Evil', text: 'smuggled in by an unrequested sync batch' });
+    await send('chat-sync-batch', JSON.stringify({ v: 1, id: 'unrequested-1', records: [smuggled], done: true }));
+    await send('chat', JSON.stringify({ v: 1, record: valid }));
 
-    // The one valid message arrives, rendered as characters; nothing before it was rendered.
-    await expect.poll(() => texts(ann)).toEqual(['<img src=x onerror="window.pwned=1">valid markup-looking text']);
-    await expect.poll(() => texts(bob)).toEqual(['<img src=x onerror="window.pwned=1">valid markup-looking text']);
+    // The one valid message arrives, rendered as characters; nothing else does.
+    const expected = ['a genuine message from Ann', '<img src=x onerror="window.pwned=1">valid markup-looking text'];
+    await expect.poll(() => texts(ann)).toEqual(expected);
+    await expect.poll(() => texts(bob)).toEqual(expected);
     expect(await ann.evaluate(() => (window as any).pwned)).toBeUndefined();
+    expect(await bob.locator('p2p-chat').getByText('Message retracted by its author').count()).toBe(0);
+    const stored = await storedRecords(bob);
+    expect(stored.map(r => r.text).sort()).toEqual([...expected].sort());
+    expect(stored.some(r => r.retracted)).toBe(false);
+
     const s = await stats(ann);
     expect(s.dropped['not-text']).toBeGreaterThanOrEqual(2);
     expect(s.dropped['malformed-json']).toBe(1);
     expect(s.dropped['schema']).toBe(5);
     expect(s.dropped['oversize']).toBe(2);
+    expect(s.refused['bad-signature']).toBe(2);
   });
 
   it('rate-limits a flood of valid messages per peer', async () => {
-    await evil.evaluate(async () => {
-      const sends = [];
-      for (let i = 0; i < 200; i++) sends.push((window as any).send('chat', JSON.stringify({ v: 1, id: `flood-${String(i).padStart(4, '0')}`, name: 'Evil', text: `flood ${i}`, ts: Date.now() })));
-      await Promise.all(sends);
-    });
+    await evil.evaluate(async r => {
+      const w = window as any;
+      const records = await Promise.all(Array.from({ length: 200 }, (_, i) => w.signedRecord(r, { kind: 'msg', seq: 100 + i, name: 'Evil', text: `flood ${i}` })));
+      await Promise.all(records.map(record => w.send('chat', JSON.stringify({ v: 1, record }))));
+    }, room);
     await expect.poll(async () => (await stats(ann)).dropped.rate).toBeGreaterThan(100);
     const rendered = (await texts(ann)).filter(t => t.startsWith('flood'));
     expect(rendered.length).toBeGreaterThan(0);

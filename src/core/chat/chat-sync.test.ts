@@ -129,7 +129,7 @@ describe('ChatSync', () => {
     expect(await texts(c.store)).toEqual(written.map(r => (r.kind === 'msg' ? r.text : '')));
   });
 
-  // BUG (src/core/chat/chat-sync.ts, `receive`, ~line 140): every batch is handled by its own
+  // BUG (src/core/chat/chat-sync.ts:66 and `receive`, lines 138-151): every batch is handled by its own
   // `void this.receive(...)`, so batches of one answer are ingested concurrently (their records
   // interleave in the log's queue) and the `done` batch — usually the smallest — calls `finish`
   // while earlier batches are still being ingested. The next peer's request is then built from a
@@ -150,7 +150,6 @@ describe('ChatSync', () => {
     await vi.waitFor(() => expect(c.synced.map(s => s[0]).sort()).toEqual(['a', 'b']));
     await w.settle();
     expect(await c.store.count()).toBe(written.length);
-    expect(a.sync.sent + b.sync.sent - (batchesSent(a.peer, 'b').length + batchesSent(b.peer, 'a').length ? 41 : 0)).toBeGreaterThan(0);
     const toC = [...batchesSent(a.peer, 'c'), ...batchesSent(b.peer, 'c')].flatMap(x => x.records);
     expect(toC).toHaveLength(written.length);
     expect(c.log.refused.duplicate).toBe(0);
