@@ -1,392 +1,734 @@
-import { describe, expect, it } from 'vitest';
-import { chatMessage, MAX_CHAT_TEXT_LENGTH } from '../wire';
-import { ChatItem, ChatMessage, ChatSendError, ChatSession, ChatSessionOptions, MAX_CLOCK_SKEW_MS } from './chat-session';
-import { TestNetwork, TestPeer } from './test-transport';
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DeviceIdentity, MemoryIdentityStore } from '../identity';
+import { P2pDatabase, StorageError } from '../store';
+import { chatRecordMessage, MAX_CHAT_TEXT_LENGTH, type ChatRecordWire } from '../wire';
+import { recordSigningBytes, signRecord, verifyRecord } from './chat-record';
+import { ChatItem, ChatMessage, ChatSendError, ChatSession, ChatSessionOptions } from './chat-session';
+import { DEFAULT_RETENTION_MS } from './retention';
+import { freshDatabase, TestNetwork, TestPeer } from './test-transport';
 
+const ROOM = 'room-chat';
 const T0 = 1_700_000_000_000;
+const MIN = 60_000;
+const HOUR = 60 * MIN;
 
-/** Two connected peers, Ann and Bob, each with a chat session, sharing a hand-driven clock. */
-function twoPeers(annOptions: ChatSessionOptions = {}, bobOptions: ChatSessionOptions = {}) {
+const openSessions: ChatSession[] = [];
+const openDatabases: P2pDatabase[] = [];
+afterEach(() => {
+  openSessions.splice(0).forEach(s => s.destroy());
+  openDatabases.splice(0).forEach(db => db.close());
+});
+
+type OpenOptions = Partial<Omit<ChatSessionOptions, 'database'>> & { database?: P2pDatabase | null };
+
+/** A test world: a network and a hand-driven clock shared by every device. */
+function world() {
   let t = T0;
   const now = () => t;
   const net = new TestNetwork(now);
-  const annPeer = net.peer('peer-ann', 'Ann');
-  const bobPeer = net.peer('peer-bob', 'Bob');
-  const ann = new ChatSession(annPeer, 'Ann', { now, ...annOptions });
-  const bob = new ChatSession(bobPeer, 'Bob', { now, ...bobOptions });
-  net.connect(annPeer, bobPeer);
-  return {
-    net,
-    annPeer,
-    bobPeer,
-    ann,
-    bob,
-    advance: (ms: number) => (t += ms),
-    /** Delivers a raw payload from Ann's peer to Bob's, through Bob's validator. */
-    rawToBob: (payload: unknown) => net.deliver('peer-ann', 'peer-bob', 'chat', payload),
-  };
+
+  /** A new database (one per device, as each browser has its own). */
+  function database(label = 'session') {
+    const db = freshDatabase(label);
+    openDatabases.push(db);
+    return db;
+  }
+
+  /**
+   * Opens a chat session for a peer (a new TestPeer for a string id). Each device gets its own
+   * fake IndexedDB unless `database` is given (`null`: memory only).
+   */
+  async function open(peer: TestPeer | string, userName: string, options: OpenOptions = {}) {
+    const p = typeof peer === 'string' ? net.peer(peer, userName) : peer;
+    const db = options.database === undefined ? database(p.selfId) : options.database;
+    const session = await ChatSession.open(p, { room: ROOM, userName, now, ...options, database: db });
+    openSessions.push(session);
+    return { peer: p, session, db };
+  }
+
+  /** Waits until nothing moves: no payload in flight and no store or list changing. */
+  const settle = () => net.settle({ probe: () => Promise.all(openSessions.map(async s => [await s.log.store.count().catch(() => -1), s.list().length])) });
+
+  return { net, now, advance: (ms: number) => (t += ms), open, database, settle };
 }
 
 const messages = (session: ChatSession) => session.list().filter((i): i is ChatMessage => i.kind === 'message');
 const texts = (session: ChatSession) => messages(session).map(m => m.text);
-const wire = (fields: Partial<{ v: number; id: string; name: string; text: string; ts: number }> = {}) =>
-  JSON.stringify({ v: 1, id: 'msg-00000001', name: 'Ann', text: 'hi', ts: T0, ...fields });
-
-async function sendError(promise: Promise<unknown>): Promise<ChatSendError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ChatSendError);
-    return err as ChatSendError;
-  }
-  throw new Error('expected send to be refused');
+/** What the device's store holds, oldest first, as short strings. */
+async function stored(session: ChatSession): Promise<string[]> {
+  return (await session.log.store.since(0)).map(r => (r.kind === 'msg' ? `${r.text}${r.retracted ? ' (retracted)' : ''}` : r.kind === 'retract' ? `retract:${r.target}` : `mode:${r.burn}`));
 }
 
-describe('ChatSession over the test transport', () => {
-  it('sends a message that is shown locally as own and delivered to the peer through the wire', async () => {
-    const { ann, bob, bobPeer } = twoPeers();
-    const sent = await ann.send('hello Bob');
-    expect(sent).toMatchObject({ kind: 'message', peerId: 'peer-ann', userName: 'Ann', text: 'hello Bob', timestamp: T0, own: true });
-    expect(sent.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    expect(ann.list()).toEqual([expect.objectContaining({ kind: 'notice', event: 'join', peerId: 'peer-bob' }), sent]);
-    expect(messages(bob)).toEqual([
-      { kind: 'message', id: sent.id, peerId: 'peer-ann', userName: 'Ann', text: 'hello Bob', segments: [{ kind: 'text', text: 'hello Bob' }], timestamp: T0, own: false },
-    ]);
-    // the message really went through Bob's InboundValidator
-    expect(bobPeer.counters.snapshot().accepted).toBeGreaterThanOrEqual(2); // Ann's presence + the chat line
-    expect(bobPeer.counters.snapshot().droppedByChannel).toEqual({});
+async function sendError(promise: Promise<unknown>): Promise<ChatSendError> {
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ChatSendError);
+  return err as ChatSendError;
+}
+
+/** Two connected devices, Ann and Bob, each with a chat session and its own database. */
+async function twoPeers(annOptions: OpenOptions = {}, bobOptions: OpenOptions = {}) {
+  const w = world();
+  const ann = await w.open('peer-ann', 'Ann', annOptions);
+  const bob = await w.open('peer-bob', 'Bob', bobOptions);
+  w.net.connect(ann.peer, bob.peer);
+  await w.settle();
+  return { ...w, ann: ann.session, bob: bob.session, annPeer: ann.peer, bobPeer: bob.peer, annDb: ann.db, bobDb: bob.db };
+}
+
+/** An identity outside any session, to make records by hand. */
+const outsider = () => DeviceIdentity.forRoom(ROOM, new MemoryIdentityStore());
+const chatPayload = (record: unknown) => JSON.stringify({ v: 1, record });
+
+describe('ChatSession.open', () => {
+  it('opens on a database: same identity after re-opening, a different one per room', async () => {
+    const w = world();
+    const db = w.database();
+    const first = await w.open('p1', 'P', { database: db });
+    const key = first.session.publicKey;
+    expect(key).toMatch(/^[A-Za-z0-9_-]{87}$/);
+    expect(first.session.log.store.persistent).toBe(true);
+    expect(first.session.storageError).toBeNull();
+    first.session.destroy();
+    const again = await w.open('p2', 'P', { database: db });
+    expect(again.session.publicKey).toBe(key);
+    const otherRoom = await ChatSession.open(w.net.peer('p3', 'P'), { room: 'another-room', userName: 'P', database: db, now: w.now });
+    openSessions.push(otherRoom);
+    expect(otherRoom.publicKey).not.toBe(key);
   });
 
-  it('sends the documented wire message', async () => {
-    const { ann, annPeer } = twoPeers();
-    const sent = await ann.send('hi');
+  it('opens memory-only with database: null (a new identity every time)', async () => {
+    const w = world();
+    const a = await w.open('p1', 'P', { database: null });
+    const b = await w.open('p2', 'P', { database: null });
+    expect(a.session.log.store.persistent).toBe(false);
+    expect(a.session.publicKey).not.toBe(b.session.publicKey);
+    w.net.connect(a.peer, b.peer);
+    await a.session.send('memory only');
+    await vi.waitFor(() => expect(texts(b.session)).toEqual(['memory only']));
+  });
+
+  it('caps maxLength between 1 and the wire limit, default 4000', async () => {
+    const w = world();
+    const open = async (maxLength?: number) => (await w.open(`p${Math.random()}`, 'P', { database: null, maxLength })).session.maxLength;
+    expect(await open()).toBe(4000);
+    expect(await open(1_000_000)).toBe(MAX_CHAT_TEXT_LENGTH);
+    expect(await open(0)).toBe(1);
+    expect(await open(-5)).toBe(1);
+  });
+
+  it('uses the retention attribute, default 30 days', async () => {
+    const w = world();
+    expect((await w.open('p1', 'P')).session.retentionMs).toBe(DEFAULT_RETENTION_MS);
+    expect((await w.open('p2', 'P', { retentionMs: HOUR })).session.retentionMs).toBe(HOUR);
+  });
+});
+
+describe('live chat', () => {
+  it('sends a message that is shown as own, stored, and delivered to the peer through the wire', async () => {
+    const { ann, bob, bobPeer, settle } = await twoPeers();
+    const sent = await ann.send('hello Bob');
+    expect(sent).toMatchObject({ kind: 'message', peerId: 'peer-ann', userName: 'Ann', text: 'hello Bob', timestamp: T0, own: true, retracted: false, marked: false, burn: false });
+    expect(sent.key).toBe(`${ann.publicKey}:1`);
+    expect(sent.id).toBe(sent.key);
+    await settle();
+    expect(messages(bob)).toEqual([
+      {
+        kind: 'message',
+        key: sent.key,
+        id: sent.key,
+        author: ann.publicKey,
+        seq: 1,
+        peerId: 'peer-ann',
+        userName: 'Ann',
+        text: 'hello Bob',
+        segments: [{ kind: 'text', text: 'hello Bob' }],
+        timestamp: T0,
+        own: false,
+        retracted: false,
+        marked: false,
+        burn: false,
+      },
+    ]);
+    expect(await stored(ann)).toEqual(['hello Bob']);
+    expect(await stored(bob)).toEqual(['hello Bob']);
+    expect(bobPeer.counters.snapshot().droppedByChannel).toEqual({});
+    expect(bobPeer.handlerErrors).toEqual([]);
+  });
+
+  it('sends the documented, signed wire message', async () => {
+    const { ann, annPeer } = await twoPeers();
+    await ann.send('hi');
     const chat = annPeer.sent.filter(s => s.channel === 'chat');
     expect(chat).toHaveLength(1);
-    expect(JSON.parse(chat[0].text)).toEqual({ v: 1, id: sent.id, name: 'Ann', text: 'hi', ts: T0 });
+    const payload = JSON.parse(chat[0].text) as { v: number; record: ChatRecordWire };
+    expect(payload).toEqual({ v: 1, record: { kind: 'msg', author: ann.publicKey, seq: 1, ts: T0, name: 'Ann', text: 'hi', sig: expect.stringMatching(/^[A-Za-z0-9_-]{86}$/) } });
     expect(chat[0].to).toEqual(['peer-bob']);
+    expect(await verifyRecord(ROOM, payload.record)).toBe(true);
   });
 
-  it('works in both directions and emits message and change events', async () => {
-    const { ann, bob } = twoPeers();
-    const annSeen: ChatMessage[] = [];
-    const bobSeen: ChatMessage[] = [];
+  it('works in both directions, in time order, and emits message and change events', async () => {
+    const { ann, bob, advance, settle } = await twoPeers();
+    const annSeen: [string, boolean][] = [];
     const bobChanges: (readonly ChatItem[])[] = [];
-    ann.on('message', m => annSeen.push(m));
-    bob.on('message', m => bobSeen.push(m));
+    ann.on('message', m => annSeen.push([m.text, m.own]));
     bob.on('change', items => bobChanges.push(items));
     await ann.send('ping');
+    advance(1000);
+    await settle();
     await bob.send('pong');
-    expect(annSeen.map(m => [m.text, m.own])).toEqual([
+    await settle();
+    expect(annSeen).toEqual([
       ['ping', true],
       ['pong', false],
     ]);
-    expect(bobSeen.map(m => [m.text, m.own])).toEqual([
-      ['ping', false],
-      ['pong', true],
-    ]);
-    expect(bobChanges).toHaveLength(2);
-    expect(bobChanges[1]).toBe(bob.list());
     expect(texts(ann)).toEqual(['ping', 'pong']);
     expect(texts(bob)).toEqual(['ping', 'pong']);
+    expect(bobChanges.at(-1)).toBe(bob.list());
   });
 
-  it('gives every sent message a fresh id', async () => {
-    const { ann, bob } = twoPeers();
-    for (let i = 0; i < 10; i++) await ann.send(`m${i}`);
-    const ids = new Set(messages(ann).map(m => m.id));
-    expect(ids.size).toBe(10);
-    expect(texts(bob)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9']);
+  it('numbers every own message with the next seq, also after re-opening on the same database', async () => {
+    const w = world();
+    const db = w.database();
+    const ann = await w.open('ann', 'Ann', { database: db });
+    for (let i = 0; i < 3; i++) {
+      w.advance(1000);
+      await ann.session.send(`m${i}`);
+    }
+    expect(messages(ann.session).map(m => m.seq)).toEqual([1, 2, 3]);
+    ann.session.destroy();
+    const again = await w.open(ann.peer, 'Ann', { database: db });
+    w.advance(1000);
+    expect((await again.session.send('after reload')).seq).toBe(4);
+    expect(texts(again.session)).toEqual(['m0', 'm1', 'm2', 'after reload']);
   });
 
   it('uses the new name after setUserName', async () => {
-    const { ann, bob } = twoPeers();
+    const { ann, bob, settle } = await twoPeers();
     ann.setUserName('Annie');
-    const sent = await ann.send('renamed');
-    expect(sent.userName).toBe('Annie');
+    expect((await ann.send('renamed')).userName).toBe('Annie');
+    await settle();
     expect(messages(bob)[0].userName).toBe('Annie');
   });
 
   describe('send rules', () => {
     it.each(['', ' ', '\n', ' \n\t\n ', '\r\n\r\n'])('refuses blank text %j with ChatSendError("empty") and sends nothing', async text => {
-      const { ann, bob, annPeer } = twoPeers();
-      const before = ann.list().length;
-      const err = await sendError(ann.send(text));
-      expect(err.code).toBe('empty');
-      expect(ann.list()).toHaveLength(before);
+      const { ann, annPeer } = await twoPeers();
+      expect((await sendError(ann.send(text))).code).toBe('empty');
+      expect(messages(ann)).toEqual([]);
       expect(annPeer.sent.filter(s => s.channel === 'chat')).toEqual([]);
-      expect(messages(bob)).toEqual([]);
+      expect(await stored(ann)).toEqual([]);
     });
 
     it('refuses text over maxLength with ChatSendError("too-long") and sends nothing', async () => {
-      const { ann, bob, annPeer } = twoPeers({ maxLength: 10 });
+      const { ann, annPeer } = await twoPeers({ maxLength: 10 });
       const err = await sendError(ann.send('x'.repeat(11)));
       expect(err.code).toBe('too-long');
       expect(err.message).toContain('10');
       expect(messages(ann)).toEqual([]);
       expect(annPeer.sent.filter(s => s.channel === 'chat')).toEqual([]);
-      expect(messages(bob)).toEqual([]);
     });
 
     it('accepts exactly maxLength characters, counting an emoji as one character', async () => {
-      const { ann, bob } = twoPeers({ maxLength: 10 });
+      const { ann, bob, settle } = await twoPeers({ maxLength: 10 });
       await ann.send('x'.repeat(10));
-      await ann.send('😀'.repeat(10)); // 20 UTF-16 code units
+      await ann.send('😀'.repeat(10));
+      await settle();
       expect(texts(bob)).toEqual(['x'.repeat(10), '😀'.repeat(10)]);
       expect((await sendError(ann.send('😀'.repeat(11)))).code).toBe('too-long');
     });
 
     it('trims leading and trailing blank lines but keeps inner text and indentation', async () => {
-      const { ann, bob } = twoPeers({ maxLength: 15 });
-      const sent = await ann.send('\n\n  indented\nline\n \n'); // 15 characters once trimmed
+      const { ann, bob, settle } = await twoPeers({ maxLength: 15 });
+      const sent = await ann.send('\n\n  indented\nline\n \n');
       expect(sent.text).toBe('  indented\nline');
+      await settle();
       expect(texts(bob)).toEqual(['  indented\nline']);
-      // blank lines do not count towards the limit
-      await ann.send('\n\n\n\n\n' + 'y'.repeat(15) + '\n\n\n\n');
-      expect(texts(bob)[1]).toBe('y'.repeat(15));
     });
 
-    it('caps maxLength between 1 and the wire limit, default 4000', () => {
-      const net = new TestNetwork();
-      const peer = net.peer('p', 'P');
-      expect(new ChatSession(peer, 'P').maxLength).toBe(4000);
-      expect(new ChatSession(peer, 'P', { maxLength: 1_000_000 }).maxLength).toBe(MAX_CHAT_TEXT_LENGTH);
-      expect(new ChatSession(peer, 'P', { maxLength: 0 }).maxLength).toBe(1);
-      expect(new ChatSession(peer, 'P', { maxLength: -5 }).maxLength).toBe(1);
-    });
-
-    // Regression guard (was a bug): ChatSession counts code points (`[...body].length`) but the wire schema's
-    // `v.maxLength(MAX_CHAT_TEXT_LENGTH)` counts UTF-16 code units. With max-length above 8000,
-    // a text of astral characters (emoji) passes `send`, is shown locally as sent, and every
-    // receiver silently drops it as `schema`. Fix: count the same unit on both sides, e.g. a
-    // code-point check in the schema (`v.check(t => [...t].length <= MAX_CHAT_TEXT_LENGTH)`),
-    // or `body.length` in ChatSession.
-    it('delivers every message that send accepted (emoji text with max-length 16000)', async () => {
-      const { ann, bob, bobPeer } = twoPeers({ maxLength: MAX_CHAT_TEXT_LENGTH }, { maxLength: MAX_CHAT_TEXT_LENGTH });
-      const text = '😀'.repeat(9000); // 9 000 characters, 18 000 code units, 36 KiB
+    it('delivers the longest emoji text (16 000 characters) that send accepts', async () => {
+      const { ann, bob, bobPeer, settle } = await twoPeers({ maxLength: MAX_CHAT_TEXT_LENGTH }, { maxLength: MAX_CHAT_TEXT_LENGTH });
+      const text = '😀'.repeat(MAX_CHAT_TEXT_LENGTH);
       await ann.send(text);
-      expect(bobPeer.counters.snapshot().dropped.schema).toBe(0);
+      await settle();
+      expect(bobPeer.counters.snapshot().droppedByChannel).toEqual({});
       expect(texts(bob)).toEqual([text]);
     });
 
-    // Regression guard (was a bug): `send` adds the message to the local list before encoding it; text whose JSON escaping
-    // makes it bigger than chatMessage.maxBytes (e.g. control characters, 6 bytes each as \uXXXX)
-    // makes `encodeMessage` throw a RangeError after the message is already shown as sent.
-    // Fix: encode (or measure) before `this.add`, and refuse with ChatSendError('too-long').
-    it('refuses text that cannot be encoded within the wire size with ChatSendError, without showing it', async () => {
-      const { ann } = twoPeers({ maxLength: MAX_CHAT_TEXT_LENGTH });
-      const text = 'a' + '\u0001'.repeat(12_000); // 12 001 characters ≤ 16 000, ~72 KB of JSON
-      const err = await ann.send(text).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(ChatSendError);
+    it('refuses text that cannot be encoded within the wire size with ChatSendError, without showing or storing it', async () => {
+      const { ann, annPeer } = await twoPeers({ maxLength: MAX_CHAT_TEXT_LENGTH });
+      const err = await sendError(ann.send('a' + '\u0001'.repeat(12_000))); // ~72 KB of JSON
+      expect(err.code).toBe('too-long');
       expect(messages(ann)).toEqual([]);
+      expect(await stored(ann)).toEqual([]);
+      expect(annPeer.sent.filter(s => s.channel === 'chat')).toEqual([]);
     });
   });
 
   describe('receive rules', () => {
     it('drops received text over its own maxLength and counts it in rejectedTooLong', async () => {
-      const { ann, bob, bobPeer } = twoPeers({ maxLength: 100 }, { maxLength: 10 });
+      const { ann, bob, bobPeer, settle } = await twoPeers({ maxLength: 100 }, { maxLength: 10 });
       await ann.send('z'.repeat(11));
-      await ann.send('z'.repeat(50));
-      expect(messages(bob)).toEqual([]);
-      expect(bob.rejectedTooLong).toBe(2);
-      // they passed the wire (the length rule is the session's), so they count as accepted there
-      expect(bobPeer.counters.snapshot().dropped.schema).toBe(0);
       await ann.send('z'.repeat(10));
-      await ann.send('😀'.repeat(10));
-      expect(texts(bob)).toEqual(['z'.repeat(10), '😀'.repeat(10)]);
-      expect(bob.rejectedTooLong).toBe(2);
-      expect(ann.rejectedTooLong).toBe(0);
+      await settle();
+      expect(texts(bob)).toEqual(['z'.repeat(10)]);
+      expect(bob.rejectedTooLong).toBe(1);
+      expect(bobPeer.counters.snapshot().dropped.schema).toBe(0);
     });
 
-    it('shows a duplicate message id from the same peer once', () => {
-      const { bob, rawToBob, advance } = twoPeers();
-      const seen: ChatMessage[] = [];
-      bob.on('message', m => seen.push(m));
-      rawToBob(wire({ id: 'dup-id-0001', text: 'first' }));
-      advance(1000);
-      rawToBob(wire({ id: 'dup-id-0001', text: 'replayed with other text' }));
-      rawToBob(wire({ id: 'dup-id-0002', text: 'second' }));
-      expect(texts(bob)).toEqual(['first', 'second']);
-      expect(seen.map(m => m.text)).toEqual(['first', 'second']);
-    });
-
-    it('keeps messages of different peers apart even if they reuse an id', async () => {
-      const { net, bob, bobPeer, rawToBob } = twoPeers();
-      const eve = net.peer('peer-eve', 'Eve');
-      net.connect(eve, bobPeer);
-      rawToBob(wire({ id: 'same-id-0001', text: 'from Ann' }));
-      net.deliver('peer-eve', 'peer-bob', 'chat', wire({ id: 'same-id-0001', name: 'Eve', text: 'from Eve' }));
-      expect(messages(bob).map(m => [m.peerId, m.text])).toEqual([
-        ['peer-ann', 'from Ann'],
-        ['peer-eve', 'from Eve'],
-      ]);
-    });
-
-    it('keeps a peer timestamp within MAX_CLOCK_SKEW_MS of the receiver clock', () => {
-      const { bob, rawToBob } = twoPeers();
-      rawToBob(wire({ id: 'ts-000000001', ts: T0 - 1234 }));
-      rawToBob(wire({ id: 'ts-000000002', ts: T0 + MAX_CLOCK_SKEW_MS }));
-      rawToBob(wire({ id: 'ts-000000003', ts: T0 - MAX_CLOCK_SKEW_MS }));
-      expect(messages(bob).map(m => m.timestamp)).toEqual([T0 - 1234, T0 + MAX_CLOCK_SKEW_MS, T0 - MAX_CLOCK_SKEW_MS]);
-    });
-
-    it('clamps timestamps far in the future or past to the receiver clock', () => {
-      const { bob, rawToBob, advance } = twoPeers();
-      advance(42);
-      const now = T0 + 42;
-      rawToBob(wire({ id: 'ts-future-01', ts: now + MAX_CLOCK_SKEW_MS + 1 }));
-      rawToBob(wire({ id: 'ts-future-02', ts: 8.64e15 }));
-      rawToBob(wire({ id: 'ts-past-0001', ts: now - MAX_CLOCK_SKEW_MS - 1 }));
-      rawToBob(wire({ id: 'ts-past-0002', ts: 0 }));
-      expect(messages(bob).map(m => m.timestamp)).toEqual([now, now, now, now]);
-      expect(MAX_CLOCK_SKEW_MS).toBe(5 * 60_000);
-    });
-
-    it('never shows what the wire refuses, and the wire counts it', () => {
-      const { bob, bobPeer, rawToBob } = twoPeers();
-      rawToBob(new Uint8Array([1, 2, 3]));
-      rawToBob({ v: 1, id: 'raw-object-1', name: 'Ann', text: 'raw object', ts: T0 });
-      rawToBob('{"v":1,"id":');
-      rawToBob(wire({ v: 2, id: 'future-ver-1' }));
-      rawToBob(JSON.stringify({ v: 1, id: 'extra-key-01', name: 'Ann', text: 'x', ts: T0, html: '<b>' }));
-      rawToBob(wire({ id: '<img src=x onerror=alert(1)>' }));
-      rawToBob(wire({ id: 'empty-name-1', name: '  ' }));
-      rawToBob(wire({ id: 'huge-text-01', text: 'x'.repeat(70_000) }));
-      rawToBob(wire({ id: 'valid-msg-01', text: 'the only valid one' }));
+    it('never shows what the wire refuses, and the wire counts it', async () => {
+      const { bob, bobPeer, net, settle } = await twoPeers();
+      const eve = await outsider();
+      const good = await signRecord(ROOM, eve, { kind: 'msg', author: eve.publicKey, seq: 1, ts: T0, name: 'Eve', text: 'the only valid one' });
+      const raw = (payload: unknown) => net.deliver('peer-ann', 'peer-bob', 'chat', payload);
+      raw(new Uint8Array([1, 2, 3]));
+      raw({ v: 1, record: good });
+      raw('{"v":1,"record":');
+      raw(JSON.stringify({ v: 2, record: good }));
+      raw(chatPayload({ ...good, html: '<b>' }));
+      raw(chatPayload({ ...good, sig: undefined }));
+      raw(chatPayload({ ...good, name: '  Eve' }));
+      raw(chatPayload({ ...good, text: 'x'.repeat(80_000) }));
+      raw(JSON.stringify({ v: 1, id: 'old-shape-01', name: 'Ann', text: 'unsigned', ts: T0 }));
+      raw(chatPayload(good));
+      await settle();
       expect(texts(bob)).toEqual(['the only valid one']);
       const s = bobPeer.counters.snapshot();
-      expect(s.dropped).toMatchObject({ 'not-text': 2, 'malformed-json': 1, schema: 4, oversize: 1 });
-      expect(s.droppedByChannel).toEqual({ 'chat:not-text': 2, 'chat:malformed-json': 1, 'chat:schema': 4, 'chat:oversize': 1 });
+      expect(s.droppedByChannel).toEqual({ 'chat:not-text': 2, 'chat:malformed-json': 1, 'chat:schema': 5, 'chat:oversize': 1 });
     });
 
-    it('applies the wire rate limit per peer (burst of 20, then 5/s)', () => {
-      const { bob, bobPeer, rawToBob, advance } = twoPeers();
-      for (let i = 0; i < 25; i++) rawToBob(wire({ id: `flood-${String(i).padStart(4, '0')}`, text: `f${i}` }));
-      expect(messages(bob)).toHaveLength(chatMessage.rate.burst);
+    it('never shows a record that passes the wire but not the signature check', async () => {
+      const { ann, bob, net, settle } = await twoPeers();
+      const eve = await outsider();
+      // Eve claims Ann's key
+      const unsigned = { kind: 'msg' as const, author: ann.publicKey, seq: 1, ts: T0, name: 'Ann', text: 'I am Ann' };
+      const forged = { ...unsigned, sig: await eve.sign(recordSigningBytes(ROOM, unsigned)) };
+      net.deliver('peer-ann', 'peer-bob', 'chat', chatPayload(forged));
+      await settle();
+      expect(messages(bob)).toEqual([]);
+      expect(await stored(bob)).toEqual([]);
+      expect(bob.stats().refused['bad-signature']).toBe(1);
+      // Ann's genuine seq 1 is still accepted afterwards
+      await ann.send('the real Ann');
+      await settle();
+      expect(texts(bob)).toEqual(['the real Ann']);
+    });
+
+    it('shows a replayed record once', async () => {
+      const { ann, bob, net, annPeer, settle, advance } = await twoPeers();
+      const seen: string[] = [];
+      bob.on('message', m => seen.push(m.text));
+      await ann.send('once');
+      await settle();
+      const [payload] = annPeer.sent.filter(s => s.channel === 'chat');
+      advance(1000);
+      net.deliver('peer-ann', 'peer-bob', 'chat', payload.text);
+      net.deliver('peer-ann', 'peer-bob', 'chat', payload.text);
+      await settle();
+      expect(texts(bob)).toEqual(['once']);
+      expect(seen).toEqual(['once']);
+      expect(bob.stats().refused.duplicate).toBe(2);
+    });
+
+    it('applies the wire rate limit per peer (burst of 20, then 5/s)', async () => {
+      const { bob, bobPeer, net, settle, advance } = await twoPeers();
+      const eve = await outsider();
+      const records = [];
+      for (let i = 1; i <= 30; i++) records.push(await signRecord(ROOM, eve, { kind: 'msg', author: eve.publicKey, seq: i, ts: T0 + i, name: 'Eve', text: `f${i}` }));
+      for (const r of records.slice(0, 25)) net.deliver('peer-ann', 'peer-bob', 'chat', chatPayload(r));
+      await settle();
+      expect(messages(bob)).toHaveLength(chatRecordMessage.rate.burst);
       expect(bobPeer.counters.snapshot().dropped.rate).toBe(5);
       advance(1000);
-      for (let i = 25; i < 35; i++) rawToBob(wire({ id: `flood-${String(i).padStart(4, '0')}`, text: `f${i}` }));
+      for (const r of records.slice(25)) net.deliver('peer-ann', 'peer-bob', 'chat', chatPayload(r));
+      await settle();
       expect(messages(bob)).toHaveLength(25);
-    });
-
-    it('shows the trimmed name of the sender', () => {
-      const { bob, rawToBob } = twoPeers();
-      rawToBob(wire({ id: 'trim-name-01', name: '  Ann  ' }));
-      expect(messages(bob)[0].userName).toBe('Ann');
-    });
-  });
-
-  describe('join and leave notices', () => {
-    it('adds a join notice when a peer joins and a leave notice with its name when it leaves', () => {
-      let t = T0;
-      const now = () => t;
-      const net = new TestNetwork(now);
-      const ann = net.peer('peer-ann', 'Ann');
-      const bob = net.peer('peer-bob', 'Bob');
-      const session = new ChatSession(ann, 'Ann', { now });
-      const changes: number[] = [];
-      session.on('change', items => changes.push(items.length));
-      net.connect(ann, bob);
-      expect(session.list()).toEqual([{ kind: 'notice', id: expect.any(String), event: 'join', peerId: 'peer-bob', userName: null, timestamp: T0 }]);
-      t += 5000;
-      net.disconnect(ann, bob);
-      expect(session.list()[1]).toEqual({ kind: 'notice', id: expect.any(String), event: 'leave', peerId: 'peer-bob', userName: 'Bob', timestamp: T0 + 5000 });
-      expect(changes).toEqual([1, 2]);
-    });
-
-    it('interleaves notices and messages in arrival order, and counts a rejoin again', async () => {
-      let t = T0;
-      const now = () => t;
-      const net = new TestNetwork(now);
-      const annPeer = net.peer('peer-ann', 'Ann');
-      const bobPeer = net.peer('peer-bob', 'Bob');
-      const ann = new ChatSession(annPeer, 'Ann', { now });
-      const bob = new ChatSession(bobPeer, 'Bob', { now });
-      net.connect(annPeer, bobPeer);
-      t += 1;
-      await bob.send('hi');
-      t += 1;
-      net.disconnect(annPeer, bobPeer);
-      t += 1;
-      net.connect(annPeer, bobPeer);
-      t += 1;
-      await bob.send('back');
-      const summary = ann.list().map(i => (i.kind === 'notice' ? `${i.event}:${i.peerId}` : `msg:${i.text}`));
-      expect(summary).toEqual(['join:peer-bob', 'msg:hi', 'leave:peer-bob', 'join:peer-bob', 'msg:back']);
-      expect(new Set(ann.list().map(i => i.id)).size).toBe(5);
-    });
-
-    it('notices several peers separately', () => {
-      let t = T0;
-      const now = () => t;
-      const net = new TestNetwork(now);
-      const ann = net.peer('peer-ann', 'Ann');
-      const session = new ChatSession(ann, 'Ann', { now });
-      for (const id of ['peer-b', 'peer-c', 'peer-d']) net.connect(ann, net.peer(id, id.toUpperCase()));
-      expect(session.list().map(i => (i.kind === 'notice' ? i.peerId : '?'))).toEqual(['peer-b', 'peer-c', 'peer-d']);
-    });
-  });
-
-  describe('maxItems', () => {
-    it('keeps only the newest maxItems items, in order', async () => {
-      const { ann, bob } = twoPeers({ maxItems: 3 }, { maxItems: 3 });
-      for (let i = 1; i <= 6; i++) await ann.send(`m${i}`);
-      expect(ann.list().map(i => (i.kind === 'message' ? i.text : i.event))).toEqual(['m4', 'm5', 'm6']);
-      expect(bob.list().map(i => (i.kind === 'message' ? i.text : i.event))).toEqual(['m4', 'm5', 'm6']);
-    });
-
-    it('defaults to 1000 items', async () => {
-      const { ann, advance } = twoPeers();
-      for (let i = 0; i < 1005; i++) {
-        advance(1000);
-        await ann.send(`m${i}`);
-      }
-      const list = ann.list();
-      expect(list).toHaveLength(1000);
-      expect((list[0] as ChatMessage).text).toBe('m5');
-      expect((list[999] as ChatMessage).text).toBe('m1004');
-    });
-
-    it('still drops a replayed id after the original left the list', () => {
-      const { bob, rawToBob, advance } = twoPeers({}, { maxItems: 2 });
-      rawToBob(wire({ id: 'replay-00001', text: 'original' }));
-      rawToBob(wire({ id: 'replay-00002', text: 'b' }));
-      rawToBob(wire({ id: 'replay-00003', text: 'c' }));
-      expect(texts(bob)).toEqual(['b', 'c']);
-      advance(1000);
-      rawToBob(wire({ id: 'replay-00001', text: 'original' }));
-      expect(texts(bob)).toEqual(['b', 'c']);
-    });
-  });
-
-  describe('destroy', () => {
-    it('stops receiving messages and notices, and stops emitting', async () => {
-      const { net, ann, bob, annPeer, bobPeer } = twoPeers();
-      let events = 0;
-      bob.on('change', () => events++);
-      bob.destroy();
-      const before = bob.list().length;
-      await ann.send('after destroy');
-      net.disconnect(annPeer, bobPeer);
-      expect(bob.list()).toHaveLength(before);
-      expect(events).toBe(0);
     });
   });
 });
 
-describe('TestNetwork (test helper)', () => {
-  it('routes payloads through the receiver’s real InboundValidator and only between connected peers', () => {
-    const net = new TestNetwork(() => T0);
-    const a: TestPeer = net.peer('a', 'A');
-    const b = net.peer('b', 'B');
-    const got: string[] = [];
-    b.channel(chatMessage).onMessage(m => got.push(m.text));
-    net.deliver('a', 'b', 'chat', wire({ text: 'not connected yet' }));
-    expect(got).toEqual([]);
-    net.connect(a, b);
-    expect(a.peers.get('b')?.name).toBe('B'); // learned by presence, through the wire
-    net.deliver('a', 'b', 'chat', '{broken');
-    net.deliver('a', 'b', 'chat', wire({ text: 'ok' }));
-    expect(got).toEqual(['ok']);
-    expect(b.counters.snapshot().dropped['malformed-json']).toBe(1);
+describe('sync on join', () => {
+  it('a late joiner receives the whole conversation, in order, with no duplicates', async () => {
+    const w = world();
+    const a = await w.open('peer-a', 'Ann');
+    const b = await w.open('peer-b', 'Bob');
+    w.net.connect(a.peer, b.peer);
+    const expected: string[] = [];
+    for (let i = 1; i <= 6; i++) {
+      w.advance(1000);
+      const who = i % 2 ? a : b;
+      await who.session.send(`line ${i}`);
+      expected.push(`line ${i}`);
+      await w.settle();
+    }
+    expect(texts(a.session)).toEqual(expected);
+    expect(texts(b.session)).toEqual(expected);
+    w.advance(1000);
+    const c = await w.open('peer-c', 'Cat');
+    w.net.connect(c.peer, a.peer);
+    w.net.connect(c.peer, b.peer);
+    await vi.waitFor(async () => expect(await c.session.log.store.count()).toBe(6));
+    await w.settle();
+    expect(await c.session.log.store.count()).toBe(6);
+    expect(await stored(c.session)).toEqual(expected);
+    expect(texts(c.session)).toEqual(expected);
+    const keys = messages(c.session).map(m => m.key);
+    expect(new Set(keys).size).toBe(6);
+    expect(messages(c.session).map(m => m.userName)).toEqual(['Ann', 'Bob', 'Ann', 'Bob', 'Ann', 'Bob']);
+    expect(c.session.stats().refused).toMatchObject({ duplicate: 0, conflict: 0, 'bad-signature': 0 });
+    // what A and B sent to C by sync adds up to the conversation exactly once
+    expect(a.session.stats().syncSent + b.session.stats().syncSent).toBe(6);
+    // and C's join notices are there, the messages are not duplicated by them
+    expect(c.session.list().filter(i => i.kind === 'notice').map(i => (i.kind === 'notice' ? i.peerId : ''))).toEqual(['peer-a', 'peer-b']);
+  });
+
+  // BUG (src/core/chat/chat-session.ts, `notice`, line ~435, together with src/core/chat/chat-sync.ts
+  // constructor line 64): ChatSync already enqueues every joining peer on `peerJoin`, and the
+  // session's own join handler (registered first) calls `sync.enqueue(peer.id)` as well. The first
+  // call shifts the peer out of the queue and awaits the state vector before `pending` is set, so
+  // the second call does not see it as queued or pending and queues it again: every join costs two
+  // sync rounds (two requests, two `missingFor` scans on the peer). Fix: drop the `enqueue` in
+  // `ChatSession.notice`, or make `enqueue` also skip the peer whose request is being prepared
+  // (e.g. set `pending`/a `preparing` id before awaiting the vector).
+  it('sends one sync request per peer when it joins', async () => {
+    const w = world();
+    const a = await w.open('peer-a', 'Ann');
+    await a.session.send('hello');
+    const c = await w.open('peer-c', 'Cat');
+    w.net.connect(c.peer, a.peer);
+    await vi.waitFor(async () => expect(await c.session.log.store.count()).toBe(1));
+    await w.settle();
+    expect(c.peer.sentOn('chat-sync-req', 'peer-a')).toHaveLength(1);
+    expect(a.peer.sentOn('chat-sync-req', 'peer-c')).toHaveLength(1);
+  });
+
+  it('a device with a 1h retention window receives nothing older than an hour', async () => {
+    const w = world();
+    const a = await w.open('peer-a', 'Ann');
+    for (let i = 1; i <= 3; i++) {
+      w.advance(MIN);
+      await a.session.send(`old ${i}`);
+    }
+    w.advance(2 * HOUR);
+    for (let i = 1; i <= 2; i++) {
+      w.advance(MIN);
+      await a.session.send(`recent ${i}`);
+    }
+    const c = await w.open('peer-c', 'Cat', { retentionMs: HOUR });
+    const d = await w.open('peer-d', 'Dan'); // default 30 days
+    w.net.connect(c.peer, a.peer);
+    w.net.connect(d.peer, a.peer);
+    await vi.waitFor(async () => expect([await c.session.log.store.count(), await d.session.log.store.count()]).toEqual([2, 5]));
+    await w.settle();
+    expect(await stored(c.session)).toEqual(['recent 1', 'recent 2']);
+    expect(texts(c.session)).toEqual(['recent 1', 'recent 2']);
+    expect(c.session.stats().refused['outside-window']).toBe(0); // the sender filtered, nothing old travelled
+    expect(JSON.stringify(a.peer.sentOn('chat-sync-batch', 'peer-c'))).not.toContain('old ');
+    expect(texts(d.session)).toEqual(['old 1', 'old 2', 'old 3', 'recent 1', 'recent 2']);
+  });
+
+  it('after a retraction, a newcomer receives the tombstone but never the body', async () => {
+    const w = world();
+    const a = await w.open('peer-a', 'Ann');
+    const b = await w.open('peer-b', 'Bob');
+    w.net.connect(a.peer, b.peer);
+    w.advance(1000);
+    await a.session.send('hi all');
+    w.advance(1000);
+    const oops = await b.session.send('my password is hunter2');
+    w.advance(1000);
+    await b.session.send('ignore that');
+    await w.settle();
+    w.advance(1000);
+    await b.session.retract(oops.key);
+    await w.settle();
+    // A and B keep the body on their device, flagged, and show it as retracted
+    for (const s of [a.session, b.session]) {
+      expect(messages(s).find(m => m.key === oops.key)).toMatchObject({ retracted: true });
+      expect(await stored(s)).toEqual(['hi all', 'my password is hunter2 (retracted)', 'ignore that', `retract:${oops.seq}`]);
+    }
+    const d = await w.open('peer-d', 'Dan');
+    w.net.connect(d.peer, a.peer);
+    w.net.connect(d.peer, b.peer);
+    await vi.waitFor(async () => expect(await d.session.log.store.count()).toBe(3));
+    await w.settle();
+    expect(await stored(d.session)).toEqual(['hi all', 'ignore that', `retract:${oops.seq}`]);
+    expect(texts(d.session)).toEqual(['hi all', 'ignore that']);
+    expect(d.session.list().filter(i => i.kind === 'tombstone')).toEqual([{ kind: 'tombstone', key: `tomb:${b.session.publicKey}:${oops.seq + 2}`, author: b.session.publicKey, target: oops.seq, timestamp: T0 + 4000 }]);
+    const toD = JSON.stringify([...a.peer.sent, ...b.peer.sent].filter(s => s.to.includes('peer-d')));
+    expect(toD).not.toContain('hunter2');
+  });
+
+  it('only the author can retract', async () => {
+    const { ann, bob, settle } = await twoPeers();
+    const sent = await ann.send('mine');
+    await settle();
+    await expect(bob.retract(sent.key)).rejects.toThrow(/only the author/);
+    await expect(bob.retract('nope:1')).rejects.toThrow(/only the author/);
+    expect(messages(ann)[0].retracted).toBe(false);
+  });
+
+  it('burn after reading (setBurn): messages are never stored, and a late joiner receives none of them', async () => {
+    const w = world();
+    const a = await w.open('peer-a', 'Ann');
+    const b = await w.open('peer-b', 'Bob');
+    w.net.connect(a.peer, b.peer);
+    w.advance(1000);
+    await a.session.send('before burn');
+    const burnEvents: boolean[] = [];
+    b.session.on('burn', on => burnEvents.push(on));
+    w.advance(1000);
+    await a.session.setBurn(true);
+    await w.settle();
+    expect([a.session.burn, b.session.burn]).toEqual([true, true]);
+    expect(burnEvents).toEqual([true]);
+    w.advance(1000);
+    const burning = await a.session.send('burn one');
+    expect(burning.burn).toBe(true);
+    await w.settle();
+    w.advance(1000);
+    await b.session.send('burn two');
+    await w.settle();
+    expect(texts(a.session)).toEqual(['before burn', 'burn one', 'burn two']);
+    expect(messages(b.session).map(m => [m.text, m.burn])).toEqual([
+      ['before burn', false],
+      ['burn one', true],
+      ['burn two', true],
+    ]);
+    for (const s of [a.session, b.session]) expect(await stored(s)).toEqual(['before burn', 'mode:true']);
+    w.advance(1000);
+    const c = await w.open('peer-c', 'Cat');
+    w.net.connect(c.peer, a.peer);
+    w.net.connect(c.peer, b.peer);
+    await vi.waitFor(async () => expect(await c.session.log.store.count()).toBe(2));
+    await w.settle();
+    expect(texts(c.session)).toEqual(['before burn']);
+    expect(c.session.burn).toBe(true);
+    expect(await stored(c.session)).toEqual(['before burn', 'mode:true']);
+    expect(JSON.stringify([...a.peer.sent, ...b.peer.sent].filter(s => s.to.includes('peer-c')))).not.toContain('burn one');
+  });
+
+  it('burn after reading (burnDefault): nothing is stored and a late joiner receives nothing', async () => {
+    const w = world();
+    const a = await w.open('peer-a', 'Ann', { burnDefault: true });
+    const b = await w.open('peer-b', 'Bob', { burnDefault: true });
+    w.net.connect(a.peer, b.peer);
+    await a.session.send('ephemeral a');
+    w.advance(1000);
+    await b.session.send('ephemeral b');
+    await w.settle();
+    expect(texts(a.session)).toEqual(['ephemeral a', 'ephemeral b']);
+    expect(texts(b.session)).toEqual(['ephemeral a', 'ephemeral b']);
+    expect(await stored(a.session)).toEqual([]);
+    expect(await stored(b.session)).toEqual([]);
+    const c = await w.open('peer-c', 'Cat', { burnDefault: true });
+    w.net.connect(c.peer, a.peer);
+    w.net.connect(c.peer, b.peer);
+    await w.settle();
+    expect(messages(c.session)).toEqual([]);
+    expect(await stored(c.session)).toEqual([]);
+  });
+
+  it('removes a burn message burnAfterMs after it was seen', async () => {
+    const { ann, bob, settle } = await twoPeers({ burnDefault: true }, { burnAfterMs: 20 });
+    const sent = await ann.send('read me once');
+    await settle();
+    expect(texts(bob)).toEqual(['read me once']);
+    bob.seen(sent.key);
+    await vi.waitFor(() => expect(texts(bob)).toEqual([]));
+    expect(texts(ann)).toEqual(['read me once']); // not seen there yet
+  });
+
+  it('keeps burn mode switched on across re-opening (from the stored mode record)', async () => {
+    const w = world();
+    const db = w.database();
+    const a = await w.open('peer-a', 'Ann', { database: db });
+    await a.session.setBurn(true);
+    a.session.destroy();
+    const again = await w.open(a.peer, 'Ann', { database: db });
+    expect(again.session.burn).toBe(true);
+    expect((await again.session.send('still burning')).burn).toBe(true);
+    expect(await stored(again.session)).toEqual(['mode:true']);
+  });
+});
+
+describe('retention and marks on this device', () => {
+  it('remembers the retention window chosen for the room across re-opening', async () => {
+    const w = world();
+    const db = w.database();
+    const first = await w.open('peer-a', 'Ann', { database: db });
+    expect(first.session.retentionMs).toBe(DEFAULT_RETENTION_MS);
+    await first.session.setRetention(2 * HOUR);
+    expect(first.session.retentionMs).toBe(2 * HOUR);
+    first.session.destroy();
+    const again = await w.open(first.peer, 'Ann', { database: db });
+    expect(again.session.retentionMs).toBe(2 * HOUR);
+    again.session.destroy();
+    // the choice made in the widget wins over the attribute
+    const withAttribute = await w.open(first.peer, 'Ann', { database: db, retentionMs: 7 * 24 * HOUR });
+    expect(withAttribute.session.retentionMs).toBe(2 * HOUR);
+    // per room: another room on the same database keeps its own
+    const other = await ChatSession.open(w.net.peer('peer-x', 'X'), { room: 'other-room', userName: 'X', database: db, now: w.now });
+    openSessions.push(other);
+    expect(other.retentionMs).toBe(DEFAULT_RETENTION_MS);
+  });
+
+  it('setRetention prunes what falls outside the new window, except marked messages', async () => {
+    const w = world();
+    const a = await w.open('peer-a', 'Ann');
+    const old = await a.session.send('old, marked');
+    await a.session.send('old');
+    w.advance(3 * HOUR);
+    await a.session.send('new');
+    await a.session.setMark(old.key, true);
+    await a.session.setRetention(HOUR);
+    expect(texts(a.session)).toEqual(['old, marked', 'new']);
+    expect(await stored(a.session)).toEqual(['old, marked', 'new']);
+  });
+
+  it('keeps marks across re-opening, and keeps marked messages beyond the window', async () => {
+    const w = world();
+    const db = w.database();
+    const a = await w.open('peer-a', 'Ann', { database: db, retentionMs: HOUR });
+    const keep = await a.session.send('keep me');
+    w.advance(1000);
+    await a.session.send('let me go');
+    await a.session.setMark(keep.key, true);
+    expect(messages(a.session).map(m => [m.text, m.marked])).toEqual([
+      ['keep me', true],
+      ['let me go', false],
+    ]);
+    a.session.destroy();
+    const again = await w.open(a.peer, 'Ann', { database: db, retentionMs: HOUR });
+    expect(messages(again.session).map(m => [m.text, m.marked])).toEqual([
+      ['keep me', true],
+      ['let me go', false],
+    ]);
+    expect((await again.session.marked()).map(m => m.text)).toEqual(['keep me']);
+    again.session.destroy();
+    // two hours later, the window has passed: the marked message is still there, the other one is pruned
+    w.advance(2 * HOUR);
+    const later = await w.open(a.peer, 'Ann', { database: db, retentionMs: HOUR });
+    expect(messages(later.session).map(m => [m.text, m.marked])).toEqual([['keep me', true]]);
+    expect(await stored(later.session)).toEqual(['keep me']);
+    await later.session.setMark(keep.key, false);
+    later.session.destroy();
+    const last = await w.open(a.peer, 'Ann', { database: db, retentionMs: HOUR });
+    expect(messages(last.session)).toEqual([]);
+  });
+
+  it('marks are per device: marking does not travel', async () => {
+    const { ann, bob, annPeer, settle } = await twoPeers();
+    const sent = await ann.send('x');
+    await settle();
+    const before = annPeer.sent.length;
+    await ann.setMark(sent.key, true);
+    await settle();
+    expect(annPeer.sent.length).toBe(before);
+    expect(messages(bob)[0].marked).toBe(false);
+  });
+
+  it('loads history from storage page by page, newest first, without duplicates', async () => {
+    const w = world();
+    const db = w.database();
+    const a = await w.open('peer-a', 'Ann', { database: db });
+    const all: string[] = [];
+    for (let i = 1; i <= 9; i++) {
+      w.advance(1000);
+      await a.session.send(`h${i}`);
+      all.push(`h${i}`);
+    }
+    a.session.destroy();
+    const again = await w.open(a.peer, 'Ann', { database: db, pageSize: 3 });
+    expect(texts(again.session)).toEqual(all.slice(-texts(again.session).length));
+    expect(texts(again.session).length).toBeGreaterThanOrEqual(3);
+    expect(texts(again.session).length).toBeLessThan(9);
+    let guard = 0;
+    while (again.session.hasOlder && guard++ < 10) await again.session.loadOlder();
+    expect(texts(again.session)).toEqual(all);
+    expect(again.session.hasOlder).toBe(false);
+    expect(await again.session.loadOlder()).toBe(0);
+  });
+});
+
+describe('storage failures', () => {
+  it('a full disk emits error storage-full; the message is still shown and sent; nothing stored is lost', async () => {
+    const { ann, bob, annDb, settle, advance } = await twoPeers();
+    const errors: StorageError[] = [];
+    ann.on('error', e => errors.push(e));
+    await ann.send('stored');
+    (annDb as ReturnType<typeof freshDatabase>).failWrites();
+    advance(1000);
+    await ann.send('not stored');
+    await settle();
+    expect(errors.map(e => e.code)).toEqual(['storage-full']);
+    expect(texts(ann)).toEqual(['stored', 'not stored']);
+    expect(texts(bob)).toEqual(['stored', 'not stored']);
+    expect(await stored(ann)).toEqual(['stored']);
+    expect(await stored(bob)).toEqual(['stored', 'not stored']);
+  });
+});
+
+describe('join and leave notices', () => {
+  it('adds a join notice that gets the name when presence arrives, and a leave notice with the name', async () => {
+    const w = world();
+    const a = await w.open('peer-a', 'Ann', { database: null });
+    const b = w.net.peer('peer-b', 'Bob');
+    w.net.connect(a.peer, b);
+    expect(a.session.list()).toEqual([{ kind: 'notice', key: expect.any(String), event: 'join', peerId: 'peer-b', userName: null, timestamp: T0 }]);
+    await vi.waitFor(() => expect(a.session.list()[0]).toMatchObject({ userName: 'Bob' }));
+    w.advance(5000);
+    w.net.disconnect(a.peer, b);
+    expect(a.session.list()[1]).toEqual({ kind: 'notice', key: expect.any(String), event: 'leave', peerId: 'peer-b', userName: 'Bob', timestamp: T0 + 5000 });
+  });
+});
+
+describe('destroy', () => {
+  it('stops receiving, syncing and emitting', async () => {
+    const { net, ann, bob, annPeer, bobPeer, settle } = await twoPeers();
+    let events = 0;
+    bob.on('change', () => events++);
+    bob.destroy();
+    const before = bob.list().length;
+    await ann.send('after destroy');
+    net.disconnect(annPeer, bobPeer);
+    net.connect(annPeer, bobPeer);
+    await settle();
+    expect(bob.list()).toHaveLength(before);
+    expect(events).toBe(0);
+    expect(await stored(bob)).toEqual([]);
+    expect(bobPeer.sentOn('chat-sync-req')).toHaveLength(1); // only the one from before destroy
+  });
+});
+
+describe('one device, two tabs', () => {
+  // BUG (src/core/identity/device-identity.ts, `nextSeq`, lines 75-80): each DeviceIdentity keeps its
+  // own copy of `nextSeq` read once at open. Two tabs of the same page (or two sessions of the same
+  // room) share the database and hence the key, and both hand out seq 1, 2, …: peers keep the first
+  // record of each (author, seq) and refuse the other tab's as 'conflict', so its messages are lost for
+  // everyone else. Fix: reserve sequence numbers atomically in the store (a Dexie `rw` transaction
+  // that reads and increments `identities.nextSeq`; IndexedDB serializes such transactions across
+  // tabs), or give each tab its own seq space (e.g. a per-tab sub-key or a seq block reserved per tab).
+  it('messages of two tabs sharing the same database both reach the peers', async () => {
+    const w = world();
+    const name = `two-tabs-${Math.random()}`;
+    const tab1Db = new P2pDatabase(name);
+    const tab2Db = new P2pDatabase(name);
+    openDatabases.push(tab1Db, tab2Db);
+    const tab1 = await w.open('tab-1', 'Ann', { database: tab1Db });
+    const tab2 = await w.open('tab-2', 'Ann', { database: tab2Db });
+    expect(tab1.session.publicKey).toBe(tab2.session.publicKey);
+    const bob = await w.open('peer-bob', 'Bob');
+    for (const tab of [tab1, tab2]) w.net.connect(tab.peer, bob.peer);
+    w.net.connect(tab1.peer, tab2.peer);
+    await w.settle();
+    await tab1.session.send('from tab 1');
+    w.advance(1000);
+    await tab2.session.send('from tab 2');
+    await w.settle();
+    expect(texts(bob.session)).toEqual(['from tab 1', 'from tab 2']);
   });
 });
