@@ -19,6 +19,8 @@ export default defineConfig({
           name: 'browser',
           environment: 'node',
           include: ['test/**/*.e2e.ts', 'src/components/**/*.e2e.ts'],
+          // Bundles test/lab (the core for plain test pages) before the browser tests.
+          globalSetup: ['test/harness/build-lab.mjs'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,

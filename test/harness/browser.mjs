@@ -113,3 +113,24 @@ export function storedRecords(page) {
       }),
   );
 }
+
+/**
+ * Opens the swarm lab page (core modules, no widget) in a fresh context and joins `room`.
+ * @param {World} world
+ * @param {string} room
+ * @param {{ context?: import('playwright-core').BrowserContext, cacheBytes?: number, requestTimeoutMs?: number }} [options]
+ */
+export async function openLabPage(world, room, options = {}) {
+  const context = options.context ?? (await world.browser.newContext());
+  const page = await context.newPage();
+  page.on('pageerror', err => console.error('[lab page error]', err.message));
+  await page.goto(`${world.host.url}/test/lab/swarm-lab.html`);
+  await page.waitForFunction(() => window.labReady === true);
+  await page.evaluate(([url, r, o]) => window.lab.join(url, r, o), [world.relay.url, room, { cacheBytes: options.cacheBytes, requestTimeoutMs: options.requestTimeoutMs }]);
+  return page;
+}
+
+/** Waits until the lab page has `n` peers. */
+export async function waitForLabPeers(page, n, timeout = 30_000) {
+  await page.waitForFunction(k => window.lab.peers() >= k, n, { timeout });
+}

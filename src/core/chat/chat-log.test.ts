@@ -30,7 +30,8 @@ function retract(author: DeviceIdentity, seq: number, ts: number, target: number
   return signRecord(ROOM, author, { kind: 'retract', author: author.publicKey, seq, ts, target });
 }
 /** A record that claims `claimed` as author but is signed with `signer`'s key. */
-async function forge(signer: DeviceIdentity, claimed: string, unsigned: Omit<UnsignedRecord, 'author'>): Promise<ChatRecordWire> {
+type WithoutAuthor<T> = T extends unknown ? Omit<T, 'author'> : never;
+async function forge(signer: DeviceIdentity, claimed: string, unsigned: WithoutAuthor<UnsignedRecord>): Promise<ChatRecordWire> {
   const record = { ...unsigned, author: claimed } as UnsignedRecord;
   return { ...record, sig: await signer.sign(recordSigningBytes(ROOM, record)) } as ChatRecordWire;
 }

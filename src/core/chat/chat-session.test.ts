@@ -53,6 +53,9 @@ function world() {
   return { net, now, advance: (ms: number) => (t += ms), open, database, settle };
 }
 
+/** Waits (up to 5 s) until `check` stops throwing: for what must eventually arrive. */
+const until = (check: () => unknown) => vi.waitFor(check as () => void, { timeout: 5000, interval: 10 });
+
 const messages = (session: ChatSession) => session.list().filter((i): i is ChatMessage => i.kind === 'message');
 const texts = (session: ChatSession) => messages(session).map(m => m.text);
 /** What the device's store holds, oldest first, as short strings. */
@@ -108,7 +111,7 @@ describe('ChatSession.open', () => {
     expect(a.session.publicKey).not.toBe(b.session.publicKey);
     w.net.connect(a.peer, b.peer);
     await a.session.send('memory only');
-    await vi.waitFor(() => expect(texts(b.session)).toEqual(['memory only']));
+    await until(() => expect(texts(b.session)).toEqual(['memory only']));
   });
 
   it('caps maxLength between 1 and the wire limit, default 4000', async () => {
@@ -134,6 +137,7 @@ describe('live chat', () => {
     expect(sent).toMatchObject({ kind: 'message', peerId: 'peer-ann', userName: 'Ann', text: 'hello Bob', timestamp: T0, own: true, retracted: false, marked: false, burn: false });
     expect(sent.key).toBe(`${ann.publicKey}:1`);
     expect(sent.id).toBe(sent.key);
+    await until(async () => expect(await stored(bob)).toEqual(['hello Bob']));
     await settle();
     expect(messages(bob)).toEqual([
       {
@@ -178,8 +182,9 @@ describe('live chat', () => {
     bob.on('change', items => bobChanges.push(items));
     await ann.send('ping');
     advance(1000);
-    await settle();
+    await until(() => expect(texts(bob)).toEqual(['ping']));
     await bob.send('pong');
+    await until(() => expect(texts(ann)).toEqual(['ping', 'pong']));
     await settle();
     expect(annSeen).toEqual([
       ['ping', true],
@@ -210,8 +215,7 @@ describe('live chat', () => {
     const { ann, bob, settle } = await twoPeers();
     ann.setUserName('Annie');
     expect((await ann.send('renamed')).userName).toBe('Annie');
-    await settle();
-    expect(messages(bob)[0].userName).toBe('Annie');
+    await until(() => expect(messages(bob)[0]?.userName).toBe('Annie'));
   });
 
   describe('send rules', () => {
@@ -236,8 +240,7 @@ describe('live chat', () => {
       const { ann, bob, settle } = await twoPeers({ maxLength: 10 });
       await ann.send('x'.repeat(10));
       await ann.send('😀'.repeat(10));
-      await settle();
-      expect(texts(bob)).toEqual(['x'.repeat(10), '😀'.repeat(10)]);
+      await until(() => expect(texts(bob)).toEqual(['x'.repeat(10), '😀'.repeat(10)]));
       expect((await sendError(ann.send('😀'.repeat(11)))).code).toBe('too-long');
     });
 
@@ -245,22 +248,22 @@ describe('live chat', () => {
       const { ann, bob, settle } = await twoPeers({ maxLength: 15 });
       const sent = await ann.send('\n\n  indented\nline\n \n');
       expect(sent.text).toBe('  indented\nline');
-      await settle();
-      expect(texts(bob)).toEqual(['  indented\nline']);
+      await until(() => expect(texts(bob)).toEqual(['  indented\nline']));
     });
 
     it('delivers the longest emoji text (16 000 characters) that send accepts', async () => {
       const { ann, bob, bobPeer, settle } = await twoPeers({ maxLength: MAX_CHAT_TEXT_LENGTH }, { maxLength: MAX_CHAT_TEXT_LENGTH });
       const text = '😀'.repeat(MAX_CHAT_TEXT_LENGTH);
       await ann.send(text);
-      await settle();
+      await until(() => expect(texts(bob)).toEqual([text]));
       expect(bobPeer.counters.snapshot().droppedByChannel).toEqual({});
-      expect(texts(bob)).toEqual([text]);
     });
 
     it('refuses text that cannot be encoded within the wire size with ChatSendError, without showing or storing it', async () => {
       const { ann, annPeer } = await twoPeers({ maxLength: MAX_CHAT_TEXT_LENGTH });
-      const err = await sendError(ann.send('a' + '\u0001'.repeat(12_000))); // ~72 KB of JSON
+      const text = 'a' + '\u0001'.repeat(12_400); // 12 401 characters ≤ 16 000, but 74 400+ bytes of JSON (\u0001 is escaped to 6 bytes)
+      expect(JSON.stringify(text).length).toBeGreaterThan(chatRecordMessage.maxBytes);
+      const err = await sendError(ann.send(text));
       expect(err.code).toBe('too-long');
       expect(messages(ann)).toEqual([]);
       expect(await stored(ann)).toEqual([]);
@@ -273,6 +276,7 @@ describe('live chat', () => {
       const { ann, bob, bobPeer, settle } = await twoPeers({ maxLength: 100 }, { maxLength: 10 });
       await ann.send('z'.repeat(11));
       await ann.send('z'.repeat(10));
+      await until(() => expect(texts(bob)).toEqual(['z'.repeat(10)]));
       await settle();
       expect(texts(bob)).toEqual(['z'.repeat(10)]);
       expect(bob.rejectedTooLong).toBe(1);
@@ -294,6 +298,7 @@ describe('live chat', () => {
       raw(chatPayload({ ...good, text: 'x'.repeat(80_000) }));
       raw(JSON.stringify({ v: 1, id: 'old-shape-01', name: 'Ann', text: 'unsigned', ts: T0 }));
       raw(chatPayload(good));
+      await until(() => expect(texts(bob)).toEqual(['the only valid one']));
       await settle();
       expect(texts(bob)).toEqual(['the only valid one']);
       const s = bobPeer.counters.snapshot();
@@ -307,14 +312,14 @@ describe('live chat', () => {
       const unsigned = { kind: 'msg' as const, author: ann.publicKey, seq: 1, ts: T0, name: 'Ann', text: 'I am Ann' };
       const forged = { ...unsigned, sig: await eve.sign(recordSigningBytes(ROOM, unsigned)) };
       net.deliver('peer-ann', 'peer-bob', 'chat', chatPayload(forged));
+      await until(() => expect(bob.stats().refused['bad-signature']).toBe(1));
       await settle();
       expect(messages(bob)).toEqual([]);
       expect(await stored(bob)).toEqual([]);
       expect(bob.stats().refused['bad-signature']).toBe(1);
       // Ann's genuine seq 1 is still accepted afterwards
       await ann.send('the real Ann');
-      await settle();
-      expect(texts(bob)).toEqual(['the real Ann']);
+      await until(() => expect(texts(bob)).toEqual(['the real Ann']));
     });
 
     it('shows a replayed record once', async () => {
@@ -322,11 +327,12 @@ describe('live chat', () => {
       const seen: string[] = [];
       bob.on('message', m => seen.push(m.text));
       await ann.send('once');
-      await settle();
+      await until(() => expect(texts(bob)).toEqual(['once']));
       const [payload] = annPeer.sent.filter(s => s.channel === 'chat');
       advance(1000);
       net.deliver('peer-ann', 'peer-bob', 'chat', payload.text);
       net.deliver('peer-ann', 'peer-bob', 'chat', payload.text);
+      await until(() => expect(bob.stats().refused.duplicate).toBe(2));
       await settle();
       expect(texts(bob)).toEqual(['once']);
       expect(seen).toEqual(['once']);
@@ -339,11 +345,13 @@ describe('live chat', () => {
       const records = [];
       for (let i = 1; i <= 30; i++) records.push(await signRecord(ROOM, eve, { kind: 'msg', author: eve.publicKey, seq: i, ts: T0 + i, name: 'Eve', text: `f${i}` }));
       for (const r of records.slice(0, 25)) net.deliver('peer-ann', 'peer-bob', 'chat', chatPayload(r));
+      await until(() => expect(messages(bob)).toHaveLength(chatRecordMessage.rate.burst));
       await settle();
       expect(messages(bob)).toHaveLength(chatRecordMessage.rate.burst);
       expect(bobPeer.counters.snapshot().dropped.rate).toBe(5);
       advance(1000);
       for (const r of records.slice(25)) net.deliver('peer-ann', 'peer-bob', 'chat', chatPayload(r));
+      await until(() => expect(messages(bob)).toHaveLength(25));
       await settle();
       expect(messages(bob)).toHaveLength(25);
     });
@@ -362,7 +370,8 @@ describe('sync on join', () => {
       const who = i % 2 ? a : b;
       await who.session.send(`line ${i}`);
       expected.push(`line ${i}`);
-      await w.settle();
+      const other = who === a ? b : a;
+      await until(() => expect(texts(other.session)).toEqual(expected));
     }
     expect(texts(a.session)).toEqual(expected);
     expect(texts(b.session)).toEqual(expected);
@@ -370,7 +379,7 @@ describe('sync on join', () => {
     const c = await w.open('peer-c', 'Cat');
     w.net.connect(c.peer, a.peer);
     w.net.connect(c.peer, b.peer);
-    await vi.waitFor(async () => expect(await c.session.log.store.count()).toBe(6));
+    await until(async () => expect(await c.session.log.store.count()).toBe(6));
     await w.settle();
     expect(await c.session.log.store.count()).toBe(6);
     expect(await stored(c.session)).toEqual(expected);
@@ -385,21 +394,20 @@ describe('sync on join', () => {
     expect(c.session.list().filter(i => i.kind === 'notice').map(i => (i.kind === 'notice' ? i.peerId : ''))).toEqual(['peer-a', 'peer-b']);
   });
 
-  // BUG (src/core/chat/chat-session.ts, `notice`, line ~435, together with src/core/chat/chat-sync.ts
-  // constructor line 64): ChatSync already enqueues every joining peer on `peerJoin`, and the
+  // BUG (src/core/chat/chat-session.ts:413 in `notice`, together with src/core/chat/chat-sync.ts:63): ChatSync already enqueues every joining peer on `peerJoin`, and the
   // session's own join handler (registered first) calls `sync.enqueue(peer.id)` as well. The first
   // call shifts the peer out of the queue and awaits the state vector before `pending` is set, so
   // the second call does not see it as queued or pending and queues it again: every join costs two
   // sync rounds (two requests, two `missingFor` scans on the peer). Fix: drop the `enqueue` in
   // `ChatSession.notice`, or make `enqueue` also skip the peer whose request is being prepared
   // (e.g. set `pending`/a `preparing` id before awaiting the vector).
-  it('sends one sync request per peer when it joins', async () => {
+  it.fails('sends one sync request per peer when it joins', async () => {
     const w = world();
     const a = await w.open('peer-a', 'Ann');
     await a.session.send('hello');
     const c = await w.open('peer-c', 'Cat');
     w.net.connect(c.peer, a.peer);
-    await vi.waitFor(async () => expect(await c.session.log.store.count()).toBe(1));
+    await until(async () => expect(await c.session.log.store.count()).toBe(1));
     await w.settle();
     expect(c.peer.sentOn('chat-sync-req', 'peer-a')).toHaveLength(1);
     expect(a.peer.sentOn('chat-sync-req', 'peer-c')).toHaveLength(1);
@@ -421,7 +429,7 @@ describe('sync on join', () => {
     const d = await w.open('peer-d', 'Dan'); // default 30 days
     w.net.connect(c.peer, a.peer);
     w.net.connect(d.peer, a.peer);
-    await vi.waitFor(async () => expect([await c.session.log.store.count(), await d.session.log.store.count()]).toEqual([2, 5]));
+    await until(async () => expect([await c.session.log.store.count(), await d.session.log.store.count()]).toEqual([2, 5]));
     await w.settle();
     expect(await stored(c.session)).toEqual(['recent 1', 'recent 2']);
     expect(texts(c.session)).toEqual(['recent 1', 'recent 2']);
@@ -441,9 +449,10 @@ describe('sync on join', () => {
     const oops = await b.session.send('my password is hunter2');
     w.advance(1000);
     await b.session.send('ignore that');
-    await w.settle();
+    await until(() => expect(texts(a.session)).toEqual(['hi all', 'my password is hunter2', 'ignore that']));
     w.advance(1000);
     await b.session.retract(oops.key);
+    await until(async () => expect(await stored(a.session)).toContain(`retract:${oops.seq}`));
     await w.settle();
     // A and B keep the body on their device, flagged, and show it as retracted
     for (const s of [a.session, b.session]) {
@@ -453,7 +462,7 @@ describe('sync on join', () => {
     const d = await w.open('peer-d', 'Dan');
     w.net.connect(d.peer, a.peer);
     w.net.connect(d.peer, b.peer);
-    await vi.waitFor(async () => expect(await d.session.log.store.count()).toBe(3));
+    await until(async () => expect(await d.session.log.store.count()).toBe(3));
     await w.settle();
     expect(await stored(d.session)).toEqual(['hi all', 'ignore that', `retract:${oops.seq}`]);
     expect(texts(d.session)).toEqual(['hi all', 'ignore that']);
@@ -465,7 +474,7 @@ describe('sync on join', () => {
   it('only the author can retract', async () => {
     const { ann, bob, settle } = await twoPeers();
     const sent = await ann.send('mine');
-    await settle();
+    await until(() => expect(messages(bob)).toHaveLength(1));
     await expect(bob.retract(sent.key)).rejects.toThrow(/only the author/);
     await expect(bob.retract('nope:1')).rejects.toThrow(/only the author/);
     expect(messages(ann)[0].retracted).toBe(false);
@@ -482,15 +491,15 @@ describe('sync on join', () => {
     b.session.on('burn', on => burnEvents.push(on));
     w.advance(1000);
     await a.session.setBurn(true);
-    await w.settle();
-    expect([a.session.burn, b.session.burn]).toEqual([true, true]);
+    await until(() => expect([a.session.burn, b.session.burn]).toEqual([true, true]));
     expect(burnEvents).toEqual([true]);
     w.advance(1000);
     const burning = await a.session.send('burn one');
     expect(burning.burn).toBe(true);
-    await w.settle();
+    await until(() => expect(texts(b.session)).toContain('burn one'));
     w.advance(1000);
     await b.session.send('burn two');
+    await until(() => expect(texts(a.session)).toContain('burn two'));
     await w.settle();
     expect(texts(a.session)).toEqual(['before burn', 'burn one', 'burn two']);
     expect(messages(b.session).map(m => [m.text, m.burn])).toEqual([
@@ -503,7 +512,7 @@ describe('sync on join', () => {
     const c = await w.open('peer-c', 'Cat');
     w.net.connect(c.peer, a.peer);
     w.net.connect(c.peer, b.peer);
-    await vi.waitFor(async () => expect(await c.session.log.store.count()).toBe(2));
+    await until(async () => expect(await c.session.log.store.count()).toBe(2));
     await w.settle();
     expect(texts(c.session)).toEqual(['before burn']);
     expect(c.session.burn).toBe(true);
@@ -519,6 +528,7 @@ describe('sync on join', () => {
     await a.session.send('ephemeral a');
     w.advance(1000);
     await b.session.send('ephemeral b');
+    await until(() => expect([texts(a.session).length, texts(b.session).length]).toEqual([2, 2]));
     await w.settle();
     expect(texts(a.session)).toEqual(['ephemeral a', 'ephemeral b']);
     expect(texts(b.session)).toEqual(['ephemeral a', 'ephemeral b']);
@@ -535,10 +545,9 @@ describe('sync on join', () => {
   it('removes a burn message burnAfterMs after it was seen', async () => {
     const { ann, bob, settle } = await twoPeers({ burnDefault: true }, { burnAfterMs: 20 });
     const sent = await ann.send('read me once');
-    await settle();
-    expect(texts(bob)).toEqual(['read me once']);
+    await until(() => expect(texts(bob)).toEqual(['read me once']));
     bob.seen(sent.key);
-    await vi.waitFor(() => expect(texts(bob)).toEqual([]));
+    await until(() => expect(texts(bob)).toEqual([]));
     expect(texts(ann)).toEqual(['read me once']); // not seen there yet
   });
 
@@ -623,7 +632,7 @@ describe('retention and marks on this device', () => {
   it('marks are per device: marking does not travel', async () => {
     const { ann, bob, annPeer, settle } = await twoPeers();
     const sent = await ann.send('x');
-    await settle();
+    await until(() => expect(messages(bob)).toHaveLength(1));
     const before = annPeer.sent.length;
     await ann.setMark(sent.key, true);
     await settle();
@@ -654,6 +663,76 @@ describe('retention and marks on this device', () => {
   });
 });
 
+describe('history paging (loadOlder)', () => {
+  // BUG (src/core/chat/chat-session.ts:292-293): `loadOlder` pages from the oldest item in the
+  // list. A record that sync inserts below the loaded page (older than it, e.g. a message this
+  // device missed while offline) becomes that oldest item, so the next `loadOlder` starts below
+  // it and the stored records between it and the page are never shown (and `hasOlder` turns
+  // false). Fix: keep a separate cursor of what was loaded from storage (timestamp + key of the
+  // oldest record loaded by `loadOlder`) instead of deriving it from the list.
+  it.fails('shows every stored record after loading all pages, even when sync inserted an older record meanwhile', async () => {
+    const w = world();
+    const b = await w.open('peer-b', 'Bob');
+    await b.session.send('b0, only Bob has it');
+    const a = await w.open('peer-a', 'Ann');
+    const all = ['b0, only Bob has it'];
+    for (let i = 1; i <= 9; i++) {
+      w.advance(1000);
+      await a.session.send(`h${i}`);
+      all.push(`h${i}`);
+    }
+    a.session.destroy();
+    const again = await w.open(a.peer, 'Ann', { database: a.db, pageSize: 3 });
+    w.net.connect(again.peer, b.peer);
+    await until(() => expect(texts(again.session)).toContain('b0, only Bob has it'));
+    await w.settle();
+    for (let guard = 0; again.session.hasOlder && guard < 10; guard++) await again.session.loadOlder();
+    expect(await again.session.log.store.count()).toBe(10);
+    expect(texts(again.session)).toEqual(all);
+  });
+
+  // BUG (src/core/chat/chat-session.ts:293-301): the page query is `ts <= before` (inclusive) and
+  // keeps only records not yet in the list; when more than `pageSize` records share the boundary
+  // timestamp (several messages in the same millisecond, e.g. sent by a script or synced in bulk),
+  // every later call returns the same already-shown records: it adds 0 and leaves `hasOlder` true
+  // for ever, and the older records are never shown. Fix: page by a compound cursor
+  // ([ts, author, seq], the `[room+ts]` index order), or skip the records already shown and query again.
+  it.fails('gets past several records that share one timestamp', async () => {
+    const w = world();
+    const db = w.database();
+    const a = await w.open('peer-a', 'Ann', { database: db });
+    for (let i = 1; i <= 6; i++) await a.session.send(`m${i}`); // all at T0
+    a.session.destroy();
+    const again = await w.open(a.peer, 'Ann', { database: db, pageSize: 2 });
+    for (let guard = 0; again.session.hasOlder && guard < 10; guard++) await again.session.loadOlder();
+    expect(again.session.hasOlder).toBe(false);
+    expect(texts(again.session).sort()).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+  });
+
+  // BUG (src/core/chat/chat-session.ts:302, with `itemFor` at line 381): `loadOlder` turns a page
+  // into items with `itemFor` before any of them is in `this.index`; the page is newest first, so a
+  // tombstone is handled before the message it retracts and becomes a separate `tombstone` item even
+  // though the (retracted) message is on the same page. After a reload the list shows the retracted
+  // message and a tombstone for it, where the live list showed only the flagged message. Fix: in
+  // `loadOlder`, drop retract records whose target is in the same page (or index the page's messages
+  // before mapping tombstones).
+  it.fails('shows a retracted message the same way after re-opening (no extra tombstone item)', async () => {
+    const w = world();
+    const db = w.database();
+    const a = await w.open('peer-a', 'Ann', { database: db });
+    const oops = await a.session.send('oops');
+    w.advance(1000);
+    await a.session.send('fine');
+    w.advance(1000);
+    await a.session.retract(oops.key);
+    const live = a.session.list().map(i => `${i.kind}${i.kind === 'message' && i.retracted ? ' (retracted)' : ''}`);
+    expect(live).toEqual(['message (retracted)', 'message']);
+    a.session.destroy();
+    const again = await w.open(a.peer, 'Ann', { database: db });
+    expect(again.session.list().map(i => `${i.kind}${i.kind === 'message' && i.retracted ? ' (retracted)' : ''}`)).toEqual(live);
+  });
+});
+
 describe('storage failures', () => {
   it('a full disk emits error storage-full; the message is still shown and sent; nothing stored is lost', async () => {
     const { ann, bob, annDb, settle, advance } = await twoPeers();
@@ -663,6 +742,7 @@ describe('storage failures', () => {
     (annDb as ReturnType<typeof freshDatabase>).failWrites();
     advance(1000);
     await ann.send('not stored');
+    await until(() => expect(texts(bob)).toEqual(['stored', 'not stored']));
     await settle();
     expect(errors.map(e => e.code)).toEqual(['storage-full']);
     expect(texts(ann)).toEqual(['stored', 'not stored']);
@@ -679,7 +759,7 @@ describe('join and leave notices', () => {
     const b = w.net.peer('peer-b', 'Bob');
     w.net.connect(a.peer, b);
     expect(a.session.list()).toEqual([{ kind: 'notice', key: expect.any(String), event: 'join', peerId: 'peer-b', userName: null, timestamp: T0 }]);
-    await vi.waitFor(() => expect(a.session.list()[0]).toMatchObject({ userName: 'Bob' }));
+    await until(() => expect(a.session.list()[0]).toMatchObject({ userName: 'Bob' }));
     w.advance(5000);
     w.net.disconnect(a.peer, b);
     expect(a.session.list()[1]).toEqual({ kind: 'notice', key: expect.any(String), event: 'leave', peerId: 'peer-b', userName: 'Bob', timestamp: T0 + 5000 });
@@ -689,6 +769,7 @@ describe('join and leave notices', () => {
 describe('destroy', () => {
   it('stops receiving, syncing and emitting', async () => {
     const { net, ann, bob, annPeer, bobPeer, settle } = await twoPeers();
+    const requestsBefore = bobPeer.sentOn('chat-sync-req').length;
     let events = 0;
     bob.on('change', () => events++);
     bob.destroy();
@@ -700,19 +781,19 @@ describe('destroy', () => {
     expect(bob.list()).toHaveLength(before);
     expect(events).toBe(0);
     expect(await stored(bob)).toEqual([]);
-    expect(bobPeer.sentOn('chat-sync-req')).toHaveLength(1); // only the one from before destroy
+    expect(bobPeer.sentOn('chat-sync-req')).toHaveLength(requestsBefore); // no new request on the re-join
   });
 });
 
 describe('one device, two tabs', () => {
-  // BUG (src/core/identity/device-identity.ts, `nextSeq`, lines 75-80): each DeviceIdentity keeps its
+  // BUG (src/core/identity/device-identity.ts:66-71, `nextSeq`): each DeviceIdentity keeps its
   // own copy of `nextSeq` read once at open. Two tabs of the same page (or two sessions of the same
   // room) share the database and hence the key, and both hand out seq 1, 2, …: peers keep the first
   // record of each (author, seq) and refuse the other tab's as 'conflict', so its messages are lost for
   // everyone else. Fix: reserve sequence numbers atomically in the store (a Dexie `rw` transaction
   // that reads and increments `identities.nextSeq`; IndexedDB serializes such transactions across
   // tabs), or give each tab its own seq space (e.g. a per-tab sub-key or a seq block reserved per tab).
-  it('messages of two tabs sharing the same database both reach the peers', async () => {
+  it.fails('messages of two tabs sharing the same database both reach the peers', async () => {
     const w = world();
     const name = `two-tabs-${Math.random()}`;
     const tab1Db = new P2pDatabase(name);
@@ -729,6 +810,8 @@ describe('one device, two tabs', () => {
     w.advance(1000);
     await tab2.session.send('from tab 2');
     await w.settle();
+    expect(bob.session.stats().refused.conflict).toBe(0);
+    expect(texts(tab2.session)).toEqual(['from tab 1', 'from tab 2']);
     expect(texts(bob.session)).toEqual(['from tab 1', 'from tab 2']);
   });
 });

@@ -156,6 +156,21 @@ export class MeshRoom {
     return [...this.peers.values()];
   }
 
+  /** The RTCPeerConnection to a peer (for extra data channels such as the swarm's), if connected. */
+  peerConnection(peerId: string): RTCPeerConnection | undefined {
+    return this.room?.getPeers()[peerId];
+  }
+
+  /** Counts a message dropped by a feature's own validation (e.g. binary frames) under `channel:reason`. */
+  countDrop(channel: string, reason: import('../wire').DropReason): void {
+    this.counters.drop(channel, reason);
+  }
+
+  /** Counts a message accepted by a feature's own validation. */
+  countAccepted(): void {
+    this.counters.accept();
+  }
+
   /** Counters of accepted and dropped inbound messages (by reason). */
   wireStats(): WireStats {
     return this.counters.snapshot();

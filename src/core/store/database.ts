@@ -37,6 +37,25 @@ export interface StoredRoomSettings {
   burn?: { on: boolean; ts: number };
 }
 
+/** A file the swarm knows on this device (own, cached, or downloading). */
+export interface StoredSwarmFile {
+  cid: string;
+  manifest: { cid: string; size: number; chunkSize: number; mime: string; hashes: string[] };
+  /** Kept regardless of the cache cap (the user's own files, "keep a copy"). */
+  pinned: boolean;
+  /** Bytes of verified chunks stored. */
+  storedBytes: number;
+  /** Last time it was read or written, ms (for least-recently-used eviction). */
+  lastAccess: number;
+}
+
+/** One verified chunk of a file. */
+export interface StoredSwarmChunk {
+  cid: string;
+  index: number;
+  data: ArrayBuffer;
+}
+
 /**
  * The one IndexedDB database of p2p-widgets (Dexie). Every feature declares its
  * tables here; a schema change adds a `version(n)` with its upgrade, never edits
@@ -47,6 +66,8 @@ export class P2pDatabase extends Dexie {
   chatMarks!: Table<StoredMark, [string, string, number]>;
   identities!: Table<StoredIdentity, string>;
   roomSettings!: Table<StoredRoomSettings, string>;
+  swarmFiles!: Table<StoredSwarmFile, string>;
+  swarmChunks!: Table<StoredSwarmChunk, [string, number]>;
 
   constructor(name = 'p2p-widgets') {
     super(name);
@@ -55,6 +76,11 @@ export class P2pDatabase extends Dexie {
       chatMarks: '[room+author+seq], room',
       identities: 'room',
       roomSettings: 'room',
+    });
+    // v2: the swarm's files and chunks (tables added; nothing earlier changes).
+    this.version(2).stores({
+      swarmFiles: 'cid, lastAccess',
+      swarmChunks: '[cid+index]',
     });
   }
 }

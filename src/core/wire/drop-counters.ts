@@ -6,10 +6,12 @@
  * - `schema`: valid JSON that does not match the message schema (including a wrong protocol version)
  * - `rate`: the peer exceeded the message's per-peer rate limit
  * - `flood`: the peer exceeded the per-peer byte budget of the room and was disconnected
+ * - `not-binary` / `bad-frame`: a data frame on a bulk channel was not binary / had a bad header
+ * - `unsolicited`: data for a request we did not make (or already gave up)
  */
-export type DropReason = 'not-text' | 'oversize' | 'malformed-json' | 'schema' | 'rate' | 'flood';
+export type DropReason = 'not-text' | 'oversize' | 'malformed-json' | 'schema' | 'rate' | 'flood' | 'not-binary' | 'bad-frame' | 'unsolicited';
 
-export const DROP_REASONS: readonly DropReason[] = ['not-text', 'oversize', 'malformed-json', 'schema', 'rate', 'flood'];
+export const DROP_REASONS: readonly DropReason[] = ['not-text', 'oversize', 'malformed-json', 'schema', 'rate', 'flood', 'not-binary', 'bad-frame', 'unsolicited'];
 
 /** Counts of dropped inbound messages, by reason and by channel. */
 export interface WireStats {

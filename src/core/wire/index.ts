@@ -19,3 +19,17 @@ export {
   MAX_RANGES_PER_AUTHOR,
 } from './chat-record-schemas';
 export type { ChatRecordWire } from './chat-record-schemas';
+export {
+  swarmControlMessage,
+  manifestSchema,
+  encodeDataFrame,
+  parseDataFrame,
+  CONTENT_ID_PATTERN,
+  MAX_CHUNK_SIZE,
+  MIN_CHUNK_SIZE,
+  MAX_FILE_SIZE,
+  MAX_FRAME_PAYLOAD,
+  FRAME_HEADER_BYTES,
+  DATA_FRAME,
+} from './swarm-schemas';
+export type { SwarmControl, ManifestWire, DataFrame, FrameDropReason } from './swarm-schemas';

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { DropCounters } from './drop-counters';
-import { defineMessage, encodeMessage, InboundValidator, PROTOCOL_VERSION } from './message-definition';
+import { defineMessage, encodeMessage, InboundValidator, MessageSpec, PROTOCOL_VERSION } from './message-definition';
 import { chatRecordMessage } from './chat-record-schemas';
 import { presenceMessage } from './message-schemas';
 
@@ -21,7 +21,7 @@ const tiny = defineMessage({
 const tinyJson = (s: string) => JSON.stringify({ v: 1, s });
 const utf8Bytes = (s: string) => new TextEncoder().encode(s).byteLength;
 
-function setup(spec = tiny) {
+function setup(spec: MessageSpec<v.GenericSchema> = tiny) {
   let t = 5_000_000;
   const counters = new DropCounters();
   const validator = new InboundValidator(spec, counters, () => t);

@@ -49,7 +49,7 @@ describe('presence schema', () => {
     expect(presence({ v: 1, name: 'n'.repeat(64) }).success).toBe(true);
     const padded = presence({ v: 1, name: `   ${'n'.repeat(64)}   ` });
     expect(padded.success).toBe(true);
-    expect(padded.output?.name).toBe('n'.repeat(64));
+    expect((padded.output as { name: string }).name).toBe('n'.repeat(64));
   });
 
   it('fits the longest name of worst-case characters within its byte limit', () => {
@@ -83,7 +83,7 @@ describe('chat record schema (channel chat)', () => {
 
   it('keeps the text exactly as sent (no trimming)', () => {
     const r = chat(withRecord({ text: '  two\n lines  ' }));
-    expect(r.output?.record).toMatchObject({ text: '  two\n lines  ' });
+    expect((r.output as { record: unknown }).record).toMatchObject({ text: '  two\n lines  ' });
   });
 
   describe('author and sig', () => {

@@ -1,0 +1,187 @@
+import type { HaveMap } from './have-map';
+
+/** Tuning of the scheduler. */
+export interface SchedulerOptions {
+  /** Chunks requested from one peer at a time; default 4. */
+  maxPerPeer?: number;
+  /** Chunks in flight over all peers; default 24 (bounds memory: × chunk size). */
+  maxTotal?: number;
+  /** Chunks from the urgent position on fetched strictly in order; default 8. */
+  urgentWindow?: number;
+  /** Bad chunks after which a peer is not asked again this session; default 3. */
+  maxStrikes?: number;
+  /** How long a peer that timed out is skipped, ms; default 10 000. */
+  slowPenaltyMs?: number;
+  /** How long a busy peer is skipped, ms; default 1 000. */
+  busyPenaltyMs?: number;
+  /** Random source in [0, 1) for tie-breaks; injectable for tests. */
+  random?: () => number;
+}
+
+interface PeerState {
+  have: HaveMap;
+  inFlight: number;
+  strikes: number;
+  skipUntil: number;
+}
+
+/** One request to make: chunk `index` from `peerId`. */
+export interface Assignment {
+  index: number;
+  peerId: string;
+}
+
+/**
+ * Decides which chunk to request from which peer. Rules:
+ * - a chunk is in flight from exactly one peer at a time (no duplicate data);
+ * - chunks in the urgent window (a playhead) go first, strictly in order;
+ * - otherwise rarest first (fewest holders), ties broken at random, as in
+ *   BitTorrent (Cohen, "Incentives Build Robustness in BitTorrent", 2003);
+ * - each chunk goes to the least-loaded eligible holder;
+ * - a peer that sent bad chunks `maxStrikes` times is never asked again; one that
+ *   timed out or was busy is skipped for a while.
+ */
+export class ChunkScheduler {
+  private readonly peers = new Map<string, PeerState>();
+  private readonly inFlight = new Map<number, string>();
+  private urgent: number | null = null;
+  private readonly o: Required<SchedulerOptions>;
+
+  constructor(
+    private readonly have: HaveMap,
+    options: SchedulerOptions = {},
+  ) {
+    this.o = {
+      maxPerPeer: 4,
+      maxTotal: 24,
+      urgentWindow: 8,
+      maxStrikes: 3,
+      slowPenaltyMs: 10_000,
+      busyPenaltyMs: 1_000,
+      random: Math.random,
+      ...options,
+    };
+  }
+
+  /** Sets (or replaces) what a peer holds. */
+  setPeer(peerId: string, have: HaveMap): void {
+    const state = this.peers.get(peerId);
+    if (state) state.have = have;
+    else this.peers.set(peerId, { have, inFlight: 0, strikes: 0, skipUntil: 0 });
+  }
+
+  /** Removes a peer (it left); its chunks in flight become requestable again. Returns them. */
+  removePeer(peerId: string): number[] {
+    this.peers.delete(peerId);
+    const freed: number[] = [];
+    for (const [index, holder] of this.inFlight) {
+      if (holder === peerId) {
+        this.inFlight.delete(index);
+        freed.push(index);
+      }
+    }
+    return freed;
+  }
+
+  /** Marks a position as urgent (e.g. the playhead's chunk), or clears it with null. */
+  setUrgent(index: number | null): void {
+    this.urgent = index;
+  }
+
+  /** A chunk arrived and verified. */
+  completed(index: number): void {
+    this.release(index);
+  }
+
+  /**
+   * A request failed. `bad`: the chunk did not match its hash (a strike);
+   * `timeout`: the peer went silent (skipped for a while); `busy`: it refused for now;
+   * `missing`: it does not hold the chunk after all (forgotten from its have-map).
+   */
+  failed(index: number, peerId: string, reason: 'bad' | 'timeout' | 'busy' | 'missing', now = Date.now()): void {
+    this.release(index);
+    const peer = this.peers.get(peerId);
+    if (!peer) return;
+    if (reason === 'bad') peer.strikes++;
+    if (reason === 'timeout') peer.skipUntil = now + this.o.slowPenaltyMs;
+    if (reason === 'busy') peer.skipUntil = now + this.o.busyPenaltyMs;
+    if (reason === 'missing') peer.have.delete(index);
+  }
+
+  /** Whether the peer has been excluded for bad chunks. */
+  isBanned(peerId: string): boolean {
+    return (this.peers.get(peerId)?.strikes ?? 0) >= this.o.maxStrikes;
+  }
+
+  /** Who holds chunk `index` in flight, if anyone. */
+  holderOf(index: number): string | undefined {
+    return this.inFlight.get(index);
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Peers currently asked for at least one chunk. */
+  servingPeers(): string[] {
+    return [...new Set(this.inFlight.values())];
+  }
+
+  /** Whether any eligible peer holds a chunk we lack (the download can progress). */
+  canProgress(): boolean {
+    for (let i = 0; i < this.have.count; i++) {
+      if (this.have.has(i)) continue;
+      if (this.inFlight.has(i)) return true;
+      for (const p of this.peers.values()) if (p.strikes < this.o.maxStrikes && p.have.has(i)) return true;
+    }
+    return false;
+  }
+
+  /** The next requests to make now (and records them as in flight). */
+  next(now = Date.now()): Assignment[] {
+    const out: Assignment[] = [];
+    const eligible = [...this.peers.entries()].filter(([, p]) => p.strikes < this.o.maxStrikes && p.skipUntil <= now);
+    if (!eligible.length) return out;
+    for (const index of this.order(eligible)) {
+      if (this.inFlight.size >= this.o.maxTotal) break;
+      let best: [string, PeerState] | null = null;
+      for (const entry of eligible) {
+        const p = entry[1];
+        if (!p.have.has(index) || p.inFlight >= this.o.maxPerPeer) continue;
+        if (!best || p.inFlight < best[1].inFlight || (p.inFlight === best[1].inFlight && (p.strikes < best[1].strikes || (p.strikes === best[1].strikes && this.o.random() < 0.5)))) best = entry;
+      }
+      if (!best) continue;
+      best[1].inFlight++;
+      this.inFlight.set(index, best[0]);
+      out.push({ index, peerId: best[0] });
+    }
+    return out;
+  }
+
+  private release(index: number): void {
+    const holder = this.inFlight.get(index);
+    if (holder === undefined) return;
+    this.inFlight.delete(index);
+    const peer = this.peers.get(holder);
+    if (peer) peer.inFlight = Math.max(0, peer.inFlight - 1);
+  }
+
+  /** Candidate chunks: the urgent window in order, then the rest rarest first. */
+  private order(eligible: [string, PeerState][]): number[] {
+    const wanted = (i: number) => !this.have.has(i) && !this.inFlight.has(i);
+    const urgent: number[] = [];
+    if (this.urgent !== null) {
+      for (let i = Math.max(0, this.urgent); i < Math.min(this.have.count, this.urgent + this.o.urgentWindow); i++) if (wanted(i)) urgent.push(i);
+    }
+    const inUrgent = new Set(urgent);
+    const rest: { index: number; holders: number; tie: number }[] = [];
+    for (let i = 0; i < this.have.count; i++) {
+      if (!wanted(i) || inUrgent.has(i)) continue;
+      let holders = 0;
+      for (const [, p] of eligible) if (p.have.has(i)) holders++;
+      if (holders) rest.push({ index: i, holders, tie: this.o.random() });
+    }
+    rest.sort((a, b) => a.holders - b.holders || a.tie - b.tie);
+    return [...urgent, ...rest.map(r => r.index)];
+  }
+}

@@ -1,0 +1,122 @@
+import Dexie from 'dexie';
+import type { P2pDatabase, StoredSwarmFile } from '../store';
+import { toStorageError } from '../store';
+import type { Manifest } from './manifest';
+
+/**
+ * Where the swarm keeps files and their verified chunks on this device. Writes
+ * reject with a `StorageError`. Implemented over Dexie; a memory version serves
+ * browsers that forbid IndexedDB.
+ */
+export interface ChunkStore {
+  files(): Promise<StoredSwarmFile[]>;
+  file(cid: string): Promise<StoredSwarmFile | undefined>;
+  putFile(file: StoredSwarmFile): Promise<void>;
+  /** Indices of the chunks stored for `cid`. */
+  chunkIndices(cid: string): Promise<number[]>;
+  getChunk(cid: string, index: number): Promise<Uint8Array | undefined>;
+  /** Stores a verified chunk and updates the file's byte count and access time in one transaction. */
+  putChunk(cid: string, index: number, data: Uint8Array): Promise<void>;
+  /** Deletes a file's chunks, and the file entry too unless `keepEntry`. */
+  deleteFile(cid: string, keepEntry?: boolean): Promise<void>;
+  touch(cid: string): Promise<void>;
+}
+
+const run = async <T>(op: () => Promise<T>): Promise<T> => {
+  try {
+    return await op();
+  } catch (err) {
+    throw toStorageError(err);
+  }
+};
+
+export class DexieChunkStore implements ChunkStore {
+  constructor(private readonly db: P2pDatabase) {}
+
+  files() {
+    return run(() => this.db.swarmFiles.toArray());
+  }
+  file(cid: string) {
+    return run(() => this.db.swarmFiles.get(cid));
+  }
+  async putFile(file: StoredSwarmFile) {
+    await run(() => this.db.swarmFiles.put(file));
+  }
+  chunkIndices(cid: string) {
+    return run(async () => (await this.db.swarmChunks.where('[cid+index]').between([cid, Dexie.minKey], [cid, Dexie.maxKey]).primaryKeys()).map(k => k[1]));
+  }
+  async getChunk(cid: string, index: number) {
+    const row = await run(() => this.db.swarmChunks.get([cid, index]));
+    return row ? new Uint8Array(row.data) : undefined;
+  }
+  async putChunk(cid: string, index: number, data: Uint8Array) {
+    const copy = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? (data.buffer as ArrayBuffer) : (data.slice().buffer as ArrayBuffer);
+    await run(() =>
+      this.db.transaction('rw', this.db.swarmChunks, this.db.swarmFiles, async () => {
+        const exists = await this.db.swarmChunks.get([cid, index]);
+        await this.db.swarmChunks.put({ cid, index, data: copy });
+        const file = await this.db.swarmFiles.get(cid);
+        if (file) await this.db.swarmFiles.put({ ...file, storedBytes: file.storedBytes + (exists ? 0 : data.byteLength), lastAccess: Date.now() });
+      }),
+    );
+  }
+  async deleteFile(cid: string, keepEntry = false) {
+    await run(() =>
+      this.db.transaction('rw', this.db.swarmChunks, this.db.swarmFiles, async () => {
+        await this.db.swarmChunks.where('[cid+index]').between([cid, Dexie.minKey], [cid, Dexie.maxKey]).delete();
+        if (keepEntry) {
+          const file = await this.db.swarmFiles.get(cid);
+          if (file) await this.db.swarmFiles.put({ ...file, storedBytes: 0 });
+        } else await this.db.swarmFiles.delete(cid);
+      }),
+    );
+  }
+  async touch(cid: string) {
+    await run(() => this.db.swarmFiles.update(cid, { lastAccess: Date.now() }));
+  }
+}
+
+/** Memory-only chunk store (storage forbidden): works for the session. */
+export class MemoryChunkStore implements ChunkStore {
+  private readonly fileMap = new Map<string, StoredSwarmFile>();
+  private readonly chunks = new Map<string, Map<number, Uint8Array>>();
+
+  async files() {
+    return [...this.fileMap.values()];
+  }
+  async file(cid: string) {
+    return this.fileMap.get(cid);
+  }
+  async putFile(file: StoredSwarmFile) {
+    this.fileMap.set(file.cid, file);
+  }
+  async chunkIndices(cid: string) {
+    return [...(this.chunks.get(cid)?.keys() ?? [])];
+  }
+  async getChunk(cid: string, index: number) {
+    return this.chunks.get(cid)?.get(index);
+  }
+  async putChunk(cid: string, index: number, data: Uint8Array) {
+    let map = this.chunks.get(cid);
+    if (!map) this.chunks.set(cid, (map = new Map()));
+    const fresh = !map.has(index);
+    map.set(index, data.slice());
+    const file = this.fileMap.get(cid);
+    if (file) this.fileMap.set(cid, { ...file, storedBytes: file.storedBytes + (fresh ? data.byteLength : 0), lastAccess: Date.now() });
+  }
+  async deleteFile(cid: string, keepEntry = false) {
+    this.chunks.delete(cid);
+    const file = this.fileMap.get(cid);
+    if (keepEntry && file) this.fileMap.set(cid, { ...file, storedBytes: 0 });
+    else this.fileMap.delete(cid);
+  }
+  async touch(cid: string) {
+    const file = this.fileMap.get(cid);
+    if (file) this.fileMap.set(cid, { ...file, lastAccess: Date.now() });
+  }
+}
+
+/** Creates the file entry for a manifest. */
+export function fileEntry(manifest: Manifest, pinned: boolean): StoredSwarmFile {
+  return { cid: manifest.cid, manifest, pinned, storedBytes: 0, lastAccess: Date.now() };
+}

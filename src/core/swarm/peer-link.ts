@@ -1,0 +1,139 @@
+import { createNanoEvents, Unsubscribe } from 'nanoevents';
+
+/** Negotiated data channel ids of the swarm (both sides create them; see RFC 8832 §4 on negotiated channels). */
+export const CONTROL_CHANNEL_ID = 1000;
+export const DATA_CHANNEL_ID = 1001;
+
+/** Send-buffer high-water mark: above it, data sends wait for `bufferedamountlow` (bytes). */
+export const HIGH_WATER_BYTES = 4 * 1024 * 1024;
+/** `bufferedAmountLowThreshold` of the data channel (bytes). */
+export const LOW_WATER_BYTES = 1024 * 1024;
+
+export interface PeerLinkEvents {
+  /** Control text from the peer (validated by the caller). */
+  control: (text: unknown) => void;
+  /** A binary frame from the peer (validated by the caller). */
+  data: (data: unknown) => void;
+  /** Both sides are ready (each has seen the other's hello). */
+  ready: () => void;
+  closed: () => void;
+}
+
+/**
+ * The swarm's own two data channels to one peer, on the peer's existing
+ * RTCPeerConnection: `control` (JSON) and `data` (binary chunk frames), both
+ * negotiated so no extra signaling is needed, and separate from Trystero's channel
+ * so bulk transfers never delay chat. Sends on `data` respect back-pressure
+ * (`bufferedAmount` / `bufferedAmountLowThreshold`).
+ *
+ * A negotiated channel's messages can be lost until the other side has created it,
+ * so each side repeats `hello` until it hears the peer's, and queues control
+ * messages until then.
+ */
+export class PeerLink {
+  readonly control: RTCDataChannel;
+  readonly data: RTCDataChannel;
+  bytesSent = 0;
+  bytesReceived = 0;
+  private readonly emitter = createNanoEvents<PeerLinkEvents>();
+  private remoteReady = false;
+  private helloTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly queue: string[] = [];
+  private closed = false;
+  private lowWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly peerId: string,
+    connection: RTCPeerConnection,
+    private readonly hello: string,
+  ) {
+    this.control = connection.createDataChannel('p2p-swarm-control', { negotiated: true, id: CONTROL_CHANNEL_ID, ordered: true });
+    this.data = connection.createDataChannel('p2p-swarm-data', { negotiated: true, id: DATA_CHANNEL_ID, ordered: true });
+    this.data.binaryType = 'arraybuffer';
+    this.data.bufferedAmountLowThreshold = LOW_WATER_BYTES;
+    this.data.onbufferedamountlow = () => this.lowWaiters.splice(0).forEach(w => w());
+    this.control.onopen = () => this.startHello();
+    this.control.onmessage = e => this.onControl(e.data);
+    this.data.onmessage = e => {
+      this.bytesReceived += (e.data as ArrayBuffer).byteLength ?? 0;
+      this.emitter.emit('data', e.data);
+    };
+    this.control.onclose = () => this.close();
+    this.data.onclose = () => this.close();
+    if (this.control.readyState === 'open') this.startHello();
+  }
+
+  on<E extends keyof PeerLinkEvents>(event: E, handler: PeerLinkEvents[E]): Unsubscribe {
+    return this.emitter.on(event, handler);
+  }
+
+  get ready(): boolean {
+    return this.remoteReady && !this.closed;
+  }
+
+  /** Sends control text now if the peer is ready, else when it is. */
+  sendControl(text: string): void {
+    if (this.closed) return;
+    if (!this.remoteReady || this.control.readyState !== 'open') {
+      this.queue.push(text);
+      return;
+    }
+    this.control.send(text);
+  }
+
+  /** Sends a binary frame, waiting while the send buffer is above the high-water mark. Rejects if the link closes. */
+  async sendData(frame: Uint8Array): Promise<void> {
+    while (this.data.bufferedAmount > HIGH_WATER_BYTES) {
+      if (this.closed) throw new Error('link closed');
+      await new Promise<void>(resolve => {
+        this.lowWaiters.push(resolve);
+        setTimeout(resolve, 1000); // a missed event must not hang the transfer
+      });
+    }
+    if (this.closed || this.data.readyState !== 'open') throw new Error('link closed');
+    this.data.send(frame as Uint8Array<ArrayBuffer>);
+    this.bytesSent += frame.byteLength;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.helloTimer) clearInterval(this.helloTimer);
+    this.lowWaiters.splice(0).forEach(w => w());
+    try {
+      this.control.close();
+      this.data.close();
+    } catch {
+      /* already closed */
+    }
+    this.emitter.emit('closed');
+    this.emitter.events = {};
+  }
+
+  private startHello(): void {
+    if (this.helloTimer || this.closed) return;
+    const send = () => {
+      if (this.control.readyState === 'open') this.control.send(this.hello);
+    };
+    send();
+    this.helloTimer = setInterval(() => {
+      if (this.remoteReady) {
+        clearInterval(this.helloTimer!);
+        return;
+      }
+      send();
+    }, 300);
+  }
+
+  private onControl(data: unknown): void {
+    if (typeof data === 'string' && !this.remoteReady && data === this.hello) {
+      this.remoteReady = true;
+      if (this.control.readyState === 'open') this.control.send(this.hello);
+      this.queue.splice(0).forEach(t => this.control.send(t));
+      this.emitter.emit('ready');
+      return;
+    }
+    if (typeof data === 'string' && data === this.hello) return;
+    this.emitter.emit('control', data);
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The core modules in a plain page, for multi-peer swarm tests and the bench:
+ * no widget, just the mesh and the swarm, driven from Playwright through `window.lab`.
+ * Bundled by test/harness/build-lab.mjs (Vite) into test/lab/build/swarm-lab.js.
+ */
+import { joinMesh, type MeshHandle } from '../../src/core/mesh';
+import { PeerLink, Swarm, type Download } from '../../src/core/swarm';
+import * as v from 'valibot';
+import { DATA_FRAME, defineMessage, FRAME_HEADER_BYTES } from '../../src/core/wire';
+
+/** A small test message on the mesh's own (Trystero) channel, like a chat line. */
+const pingMessage = defineMessage({
+  channel: 'lab-ping',
+  schema: v.strictObject({ v: v.literal(1), id: v.string(), echo: v.boolean() }),
+  maxBytes: 256,
+  rate: { ratePerSecond: 50, burst: 50 },
+});
+
+let handle: MeshHandle | null = null;
+let swarm: Swarm | null = null;
+const downloads = new Map<string, Download>();
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as BufferSource));
+  return [...digest].map(b => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Deterministic pseudo-random bytes (xorshift32), so every page can make the same file. */
+function makeBytes(size: number, seed: number): Uint8Array {
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i + 4 <= size; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    view.setUint32(i, x >>> 0);
+  }
+  return out;
+}
+
+const lab = {
+  /** Joins the room and its swarm. */
+  async join(relayUrl: string, room: string, options: { cacheBytes?: number; requestTimeoutMs?: number } = {}) {
+    handle = await joinMesh({ appId: 'swarm-lab', room, relayUrls: [relayUrl], iceServers: [], userName: 'lab' });
+    swarm = await Swarm.forRoom(handle.room, options);
+    return handle.room.selfId;
+  },
+  peers: () => handle?.room.peerList().length ?? 0,
+  holders: (cid: string) => swarm!.holders(cid),
+  /** Makes a file of `size` bytes from `seed` and shares it; returns its content id and SHA-256. */
+  async share(size: number, seed: number, mime = 'application/octet-stream') {
+    const bytes = makeBytes(size, seed);
+    const manifest = await swarm!.add(new Blob([bytes as BlobPart], { type: mime }));
+    return { cid: manifest.cid, sha256: await sha256Hex(bytes), chunks: manifest.hashes.length };
+  },
+  /** Starts a download; progress is kept in `window.progress[cid]`. */
+  startDownload(cid: string) {
+    const d = swarm!.download(cid);
+    downloads.set(cid, d);
+    (window as any).progress ??= {};
+    d.on('progress', p => ((window as any).progress[cid] = p));
+    return true;
+  },
+  async waitDownload(cid: string) {
+    await (downloads.get(cid) ?? swarm!.download(cid)).done;
+    return true;
+  },
+  progress: (cid: string) => (downloads.get(cid) ?? swarm!.download(cid)).progress(),
+  setUrgent: (cid: string, index: number | null) => downloads.get(cid)?.setUrgent(index),
+  /** SHA-256 of the whole file as stored here. */
+  async digest(cid: string, size: number) {
+    return sha256Hex(await swarm!.read(cid, 0, size));
+  },
+  async read(cid: string, start: number, end: number) {
+    return [...(await swarm!.read(cid, start, end))];
+  },
+  complete: (cid: string) => swarm!.isComplete(cid),
+  /** Indices of the chunks of `cid` held here. */
+  have: (cid: string) => {
+    const file = swarm!.localFile(cid);
+    return file ? Array.from({ length: file.have.count }, (_, i) => i).filter(i => file.have.has(i)) : [];
+  },
+  /** Round trip of a small message over the mesh (Trystero's channel, the one chat uses) to `peerId`, ms. */
+  async ping(peerId: string) {
+    const channel = handle!.room.channel(pingMessage);
+    const id = Math.random().toString(36).slice(2, 12);
+    const started = performance.now();
+    const back = new Promise<number>(resolve => {
+      const off = channel.onMessage(msg => {
+        if (msg.id === id && msg.echo) {
+          off();
+          resolve(performance.now() - started);
+        }
+      });
+    });
+    await channel.send({ v: 1, id, echo: false }, peerId);
+    return back;
+  },
+  /** Answers pings. */
+  answerPings() {
+    const channel = handle!.room.channel(pingMessage);
+    channel.onMessage((msg, peerId) => {
+      if (!msg.echo) void channel.send({ v: 1, id: msg.id, echo: true }, peerId);
+    });
+  },
+  peerIds: () => handle!.room.peerList().map(p => p.id),
+  stats: () => ({ ...swarm!.stats, wire: handle!.room.wireStats() }),
+  /** Turns this page into a tampering peer: every data frame it serves has its bytes flipped. */
+  tamper() {
+    const send = PeerLink.prototype.sendData;
+    PeerLink.prototype.sendData = function (frame: Uint8Array) {
+      if (frame[0] === DATA_FRAME && frame.byteLength > FRAME_HEADER_BYTES) {
+        const copy = frame.slice();
+        for (let i = FRAME_HEADER_BYTES; i < copy.byteLength; i += 97) copy[i] ^= 0xff;
+        return send.call(this, copy);
+      }
+      return send.call(this, frame);
+    };
+  },
+  async leave() {
+    swarm?.destroy();
+    await handle?.release();
+  },
+};
+
+(window as any).lab = lab;
+(window as any).labReady = true;

@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { openLabPage, startWorld, uniqueRoom, waitForLabPeers, type World } from './harness/browser.mjs';
+
+/**
+ * The swarm between real browser pages through the local relay: verified chunks,
+ * many peers, redistribution, tampering, a seeder leaving, resume after reload,
+ * and chat-sized messages that do not wait behind bulk transfers.
+ */
+const MiB = 1024 * 1024;
+const SIZE = 32 * MiB;
+
+describe('swarm transfer between pages', () => {
+  let world: World;
+
+  beforeAll(async () => {
+    world = await startWorld();
+  });
+
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  const lab = (page: Page) => ({
+    share: (size: number, seed: number) => page.evaluate(([s, k]) => (window as any).lab.share(s, k), [size, seed]) as Promise<{ cid: string; sha256: string; chunks: number }>,
+    start: (cid: string) => page.evaluate(c => (window as any).lab.startDownload(c), cid),
+    wait: (cid: string) => page.evaluate(c => (window as any).lab.waitDownload(c), cid),
+    digest: (cid: string, size: number) => page.evaluate(([c, s]) => (window as any).lab.digest(c, s), [cid, size] as const) as Promise<string>,
+    progress: (cid: string) => page.evaluate(c => (window as any).lab.progress(c), cid) as Promise<{ chunks: number; totalChunks: number; bytes: number }>,
+    have: (cid: string) => page.evaluate(c => (window as any).lab.have(c), cid) as Promise<number[]>,
+    stats: () => page.evaluate(() => (window as any).lab.stats()) as Promise<{ bytesUploaded: number; bytesDownloaded: number; badChunks: number; chunksServed: number }>,
+    holders: (cid: string) => page.evaluate(c => (window as any).lab.holders(c), cid) as Promise<string[]>,
+  });
+
+  async function waitHolders(page: Page, cid: string, n: number) {
+    await expect.poll(() => lab(page).holders(cid), { timeout: 20_000 }).toHaveLength(n);
+  }
+
+  it('1 seeder → 1 downloader: 32 MiB arrive byte-identical', async () => {
+    const room = uniqueRoom('swarm-1');
+    const [seeder, leecher] = await Promise.all([openLabPage(world, room), openLabPage(world, room)]);
+    await Promise.all([waitForLabPeers(seeder, 1), waitForLabPeers(leecher, 1)]);
+    const file = await lab(seeder).share(SIZE, 1);
+    await waitHolders(leecher, file.cid, 1);
+    await lab(leecher).start(file.cid);
+    await lab(leecher).wait(file.cid);
+    expect(await lab(leecher).digest(file.cid, SIZE)).toBe(file.sha256);
+    const up = (await lab(seeder).stats()).bytesUploaded;
+    expect(up).toBe(SIZE); // each chunk sent once: no duplicate data on the wire
+    await Promise.all([seeder, leecher].map(p => p.context().close()));
+  });
+
+  it('1 seeder → 4 downloaders: all byte-identical, and downloaders serve each other', async () => {
+    const room = uniqueRoom('swarm-4');
+    const pages = await Promise.all(Array.from({ length: 5 }, () => openLabPage(world, room)));
+    await Promise.all(pages.map(p => waitForLabPeers(p, 4, 60_000)));
+    const [seeder, ...leechers] = pages;
+    const file = await lab(seeder).share(SIZE, 4);
+    await Promise.all(leechers.map(p => waitHolders(p, file.cid, 1)));
+    await Promise.all(leechers.map(p => lab(p).start(file.cid)));
+    await Promise.all(leechers.map(p => lab(p).wait(file.cid)));
+    for (const p of leechers) expect(await lab(p).digest(file.cid, SIZE)).toBe(file.sha256);
+    const served = (await Promise.all(leechers.map(p => lab(p).stats()))).reduce((n, s) => n + s.chunksServed, 0);
+    expect(served).toBeGreaterThan(0);
+    const seederUp = (await lab(seeder).stats()).bytesUploaded;
+    expect(seederUp).toBeLessThan(4 * SIZE);
+    console.log(`1→4 of 32 MiB: seeder uploaded ${(seederUp / MiB).toFixed(1)} MiB (${(seederUp / SIZE).toFixed(2)} copies); downloaders served ${served} chunks to each other`);
+    await Promise.all(pages.map(p => p.context().close()));
+  });
+
+  it('a tampering peer cannot corrupt a download; it is penalised and the bad chunks come from elsewhere', async () => {
+    const room = uniqueRoom('swarm-tamper');
+    const SMALL = 8 * MiB;
+    const [seeder, tamperer, leecher] = await Promise.all([openLabPage(world, room), openLabPage(world, room), openLabPage(world, room)]);
+    await Promise.all([seeder, tamperer, leecher].map(p => waitForLabPeers(p, 2)));
+    const file = await lab(seeder).share(SMALL, 7);
+    // The tamperer holds the real file (its own copy), but flips bytes in everything it sends.
+    const own = await lab(tamperer).share(SMALL, 7);
+    expect(own.cid).toBe(file.cid); // same bytes, same content id
+    await tamperer.evaluate(() => (window as any).lab.tamper());
+    await waitHolders(leecher, file.cid, 2);
+    await lab(leecher).start(file.cid);
+    await lab(leecher).wait(file.cid);
+    expect(await lab(leecher).digest(file.cid, SMALL)).toBe(file.sha256);
+    const stats = await lab(leecher).stats();
+    expect(stats.badChunks).toBeGreaterThan(0);
+    expect(stats.badChunks).toBeLessThanOrEqual(3 + 4); // banned after 3 strikes (plus requests already in flight)
+    await Promise.all([seeder, tamperer, leecher].map(p => p.context().close()));
+  });
+
+  it('the seeder leaves mid-transfer and the downloaders finish from each other', async () => {
+    const room = uniqueRoom('swarm-leave');
+    const pages = await Promise.all(Array.from({ length: 4 }, () => openLabPage(world, room)));
+    await Promise.all(pages.map(p => waitForLabPeers(p, 3, 60_000)));
+    const [seeder, ...leechers] = pages;
+    const file = await lab(seeder).share(SIZE, 9);
+    await Promise.all(leechers.map(p => waitHolders(p, file.cid, 1)));
+    await Promise.all(leechers.map(p => lab(p).start(file.cid)));
+    // Leave as soon as the downloaders together hold every chunk (rarest-first makes that early).
+    let percent = 0;
+    await expect
+      .poll(
+        async () => {
+          const haves = await Promise.all(leechers.map(p => lab(p).have(file.cid)));
+          percent = Math.round((100 * haves.reduce((n, h) => n + h.length, 0)) / (haves.length * file.chunks));
+          return new Set(haves.flat()).size;
+        },
+        { timeout: 60_000, intervals: [50] },
+      )
+      .toBe(file.chunks);
+    await seeder.context().close();
+    console.log(`seeder left when the downloaders held ${percent}% on average`);
+    expect(percent).toBeLessThan(100);
+    await Promise.all(leechers.map(p => lab(p).wait(file.cid)));
+    for (const p of leechers) expect(await lab(p).digest(file.cid, SIZE)).toBe(file.sha256);
+    await Promise.all(leechers.map(p => p.context().close()));
+  });
+
+  it('a reload at 50 % resumes without fetching stored chunks again', async () => {
+    const room = uniqueRoom('swarm-resume');
+    const seeder = await openLabPage(world, room);
+    const context = await world.browser.newContext();
+    let leecher = await openLabPage(world, room, { context });
+    await Promise.all([waitForLabPeers(seeder, 1), waitForLabPeers(leecher, 1)]);
+    const file = await lab(seeder).share(SIZE, 11);
+    await waitHolders(leecher, file.cid, 1);
+    await lab(leecher).start(file.cid);
+    await expect.poll(async () => (await lab(leecher).have(file.cid)).length, { timeout: 60_000, intervals: [20] }).toBeGreaterThanOrEqual(file.chunks / 2);
+    await leecher.close();
+    leecher = await openLabPage(world, room, { context });
+    await waitForLabPeers(leecher, 1);
+    const kept = (await lab(leecher).have(file.cid)).length;
+    expect(kept).toBeGreaterThanOrEqual(file.chunks / 2);
+    await waitHolders(leecher, file.cid, 1);
+    await lab(leecher).start(file.cid);
+    await lab(leecher).wait(file.cid);
+    expect(await lab(leecher).digest(file.cid, SIZE)).toBe(file.sha256);
+    const chunkSize = SIZE / file.chunks;
+    const fetchedAfterReload = (await lab(leecher).stats()).bytesDownloaded;
+    expect(fetchedAfterReload).toBeLessThanOrEqual(SIZE - kept * chunkSize);
+    await Promise.all([seeder.context().close(), context.close()]);
+  });
+
+  it('a chat-sized message during a 32 MiB transfer arrives within 1 s', async () => {
+    const room = uniqueRoom('swarm-chat');
+    const [seeder, leecher] = await Promise.all([openLabPage(world, room), openLabPage(world, room)]);
+    await Promise.all([waitForLabPeers(seeder, 1), waitForLabPeers(leecher, 1)]);
+    await leecher.evaluate(() => (window as any).lab.answerPings());
+    const leecherId = (await seeder.evaluate(() => (window as any).lab.peerIds()))[0];
+    const file = await lab(seeder).share(SIZE, 13);
+    await waitHolders(leecher, file.cid, 1);
+    await lab(leecher).start(file.cid);
+    await expect.poll(async () => (await lab(leecher).progress(file.cid)).chunks, { intervals: [20] }).toBeGreaterThan(4);
+    const rtts: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      rtts.push(await seeder.evaluate(id => (window as any).lab.ping(id), leecherId));
+      await seeder.waitForTimeout(100);
+    }
+    const during = await lab(leecher).progress(file.cid);
+    console.log(`round trips during the transfer (ms): ${rtts.map(r => r.toFixed(1)).join(', ')}; transfer at ${during.chunks}/${during.totalChunks} chunks`);
+    expect(during.chunks).toBeLessThan(during.totalChunks); // the transfer was still running
+    for (const rtt of rtts) expect(rtt).toBeLessThan(1000);
+    await lab(leecher).wait(file.cid);
+    await Promise.all([seeder, leecher].map(p => p.context().close()));
+  });
+});
