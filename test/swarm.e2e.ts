@@ -43,6 +43,11 @@ describe('swarm transfer between pages', () => {
     const file = await lab(seeder).share(SIZE, 1);
     await waitHolders(leecher, file.cid, 1);
     await lab(leecher).start(file.cid);
+    // A byte range near the end can be read while the download is still running (it is fetched first).
+    const [start, end] = [SIZE - 300_000, SIZE - 100_000];
+    const range = await leecher.evaluate(([c, a, b]) => (window as any).lab.readRange(c, a, b), [file.cid, start, end] as const);
+    expect(range.sha256).toBe(await leecher.evaluate(([s, a, b]) => (window as any).lab.expected(s, 1, a, b), [SIZE, start, end] as const));
+    expect(range.heldWhenRead).toBeLessThan(range.totalChunks);
     await lab(leecher).wait(file.cid);
     expect(await lab(leecher).digest(file.cid, SIZE)).toBe(file.sha256);
     const up = (await lab(seeder).stats()).bytesUploaded;

@@ -76,6 +76,14 @@ const lab = {
     return [...(await swarm!.read(cid, start, end))];
   },
   complete: (cid: string) => swarm!.isComplete(cid),
+  /** Bytes [start, end) of the file `share(size, seed)` makes, to compare with what was received. */
+  expected: (size: number, seed: number, start: number, end: number) => sha256Hex(makeBytes(size, seed).subarray(start, end)),
+  /** Reads a range (waiting for it) and says how many chunks were held when it arrived. */
+  async readRange(cid: string, start: number, end: number) {
+    const bytes = await swarm!.read(cid, start, end);
+    const held = swarm!.localFile(cid)?.have.size ?? 0;
+    return { sha256: await sha256Hex(bytes), heldWhenRead: held, totalChunks: swarm!.localFile(cid)?.have.count ?? 0 };
+  },
   /** Indices of the chunks of `cid` held here. */
   have: (cid: string) => {
     const file = swarm!.localFile(cid);
@@ -106,6 +114,10 @@ const lab = {
   },
   peerIds: () => handle!.room.peerList().map(p => p.id),
   stats: () => ({ ...swarm!.stats, wire: handle!.room.wireStats() }),
+  /** Bench (bench/swarm.mjs): the RTCPeerConnection to a peer, for a raw data channel beside the swarm's. */
+  peerConnection: (peerId: string) => handle!.room.peerConnection(peerId),
+  /** Bench: the underlying Trystero room (private in MeshRoom), for a plain `makeAction` transfer without the mesh's flood limit. */
+  trysteroRoom: () => (handle!.room as unknown as { room: import('@trystero-p2p/core').Room | null }).room,
   /** Turns this page into a tampering peer: every data frame it serves has its bytes flipped. */
   tamper() {
     const send = PeerLink.prototype.sendData;
