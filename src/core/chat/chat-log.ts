@@ -4,7 +4,7 @@ import type { StoredChatRecord } from '../store';
 import { StorageError, toStorageError } from '../store';
 import type { ChatRecordWire } from '../wire';
 import { recordKey, signRecord, UnsignedRecord, verifyRecord } from './chat-record';
-import type { RecordStore } from './record-store';
+import type { PageCursor, RecordStore } from './record-store';
 import { DEFAULT_RETENTION_MS, windowStart } from './retention';
 import { buildStateVector, covers, StateVector } from './state-vector';
 
@@ -17,7 +17,7 @@ export type RefusalReason = 'bad-signature' | 'future' | 'outside-window' | 'dup
 /** Outcome of {@link ChatLog.ingest}. */
 export type IngestResult =
   | { status: 'accepted'; record: StoredChatRecord; stored: boolean; retractedTarget?: StoredChatRecord }
-  | { status: 'refused'; reason: RefusalReason };
+  | { status: 'refused'; reason: RefusalReason; existing?: StoredChatRecord };
 
 export interface ChatLogEvents {
   /** A record was accepted (own or a peer's, live or by sync). */
@@ -48,6 +48,8 @@ export class ChatLog {
   private readonly emitter = createNanoEvents<ChatLogEvents>();
   private readonly now: () => number;
   private markedKeys = new Set<string>();
+  /** Burn records seen this session (never stored), so a replay is refused as a duplicate. */
+  private readonly burnSeen = new Set<string>();
   /** Serializes writes so a record and its tombstone never race. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -103,9 +105,9 @@ export class ChatLog {
 
   private async ingestNow(record: ChatRecordWire): Promise<IngestResult> {
     const now = this.now();
-    const refuse = (reason: RefusalReason): IngestResult => {
+    const refuse = (reason: RefusalReason, existing?: StoredChatRecord): IngestResult => {
       this.refused[reason]++;
-      return { status: 'refused', reason };
+      return existing ? { status: 'refused', reason, existing } : { status: 'refused', reason };
     };
     if (record.ts > now + MAX_FUTURE_SKEW_MS) return refuse('future');
     if (record.ts < this.windowStart()) return refuse('outside-window');
@@ -120,7 +122,11 @@ export class ChatLog {
     } catch (err) {
       this.emitter.emit('storageError', toStorageError(err));
     }
-    if (existing) return refuse(existing.sig === record.sig ? 'duplicate' : 'conflict');
+    if (existing) return refuse(existing.sig === record.sig ? 'duplicate' : 'conflict', existing);
+    if (burn) {
+      if (this.burnSeen.has(recordKey(record))) return refuse('duplicate');
+      this.burnSeen.add(recordKey(record));
+    }
     if (record.author === this.identity.publicKey) await this.identity.observeOwnSeq(record.seq);
     if (burn) {
       this.emitter.emit('record', stored);
@@ -170,8 +176,8 @@ export class ChatLog {
     return out;
   }
 
-  /** Newest records up to `before` (for the view), newest first. */
-  newest(before: number, limit: number): Promise<StoredChatRecord[]> {
+  /** Newest records before the cursor (for the view), newest first. */
+  newest(before: PageCursor | null, limit: number): Promise<StoredChatRecord[]> {
     return this.store.newest(before, limit);
   }
 

@@ -7,7 +7,7 @@ import { ChatLog } from './chat-log';
 import { recordKey } from './chat-record';
 import { ChatSync } from './chat-sync';
 import { linkSegments, Segment } from './link-segments';
-import { DexieRecordStore, MemoryRecordStore, RecordStore } from './record-store';
+import { DexieRecordStore, MemoryRecordStore, PageCursor, RecordStore } from './record-store';
 import { DEFAULT_RETENTION_MS } from './retention';
 
 /** A chat message as the widget shows it and as `p2pMessage` carries it. */
@@ -132,6 +132,8 @@ export class ChatSession {
   private readonly livePeer = new Map<string, string>();
   private readonly burnTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private burnTs = -1;
+  /** Where the next "load older" page starts in storage (independent of what sync inserted). */
+  private pageCursor: PageCursor | null = null;
   private pruneTimer: ReturnType<typeof setInterval> | null = null;
   private sync: ChatSync | null = null;
   private readonly now: () => number;
@@ -164,9 +166,7 @@ export class ChatSession {
       }
     }
     const store: RecordStore = db ? new DexieRecordStore(db, options.room) : new MemoryRecordStore(options.room);
-    const identityStore: IdentityStore = db
-      ? { get: room => db.identities.get(room), put: async identity => void (await db.identities.put(identity)) }
-      : new MemoryIdentityStore();
+    const identityStore: IdentityStore = db ? dexieIdentityStore(db) : new MemoryIdentityStore();
     const identity = await DeviceIdentity.forRoom(options.room, identityStore);
     let retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     let settings;
@@ -289,17 +289,23 @@ export class ChatSession {
   /** Loads the next page of older records from storage into the list. */
   async loadOlder(): Promise<number> {
     if (!this.hasOlder) return 0;
-    const oldest = this.items.find(i => i.kind !== 'notice');
-    const before = oldest ? oldest.timestamp : Number.MAX_SAFE_INTEGER;
     let records: StoredChatRecord[] = [];
     try {
-      records = await this.log.newest(before, this.pageSize + 1);
+      records = await this.log.newest(this.pageCursor, this.pageSize);
     } catch (err) {
       this.emitter.emit('error', toStorageError(err));
+      return 0;
     }
+    this.hasOlder = records.length === this.pageSize;
+    const last = records[records.length - 1];
+    if (last) this.pageCursor = [last.ts, last.author, last.seq];
     const fresh = records.filter(r => !this.index.has(recordKey(r)) && !this.index.has(`tomb:${recordKey(r)}`));
-    this.hasOlder = records.length > this.pageSize;
-    const added = fresh.map(r => this.itemFor(r, '')).filter((i): i is ChatItem => i !== null);
+    // Messages first, so a tombstone whose message is in the same page does not become an item of its own.
+    const inPage = new Set(fresh.filter(r => r.kind === 'msg').map(recordKey));
+    const added = fresh
+      .filter(r => !(r.kind === 'retract' && inPage.has(`${r.author}:${r.target}`)))
+      .map(r => this.itemFor(r, ''))
+      .filter((i): i is ChatItem => i !== null);
     if (added.length) {
       added.forEach(i => this.index.set(i.key, i));
       this.items = mergeSorted(this.items, added.sort(compareItems));
@@ -345,9 +351,12 @@ export class ChatSession {
       this.rejectedTooLong++;
       return;
     }
-    this.livePeer.set(recordKey(record), peerId);
-    await this.log.ingest(record);
-    this.livePeer.delete(recordKey(record));
+    const key = recordKey(record);
+    this.livePeer.set(key, peerId);
+    const result = await this.log.ingest(record);
+    this.livePeer.delete(key);
+    // Another tab of this device stored it already (same database): show it here too.
+    if (result.status === 'refused' && result.reason === 'duplicate' && result.existing && !this.index.has(key)) this.onRecord(result.existing);
   }
 
   private onRecord(record: StoredChatRecord, retractedTarget?: StoredChatRecord): void {
@@ -410,7 +419,6 @@ export class ChatSession {
     const current = this.mesh.peers.get(peer.id);
     const now = this.now();
     this.insert({ kind: 'notice', key: `${event}-${peer.id}-${now}`, event, peerId: peer.id, userName: current?.name ?? peer.name, timestamp: now });
-    if (event === 'join') this.sync?.enqueue(peer.id);
   }
 
   /** A join notice made before the peer announced its name gets the name when it arrives. */
@@ -474,4 +482,27 @@ function mergeSorted(items: ChatItem[], added: ChatItem[]): ChatItem[] {
     else out.push(added[j++]);
   }
   return out;
+}
+
+/** Identities in Dexie, with the atomic operations several tabs of one device need. */
+function dexieIdentityStore(db: P2pDatabase): IdentityStore {
+  return {
+    get: room => db.identities.get(room),
+    put: async identity => void (await db.identities.put(identity)),
+    putIfAbsent: identity =>
+      db.transaction('rw', db.identities, async () => {
+        const existing = await db.identities.get(identity.room);
+        if (existing) return existing;
+        await db.identities.put(identity);
+        return identity;
+      }),
+    reserveSeq: (room, atLeast = 1) =>
+      db.transaction('rw', db.identities, async () => {
+        const identity = await db.identities.get(room);
+        if (!identity) throw new Error('no identity for this room');
+        const seq = Math.max(identity.nextSeq, atLeast);
+        await db.identities.put({ ...identity, nextSeq: seq + 1 });
+        return seq;
+      }),
+  };
 }

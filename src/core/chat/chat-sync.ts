@@ -27,6 +27,9 @@ interface Pending {
   received: number;
   timer: ReturnType<typeof setTimeout>;
   resolve: () => void;
+  /** Batches of one answer are ingested one after another, in arrival order. */
+  chain: Promise<void>;
+  finished: boolean;
 }
 
 /**
@@ -47,6 +50,8 @@ export class ChatSync {
   private readonly queue: string[] = [];
   private pending: Pending | null = null;
   private running = false;
+  /** The peer being synced (set before its vector is computed, so a second join event does not queue it again). */
+  private current: string | null = null;
   private readonly serving = new Set<string>();
   private readonly batchBytes: number;
   private readonly idleTimeoutMs: number;
@@ -74,7 +79,7 @@ export class ChatSync {
 
   /** Syncs with `peerId` (again) when its turn comes. */
   enqueue(peerId: string): void {
-    if (!this.queue.includes(peerId) && this.pending?.peerId !== peerId) this.queue.push(peerId);
+    if (!this.queue.includes(peerId) && this.pending?.peerId !== peerId && this.current !== peerId) this.queue.push(peerId);
     void this.drain();
   }
 
@@ -95,7 +100,12 @@ export class ChatSync {
       while (this.queue.length && !this.destroyed) {
         const peerId = this.queue.shift()!;
         if (!this.mesh.peers.has(peerId)) continue;
-        await this.requestFrom(peerId);
+        this.current = peerId;
+        try {
+          await this.requestFrom(peerId);
+        } finally {
+          this.current = null;
+        }
       }
     } finally {
       this.running = false;
@@ -112,7 +122,7 @@ export class ChatSync {
     }
     const id = randomBase64Url(12);
     await new Promise<void>(resolve => {
-      const pending: Pending = { id, peerId, received: 0, timer: setTimeout(() => this.finish(pending), this.idleTimeoutMs), resolve };
+      const pending: Pending = { id, peerId, received: 0, timer: setTimeout(() => this.finish(pending), this.idleTimeoutMs), resolve, chain: Promise.resolve(), finished: false };
       this.pending = pending;
       this.mesh
         .channel(chatSyncRequestMessage)
@@ -122,6 +132,8 @@ export class ChatSync {
   }
 
   private finish(pending: Pending): void {
+    if (pending.finished) return;
+    pending.finished = true;
     clearTimeout(pending.timer);
     if (this.pending === pending) this.pending = null;
     pending.resolve();
@@ -141,13 +153,19 @@ export class ChatSync {
       this.unsolicited++;
       return;
     }
+    // The idle timer is paused while a batch is ingested, and restarted after it.
     clearTimeout(pending.timer);
-    pending.timer = setTimeout(() => this.finish(pending), this.idleTimeoutMs);
-    for (const record of batch.records) {
-      const result = await this.log.ingest(record);
-      if (result.status === 'accepted') pending.received++;
-    }
-    if (batch.done) this.finish(pending);
+    pending.chain = pending.chain.then(async () => {
+      if (pending.finished) return;
+      clearTimeout(pending.timer);
+      for (const record of batch.records) {
+        const result = await this.log.ingest(record);
+        if (result.status === 'accepted') pending.received++;
+      }
+      if (batch.done) this.finish(pending);
+      else if (!pending.finished) pending.timer = setTimeout(() => this.finish(pending), this.idleTimeoutMs);
+    });
+    await pending.chain;
   }
 
   /** Answers one request at a time per peer, oldest records first, in batches. */

@@ -14,8 +14,8 @@ export interface RecordStore {
   tombstoneFor(author: string, target: number): Promise<StoredChatRecord | undefined>;
   /** Records with `ts >= since`, oldest first. */
   since(since: number): Promise<StoredChatRecord[]>;
-  /** Up to `limit` records with `ts <= before`, newest first. */
-  newest(before: number, limit: number): Promise<StoredChatRecord[]>;
+  /** Up to `limit` records ordered before the cursor `[ts, author, seq]` (null: from the newest), newest first. */
+  newest(before: PageCursor | null, limit: number): Promise<StoredChatRecord[]>;
   /** Deletes records with `ts < cutoff` whose key is not in `keep`; returns how many. */
   deleteOlderThan(cutoff: number, keep: Set<string>): Promise<number>;
   count(): Promise<number>;
@@ -26,6 +26,14 @@ export interface RecordStore {
 }
 
 const key = (r: { author: string; seq: number }) => `${r.author}:${r.seq}`;
+
+/** A position in the history, ordered by timestamp, then author, then sequence number. */
+export type PageCursor = [ts: number, author: string, seq: number];
+
+/** Orders records as the history is paged: ts, then author, then seq. */
+export function compareRecords(a: { ts: number; author: string; seq: number }, b: { ts: number; author: string; seq: number }): number {
+  return a.ts - b.ts || (a.author < b.author ? -1 : a.author > b.author ? 1 : a.seq - b.seq);
+}
 
 /** The Dexie (IndexedDB) store of one room. */
 export class DexieRecordStore implements RecordStore {
@@ -53,24 +61,31 @@ export class DexieRecordStore implements RecordStore {
     return this.run(() => this.db.chatRecords.where('[room+author+target]').equals([this.room, author, target]).first());
   }
   since(since: number) {
-    return this.run(() => this.db.chatRecords.where('[room+ts]').between([this.room, since], [this.room, Dexie.maxKey], true, true).toArray());
+    return this.run(() => this.db.chatRecords.where('[room+ts]').between([this.room, since], [this.room, Infinity], true, true).toArray());
   }
-  newest(before: number, limit: number) {
+  newest(before: PageCursor | null, limit: number) {
+    // [room] sorts before and [room, Infinity] after every [room, ts, author, seq] (IndexedDB key order).
+    const upper = before ? [this.room, ...before] : [this.room, Infinity];
     return this.run(() =>
-      this.db.chatRecords.where('[room+ts]').between([this.room, Dexie.minKey], [this.room, before], true, true).reverse().limit(limit).toArray(),
+      this.db.chatRecords
+        .where('[room+ts+author+seq]')
+        .between([this.room], upper, true, false)
+        .reverse()
+        .limit(limit)
+        .toArray(),
     );
   }
   deleteOlderThan(cutoff: number, keep: Set<string>) {
     return this.run(() =>
       this.db.chatRecords
         .where('[room+ts]')
-        .between([this.room, Dexie.minKey], [this.room, cutoff], true, false)
+        .between([this.room], [this.room, cutoff], true, false)
         .filter(r => !keep.has(key(r)))
         .delete(),
     );
   }
   count() {
-    return this.run(() => this.db.chatRecords.where('[room+ts]').between([this.room, Dexie.minKey], [this.room, Dexie.maxKey]).count());
+    return this.run(() => this.db.chatRecords.where('[room+ts]').between([this.room], [this.room, Infinity]).count());
   }
   marks() {
     return this.run(() => this.db.chatMarks.where('room').equals(this.room).toArray());
@@ -112,10 +127,11 @@ export class MemoryRecordStore implements RecordStore {
   async since(since: number) {
     return [...this.records.values()].filter(r => r.ts >= since).sort((a, b) => a.ts - b.ts);
   }
-  async newest(before: number, limit: number) {
+  async newest(before: PageCursor | null, limit: number) {
+    const cursor = before ? { ts: before[0], author: before[1], seq: before[2] } : null;
     return [...this.records.values()]
-      .filter(r => r.ts <= before)
-      .sort((a, b) => b.ts - a.ts)
+      .filter(r => !cursor || compareRecords(r, cursor) < 0)
+      .sort((a, b) => compareRecords(b, a))
       .slice(0, limit);
   }
   async deleteOlderThan(cutoff: number, keep: Set<string>) {

@@ -27,6 +27,16 @@ export interface StoredIdentity {
 export interface IdentityStore {
   get(room: string): Promise<StoredIdentity | undefined>;
   put(identity: StoredIdentity): Promise<void>;
+  /**
+   * Stores `identity` unless the room already has one, atomically; returns the one kept.
+   * (Two tabs opening a room at once must end up with one key.)
+   */
+  putIfAbsent?(identity: StoredIdentity): Promise<StoredIdentity>;
+  /**
+   * Atomically returns the room's next sequence number and advances it past `atLeast - 1`.
+   * (Two tabs sharing the key must never use the same number.)
+   */
+  reserveSeq?(room: string, atLeast?: number): Promise<number>;
 }
 
 /**
@@ -51,8 +61,9 @@ export class DeviceIdentity {
     if (!stored) {
       const pair = (await crypto.subtle.generateKey(SIGNATURE_ALGORITHM, false, ['sign', 'verify'])) as CryptoKeyPair;
       const raw = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
-      stored = { room, publicKey: toBase64Url(raw), privateKey: pair.privateKey, nextSeq: 1 };
-      await store.put(stored).catch(() => undefined);
+      const made: StoredIdentity = { room, publicKey: toBase64Url(raw), privateKey: pair.privateKey, nextSeq: 1 };
+      stored = store.putIfAbsent ? await store.putIfAbsent(made).catch(() => made) : made;
+      if (!store.putIfAbsent) await store.put(made).catch(() => undefined);
     }
     return new DeviceIdentity(stored, store);
   }
@@ -64,6 +75,15 @@ export class DeviceIdentity {
 
   /** Reserves the next sequence number and persists the counter before returning it. */
   async nextSeq(): Promise<number> {
+    if (this.store.reserveSeq) {
+      try {
+        const seq = await this.store.reserveSeq(this.stored.room, this.stored.nextSeq);
+        this.stored = { ...this.stored, nextSeq: seq + 1 };
+        return seq;
+      } catch {
+        /* storage failed: fall back to the counter in memory */
+      }
+    }
     const seq = this.stored.nextSeq;
     this.stored = { ...this.stored, nextSeq: seq + 1 };
     await this.store.put(this.stored).catch(() => undefined);
@@ -74,7 +94,8 @@ export class DeviceIdentity {
   async observeOwnSeq(seq: number): Promise<void> {
     if (seq < this.stored.nextSeq) return;
     this.stored = { ...this.stored, nextSeq: seq + 1 };
-    await this.store.put(this.stored).catch(() => undefined);
+    if (this.store.reserveSeq) await this.store.reserveSeq(this.stored.room, seq + 1).catch(() => undefined);
+    else await this.store.put(this.stored).catch(() => undefined);
   }
 
   /** Signs `data`; returns the base64url P1363 signature. */

@@ -82,6 +82,10 @@ export class P2pDatabase extends Dexie {
       swarmFiles: 'cid, lastAccess',
       swarmChunks: '[cid+index]',
     });
+    // v3: page chat history by (ts, author, seq), so pages never skip or repeat records that share a timestamp.
+    this.version(3).stores({
+      chatRecords: '[room+author+seq], [room+ts], [room+author+target], [room+ts+author+seq]',
+    });
   }
 }
 

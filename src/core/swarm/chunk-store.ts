@@ -43,7 +43,7 @@ export class DexieChunkStore implements ChunkStore {
     await run(() => this.db.swarmFiles.put(file));
   }
   chunkIndices(cid: string) {
-    return run(async () => (await this.db.swarmChunks.where('[cid+index]').between([cid, Dexie.minKey], [cid, Dexie.maxKey]).primaryKeys()).map(k => k[1]));
+    return run(async () => (await this.db.swarmChunks.where('[cid+index]').between([cid], [cid, Infinity]).primaryKeys()).map(k => k[1]));
   }
   async getChunk(cid: string, index: number) {
     const row = await run(() => this.db.swarmChunks.get([cid, index]));
@@ -63,7 +63,7 @@ export class DexieChunkStore implements ChunkStore {
   async deleteFile(cid: string, keepEntry = false) {
     await run(() =>
       this.db.transaction('rw', this.db.swarmChunks, this.db.swarmFiles, async () => {
-        await this.db.swarmChunks.where('[cid+index]').between([cid, Dexie.minKey], [cid, Dexie.maxKey]).delete();
+        await this.db.swarmChunks.where('[cid+index]').between([cid], [cid, Infinity]).delete();
         if (keepEntry) {
           const file = await this.db.swarmFiles.get(cid);
           if (file) await this.db.swarmFiles.put({ ...file, storedBytes: 0 });
