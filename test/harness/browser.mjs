@@ -60,16 +60,30 @@ export async function startWorld() {
  * @param {{ context?: import('playwright-core').BrowserContext }} [options] reuse a visitor's context (same storage) instead of a fresh one
  * @returns {Promise<import('playwright-core').Page>}
  */
-export async function openChatPage(world, room, widgets = [{}], options = {}) {
+export function openChatPage(world, room, widgets = [{}], options = {}) {
+  return openWidgetPage(world, 'p2p-chat', room, widgets, options);
+}
+
+/**
+ * Opens a host page with one `tag` element per entry of `widgets` (see {@link openChatPage}).
+ * @param {World} world
+ * @param {'p2p-chat' | 'p2p-gallery' | 'p2p-music'} tag
+ * @param {string} room
+ * @param {Record<string, string>[]} [widgets]
+ * @param {{ context?: import('playwright-core').BrowserContext }} [options]
+ * @returns {Promise<import('playwright-core').Page>}
+ */
+export async function openWidgetPage(world, tag, room, widgets = [{}], options = {}) {
   const context = options.context ?? (await world.browser.newContext());
   const page = await context.newPage();
   page.on('pageerror', err => console.error('[page error]', err.message));
   const params = new URLSearchParams({
     bundle: world.bundleUrl,
+    tag,
     widgets: JSON.stringify(widgets.map(w => ({ room, 'relay-urls': world.relay.url, 'ice-servers': '[]', ...w }))),
   });
-  await page.goto(`${world.host.url}/test/fixtures/chat-host.html?${params}`);
-  await page.waitForFunction(() => customElements.get('p2p-chat') !== undefined);
+  await page.goto(`${world.host.url}/test/fixtures/widget-host.html?${params}`);
+  await page.waitForFunction(t => customElements.get(t) !== undefined, tag);
   return page;
 }
 
@@ -78,9 +92,9 @@ export async function openChatPage(world, room, widgets = [{}], options = {}) {
  * @param {import('playwright-core').Page} page
  * @param {number} n
  */
-export async function waitForPeers(page, n, nth = 0, timeout = 30_000) {
+export async function waitForPeers(page, n, nth = 0, timeout = 30_000, tag = 'p2p-chat') {
   const text = n === 1 ? 'Connected to 1 peer' : `Connected to ${n} peers`;
-  await page.locator('p2p-chat').nth(nth).getByRole('status').filter({ hasText: new RegExp(`^${text}$`) }).waitFor({ timeout });
+  await page.locator(tag).nth(nth).locator('[part="status"]').filter({ hasText: new RegExp(`^${text}$`) }).waitFor({ timeout });
 }
 
 /** A fresh room name per test so runs never meet each other on a relay. */

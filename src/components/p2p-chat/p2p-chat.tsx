@@ -5,6 +5,7 @@ import { AttributeError, resolveMeshOptions } from '../../core/config';
 import { Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
 import { joinMesh, MeshHandle, MeshStatus, PeerInfo } from '../../core/mesh';
 import type { WireStats } from '../../core/wire';
+import { safeLocalStorage, statusText } from '../shared/widget-status';
 
 /** Detail of `p2pPeerJoin` / `p2pPeerLeave`. */
 export interface P2pPeerDetail {
@@ -58,7 +59,7 @@ const RETENTION_CHOICES = [3_600_000, 12 * 3_600_000, 86_400_000, 7 * 86_400_000
  * @part input - the form with the text box and the send button
  * @part error - the error line
  */
-@Component({ tag: 'p2p-chat', styleUrl: 'p2p-chat.css', shadow: true })
+@Component({ tag: 'p2p-chat', styleUrls: ['../shared/theme.css', 'p2p-chat.css'], shadow: true })
 export class P2pChat {
   @Element() el!: HTMLElement;
 
@@ -406,17 +407,7 @@ export class P2pChat {
   }
 
   private statusText(): string {
-    const t = this.t;
-    switch (this.status.state) {
-      case 'connecting':
-        return t.statusConnecting;
-      case 'waiting':
-        return t.statusWaiting;
-      case 'connected':
-        return t.statusConnected(this.status.peers);
-      case 'failed':
-        return t.statusFailed(this.status.reason);
-    }
+    return statusText(this.status, this.t);
   }
 
   private toggleReveal(key: string) {
@@ -653,12 +644,4 @@ function formatTime(ms: number, lang: string, withDate = false): string {
     timeFormats.set(key, format);
   }
   return format.format(ms);
-}
-
-function safeLocalStorage(): Storage | null {
-  try {
-    return window.localStorage;
-  } catch {
-    return null;
-  }
 }

@@ -1,4 +1,3 @@
-import Dexie from 'dexie';
 import type { P2pDatabase, StoredChatRecord, StoredMark, StoredRoomSettings } from '../store';
 import { toStorageError } from '../store';
 

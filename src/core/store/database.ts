@@ -56,6 +56,25 @@ export interface StoredSwarmChunk {
   data: ArrayBuffer;
 }
 
+/** A gallery record kept on this device (own pictures and those of pictures seen in the room). */
+export interface StoredGalleryRecord {
+  room: string;
+  author: string;
+  seq: number;
+  ts: number;
+  kind: 'pic' | 'alt' | 'remove';
+  name?: string;
+  cid?: string;
+  size?: number;
+  mime?: string;
+  width?: number;
+  height?: number;
+  alt?: string;
+  thumb?: string;
+  target?: number;
+  sig: string;
+}
+
 /**
  * The one IndexedDB database of p2p-widgets (Dexie). Every feature declares its
  * tables here; a schema change adds a `version(n)` with its upgrade, never edits
@@ -68,6 +87,7 @@ export class P2pDatabase extends Dexie {
   roomSettings!: Table<StoredRoomSettings, string>;
   swarmFiles!: Table<StoredSwarmFile, string>;
   swarmChunks!: Table<StoredSwarmChunk, [string, number]>;
+  galleryRecords!: Table<StoredGalleryRecord, [string, string, number]>;
 
   constructor(name = 'p2p-widgets') {
     super(name);
@@ -85,6 +105,10 @@ export class P2pDatabase extends Dexie {
     // v3: page chat history by (ts, author, seq), so pages never skip or repeat records that share a timestamp.
     this.version(3).stores({
       chatRecords: '[room+author+seq], [room+ts], [room+author+target], [room+ts+author+seq]',
+    });
+    // v4: the gallery's signed records.
+    this.version(4).stores({
+      galleryRecords: '[room+author+seq], room',
     });
   }
 }

@@ -1,4 +1,3 @@
-import Dexie from 'dexie';
 import type { P2pDatabase, StoredSwarmFile } from '../store';
 import { toStorageError } from '../store';
 import type { Manifest } from './manifest';

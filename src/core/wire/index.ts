@@ -33,3 +33,5 @@ export {
   DATA_FRAME,
 } from './swarm-schemas';
 export type { SwarmControl, ManifestWire, DataFrame, FrameDropReason } from './swarm-schemas';
+export { galleryRecordSchema, galleryRecordMessage, galleryQueryMessage, galleryWallMessage, IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_THUMB_CHARS, MAX_ALT_LENGTH } from './gallery-schemas';
+export type { GalleryRecordWire, ImageType } from './gallery-schemas';

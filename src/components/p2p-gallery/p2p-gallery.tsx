@@ -1,0 +1,467 @@
+import { Component, Element, Event, EventEmitter, h, Host, Listen, Method, Prop, State, Watch } from '@stencil/core';
+import { AttributeError, resolveMeshOptions } from '../../core/config';
+import { GalleryPicture, GalleryWall, ImageRefusedError } from '../../core/gallery';
+import { Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
+import { joinMesh, MeshHandle, MeshStatus, PeerInfo } from '../../core/mesh';
+import { Swarm, type TransferProgress } from '../../core/swarm';
+import { MAX_IMAGE_BYTES } from '../../core/wire';
+import { safeLocalStorage, statusText } from '../shared/widget-status';
+
+/** Detail of `p2pImageAdd`. */
+export interface P2pImageDetail {
+  /** `author:seq` of the picture's record. */
+  id: string;
+  /** Content id (SHA-256 root hash) of the full picture. */
+  cid: string;
+  author: string;
+  userName: string;
+  mime: string;
+  width: number;
+  height: number;
+  /** Size of the full picture, bytes. */
+  size: number;
+  own: boolean;
+}
+
+/** Detail of `p2pError`. */
+export interface P2pGalleryErrorDetail {
+  /** `bad-attribute`, `join-error`, `relay-unreachable`, `strategy-load`, `room-conflict`, `peer-flood`, `not-an-image`, `too-large`, `undecodable`, `unavailable`, `storage-unavailable`, `storage-full`, `storage-failed`. */
+  code: string;
+  message: string;
+}
+
+/** Parses `max-size`: bytes, or a number with KB/MB/GB (decimal). */
+function parseSize(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(value);
+  if (!m) throw new AttributeError('max-size', `max-size must look like 20MB or 5000000, not "${value}"`);
+  const factor = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9 }[(m[2] ?? 'b').toLowerCase() as 'b'];
+  return Math.min(MAX_IMAGE_BYTES, Math.round(Number(m[1]) * factor));
+}
+
+/**
+ * A shared picture wall. Visitors add pictures (picker, drag-and-drop, paste);
+ * everyone in the room sees the thumbnails at once; the full picture comes from
+ * whoever holds it, verified chunk by chunk, when someone opens it. Location and
+ * camera metadata are removed before anything leaves the device.
+ *
+ * @part header - the top bar with the connection state and the add button
+ * @part status - the connection state text
+ * @part note - the metadata note
+ * @part grid - the picture grid
+ * @part tile - one picture on the grid
+ * @part lightbox - the dialog showing one full picture
+ * @part error - the error line
+ */
+@Component({ tag: 'p2p-gallery', styleUrls: ['../shared/theme.css', 'p2p-gallery.css'], shadow: true })
+export class P2pGallery {
+  @Element() el!: HTMLElement;
+
+  /** Room name; everyone on the same room (and app id, password, strategy) meets. Default: the page's origin + path. */
+  @Prop() room?: string;
+  /** Application id that namespaces rooms on the relays. Default: the page's host. */
+  @Prop() appId?: string;
+  /** Room password: encrypts the handshake so only people with the password can join. */
+  @Prop() password?: string;
+  /** Signaling strategy: `nostr` (default), `mqtt` or `torrent`. */
+  @Prop() strategy?: string;
+  /** Comma-separated relay URLs. Default: Trystero's public relays. */
+  @Prop() relayUrls?: string;
+  /** JSON array of RTCIceServer (STUN/TURN). */
+  @Prop() iceServers?: string;
+  /** Display name shown to others. Default: a friendly name generated once per site and remembered. */
+  @Prop() userName?: string;
+  /** Language of the widget: `en` or `zh-CN`. Default: the browser's language. */
+  @Prop() lang?: string;
+  /** Color theme: `light`, `dark` or `auto`. */
+  @Prop({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'auto';
+  /** Largest picture a visitor may share: bytes, or e.g. `20MB`. */
+  @Prop() maxSize = '20MB';
+  /** Share pictures as they are, with their location and camera metadata (off: metadata is removed). */
+  @Prop() keepMetadata = false;
+  /** Number of grid columns; default: as many 160 px columns as fit. */
+  @Prop() columns?: number;
+
+  @State() status: MeshStatus = { state: 'connecting' };
+  @State() peers: PeerInfo[] = [];
+  @State() pictures: readonly GalleryPicture[] = [];
+  @State() error: string | null = null;
+  @State() openKey: string | null = null;
+  @State() fullUrl: string | null = null;
+  @State() progress: TransferProgress | null = null;
+  @State() zoomActual = false;
+  @State() altDraft = '';
+  @State() busy = 0;
+  @State() dragging = false;
+
+  /** A picture appeared on the wall (shared here or by a peer). Detail: {@link P2pImageDetail}. */
+  @Event() p2pImageAdd!: EventEmitter<P2pImageDetail>;
+  /** A picture was opened in the lightbox. Detail: {@link P2pImageDetail}. */
+  @Event() p2pImageOpen!: EventEmitter<P2pImageDetail>;
+  /** Something went wrong. Detail: {@link P2pGalleryErrorDetail}. */
+  @Event() p2pError!: EventEmitter<P2pGalleryErrorDetail>;
+
+  private handle: MeshHandle | null = null;
+  private wall: GalleryWall | null = null;
+  private offs: (() => void)[] = [];
+  private thumbUrls = new Map<string, string>();
+  private fileInput?: HTMLInputElement;
+  private dialogEl?: HTMLElement;
+  private generation = 0;
+
+  connectedCallback() {
+    void this.connect();
+  }
+
+  disconnectedCallback() {
+    void this.disconnect();
+  }
+
+  @Watch('room')
+  @Watch('appId')
+  @Watch('password')
+  @Watch('strategy')
+  @Watch('relayUrls')
+  @Watch('iceServers')
+  protected async reconnect() {
+    await this.disconnect();
+    await this.connect();
+  }
+
+  /**
+   * Shares pictures as if the visitor had picked them.
+   * @returns the content ids of the pictures shared
+   * @throws Error when not connected; refused files are reported as `p2pError` and skipped
+   */
+  @Method()
+  async addPictures(files: File[] | FileList): Promise<string[]> {
+    return this.share([...files]);
+  }
+
+  /** Counters of refused gallery records and wire drops. */
+  @Method()
+  async getStats() {
+    return { ...(this.wall?.stats() ?? { refused: {} }), wire: this.handle?.room.wireStats(), swarm: this.wall ? { ...this.wall.swarm.stats } : null };
+  }
+
+  private get uiLang(): Lang {
+    return resolveLang(this.lang, typeof navigator === 'undefined' ? undefined : navigator.language);
+  }
+
+  private get t(): Strings {
+    return stringsFor(this.uiLang);
+  }
+
+  private maxBytes(): number {
+    try {
+      return parseSize(this.maxSize ?? '20MB');
+    } catch {
+      return 20e6;
+    }
+  }
+
+  private async connect() {
+    const generation = ++this.generation;
+    this.error = null;
+    let options;
+    try {
+      options = resolveMeshOptions(
+        { room: this.room, appId: this.appId, password: this.password, strategy: this.strategy, relayUrls: this.relayUrls, iceServers: this.iceServers, userName: this.userName },
+        { location: window.location, storage: safeLocalStorage() },
+      );
+      parseSize(this.maxSize ?? '20MB');
+    } catch (err) {
+      this.fail(err instanceof AttributeError ? 'bad-attribute' : 'join-error', err instanceof Error ? err.message : String(err));
+      this.status = { state: 'failed', reason: this.error ?? '' };
+      return;
+    }
+    let handle: MeshHandle;
+    try {
+      handle = await joinMesh(options);
+    } catch (err) {
+      this.fail('room-conflict', err instanceof Error ? err.message.replace(/^room-conflict: /, '') : String(err));
+      return;
+    }
+    if (generation !== this.generation) return void handle.release();
+    this.handle = handle;
+    const room = handle.room;
+    this.status = room.status;
+    this.peers = room.peerList();
+    this.offs.push(
+      room.on('status', s => (this.status = s)),
+      room.on('roster', p => (this.peers = p)),
+      room.on('error', e => this.fail(e.code, e.message)),
+    );
+    if (!room.selfId) return;
+    const swarm = await Swarm.forRoom(room);
+    const wall = await GalleryWall.open(room, swarm, { room: `${options.appId}\n${options.room}`, userName: options.userName });
+    if (generation !== this.generation) return wall.destroy();
+    this.wall = wall;
+    this.pictures = wall.list();
+    if (wall.storageError) this.fail(wall.storageError.code, wall.storageError.message);
+    this.offs.push(
+      wall.on('change', pictures => (this.pictures = pictures)),
+      wall.on('add', picture => this.p2pImageAdd.emit(toDetail(picture))),
+      wall.on('error', e => this.fail(e.code, e.message)),
+      swarm.on('error', e => this.fail(e.code, e.message)),
+    );
+  }
+
+  private async disconnect() {
+    this.generation++;
+    this.offs.splice(0).forEach(off => off());
+    this.wall?.destroy();
+    this.wall = null;
+    this.thumbUrls.forEach(url => URL.revokeObjectURL(url));
+    this.thumbUrls.clear();
+    this.closeLightbox();
+    const handle = this.handle;
+    this.handle = null;
+    await handle?.release();
+  }
+
+  private fail(code: string, message: string) {
+    this.error = message;
+    this.p2pError.emit({ code, message });
+  }
+
+  private async share(files: File[]): Promise<string[]> {
+    if (!this.wall) throw new Error('not connected yet');
+    const cids: string[] = [];
+    this.busy += files.length;
+    this.error = null;
+    for (const file of files) {
+      try {
+        const { picture } = await this.wall.share(file, { keepMetadata: this.keepMetadata, maxBytes: this.maxBytes() });
+        cids.push(picture.cid);
+      } catch (err) {
+        if (err instanceof ImageRefusedError) this.fail(err.code, `${file.name}: ${err.message}`);
+        else this.fail('storage-failed', err instanceof Error ? err.message : String(err));
+      } finally {
+        this.busy--;
+      }
+    }
+    return cids;
+  }
+
+  private thumbUrl(p: GalleryPicture): string {
+    let url = this.thumbUrls.get(p.key);
+    if (!url) {
+      url = URL.createObjectURL(new Blob([p.thumb as BlobPart], { type: 'image/webp' }));
+      this.thumbUrls.set(p.key, url);
+    }
+    return url;
+  }
+
+  @Listen('paste')
+  onPaste(event: ClipboardEvent) {
+    const files = [...(event.clipboardData?.files ?? [])];
+    if (!files.length) return;
+    event.preventDefault();
+    void this.share(files);
+  }
+
+  private onDrop = (event: DragEvent) => {
+    event.preventDefault();
+    this.dragging = false;
+    const files = [...(event.dataTransfer?.files ?? [])];
+    if (files.length) void this.share(files);
+  };
+
+  private async openPicture(key: string) {
+    const wall = this.wall;
+    const picture = this.pictures.find(p => p.key === key);
+    if (!wall || !picture) return;
+    this.closeLightbox();
+    this.openKey = key;
+    this.altDraft = picture.alt;
+    this.zoomActual = false;
+    this.progress = null;
+    this.p2pImageOpen.emit(toDetail(picture));
+    requestAnimationFrame(() => this.dialogEl?.focus());
+    try {
+      const blob = await wall.fullImage(key, p => {
+        if (this.openKey === key) this.progress = p;
+      });
+      if (this.openKey !== key) return;
+      this.fullUrl = URL.createObjectURL(blob);
+    } catch (err) {
+      if (this.openKey === key) this.fail('unavailable', this.t.unavailable + (err instanceof Error ? ` (${err.message})` : ''));
+    }
+  }
+
+  private closeLightbox() {
+    if (this.fullUrl) URL.revokeObjectURL(this.fullUrl);
+    this.fullUrl = null;
+    this.openKey = null;
+    this.progress = null;
+  }
+
+  private step(delta: number) {
+    const i = this.pictures.findIndex(p => p.key === this.openKey);
+    const next = this.pictures[i + delta];
+    if (next) void this.openPicture(next.key);
+  }
+
+  private onDialogKey = (event: KeyboardEvent) => {
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      this.closeLightbox();
+    } else if (event.key === 'ArrowRight') {
+      event.preventDefault();
+      this.step(1);
+    } else if (event.key === 'ArrowLeft') {
+      event.preventDefault();
+      this.step(-1);
+    }
+  };
+
+  private renderLightbox() {
+    const t = this.t;
+    const picture = this.pictures.find(p => p.key === this.openKey);
+    if (!picture) return null;
+    const percent = this.progress && this.progress.size ? Math.floor((100 * this.progress.bytes) / this.progress.size) : 0;
+    const index = this.pictures.indexOf(picture);
+    return (
+      <div part="lightbox" class="lightbox" role="dialog" aria-modal="true" aria-label={t.pictureDialog} tabindex="-1" ref={el => (this.dialogEl = el)} onKeyDown={this.onDialogKey}>
+        <div class="toolbar">
+          <span class="who">{t.sharedBy(picture.userName)}</span>
+          <button type="button" onClick={() => this.step(-1)} disabled={index <= 0}>
+            {t.previous}
+          </button>
+          <button type="button" onClick={() => this.step(1)} disabled={index >= this.pictures.length - 1}>
+            {t.next}
+          </button>
+          <button type="button" aria-pressed={this.zoomActual ? 'true' : 'false'} onClick={() => (this.zoomActual = !this.zoomActual)}>
+            {this.zoomActual ? t.zoomFit : t.zoomActual}
+          </button>
+          {this.fullUrl ? (
+            <a href={this.fullUrl} download={`picture-${picture.cid.slice(0, 8)}.${picture.mime.split('/')[1]}`}>
+              {t.download}
+            </a>
+          ) : null}
+          <button type="button" class="close" onClick={() => this.closeLightbox()}>
+            {t.close}
+          </button>
+        </div>
+        <div class={{ stage: true, actual: this.zoomActual }}>
+          {this.fullUrl ? (
+            <img class="full" src={this.fullUrl} alt={picture.alt} width={picture.width} height={picture.height} />
+          ) : (
+            <div class="loading">
+              <img class="preview" src={this.thumbUrl(picture)} alt={picture.alt} />
+              <progress max={100} value={percent} aria-label={t.fetching(percent, this.progress?.peers ?? 0)}></progress>
+              <span>{t.fetching(percent, this.progress?.peers ?? 0)}</span>
+            </div>
+          )}
+        </div>
+        {picture.own ? (
+          <form
+            class="owner"
+            onSubmit={e => {
+              e.preventDefault();
+              void this.wall?.setAlt(picture.key, this.altDraft);
+            }}
+          >
+            <label>
+              {t.altLabel}
+              <input type="text" value={this.altDraft} maxLength={1000} onInput={e => (this.altDraft = (e.target as HTMLInputElement).value)} />
+            </label>
+            <button type="submit">{t.saveAlt}</button>
+            <button
+              type="button"
+              class="danger"
+              onClick={() => {
+                void this.wall?.remove(picture.key);
+                this.closeLightbox();
+              }}
+            >
+              {t.remove}
+            </button>
+          </form>
+        ) : null}
+      </div>
+    );
+  }
+
+  render() {
+    const t = this.t;
+    const lang = this.uiLang;
+    const groups = new Map<string, GalleryPicture[]>();
+    const day = new Intl.DateTimeFormat(lang, { dateStyle: 'medium' });
+    for (const p of this.pictures) {
+      const label = day.format(p.ts);
+      groups.set(label, [...(groups.get(label) ?? []), p]);
+    }
+    return (
+      <Host lang={lang}>
+        <div
+          class={{ gallery: true, dragging: this.dragging }}
+          onDragOver={e => {
+            e.preventDefault();
+            this.dragging = true;
+          }}
+          onDragLeave={() => (this.dragging = false)}
+          onDrop={this.onDrop}
+          style={this.columns ? { '--p2p-columns': String(this.columns) } : {}}
+        >
+          <header part="header">
+            <span class={`dot ${this.status.state}`} aria-hidden="true"></span>
+            <span part="status" role="status" class="status">
+              {statusText(this.status, t)}
+            </span>
+            <button type="button" class="add" disabled={!this.wall} onClick={() => this.fileInput?.click()}>
+              {t.addPictures}
+            </button>
+            <input
+              type="file"
+              accept="image/jpeg,image/png,image/webp,image/gif,image/avif"
+              multiple
+              hidden
+              ref={el => (this.fileInput = el)}
+              onChange={e => {
+                const input = e.target as HTMLInputElement;
+                void this.share([...(input.files ?? [])]);
+                input.value = '';
+              }}
+            />
+          </header>
+          <p part="note" class="note">
+            {this.keepMetadata ? t.metadataKeptNote : t.metadataNote} {t.dropHere}
+          </p>
+          {this.busy > 0 ? <p class="busy" role="status">{t.sharing(this.busy)}</p> : null}
+          {this.error ? (
+            <p part="error" class="error" role="alert">
+              {this.error}
+            </p>
+          ) : null}
+          <section part="grid" class="wall" aria-label={t.wallLabel}>
+            {this.pictures.length === 0 ? <p class="empty">{t.emptyWall}</p> : null}
+            {[...groups.entries()].map(([label, pictures]) => (
+              <div class="group">
+                <h3>{label}</h3>
+                <ul class="grid" aria-label={label}>
+                  {pictures.map(p => (
+                    <li part="tile" class="tile" key={p.key} data-cid={p.cid}>
+                      <button type="button" class="thumb" aria-label={t.openPicture(p.userName, p.alt)} onClick={() => void this.openPicture(p.key)}>
+                        <img src={this.thumbUrl(p)} alt={p.alt} loading="lazy" width={p.width} height={p.height} />
+                      </button>
+                      <span class="caption">
+                        {p.own ? `${p.userName} (${t.you})` : t.sharedBy(p.userName)}
+                        {p.cached && !p.own ? <span class="cached"> · {t.cachedHere}</span> : null}
+                      </span>
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            ))}
+          </section>
+          {this.openKey ? this.renderLightbox() : null}
+        </div>
+      </Host>
+    );
+  }
+}
+
+function toDetail(p: GalleryPicture): P2pImageDetail {
+  return { id: p.key, cid: p.cid, author: p.author, userName: p.userName, mime: p.mime, width: p.width, height: p.height, size: p.size, own: p.own };
+}
