@@ -43,6 +43,8 @@ export interface Assignment {
  */
 export class ChunkScheduler {
   private readonly peers = new Map<string, PeerState>();
+  /** Strikes of peers that left, so leaving and coming back does not clear a ban. */
+  private readonly pastStrikes = new Map<string, number>();
   private readonly inFlight = new Map<number, string>();
   private urgent: number | null = null;
   private readonly o: Required<SchedulerOptions>;
@@ -67,11 +69,13 @@ export class ChunkScheduler {
   setPeer(peerId: string, have: HaveMap): void {
     const state = this.peers.get(peerId);
     if (state) state.have = have;
-    else this.peers.set(peerId, { have, inFlight: 0, strikes: 0, skipUntil: 0 });
+    else this.peers.set(peerId, { have, inFlight: 0, strikes: this.pastStrikes.get(peerId) ?? 0, skipUntil: 0 });
   }
 
   /** Removes a peer (it left); its chunks in flight become requestable again. Returns them. */
   removePeer(peerId: string): number[] {
+    const strikes = this.peers.get(peerId)?.strikes ?? 0;
+    if (strikes) this.pastStrikes.set(peerId, strikes);
     this.peers.delete(peerId);
     const freed: number[] = [];
     for (const [index, holder] of this.inFlight) {
@@ -99,7 +103,8 @@ export class ChunkScheduler {
    * `missing`: it does not hold the chunk after all (forgotten from its have-map).
    */
   failed(index: number, peerId: string, reason: 'bad' | 'timeout' | 'busy' | 'missing', now = Date.now()): void {
-    this.release(index);
+    // A late failure from a peer that no longer holds the request must not free another peer's.
+    if (this.inFlight.get(index) === peerId) this.release(index);
     const peer = this.peers.get(peerId);
     if (!peer) return;
     if (reason === 'bad') peer.strikes++;

@@ -93,7 +93,7 @@ export class MemoryChunkStore implements ChunkStore {
     return [...(this.chunks.get(cid)?.keys() ?? [])];
   }
   async getChunk(cid: string, index: number) {
-    return this.chunks.get(cid)?.get(index);
+    return this.chunks.get(cid)?.get(index)?.slice();
   }
   async putChunk(cid: string, index: number, data: Uint8Array) {
     let map = this.chunks.get(cid);

@@ -1,5 +1,5 @@
 import { fromBase64Url, toBase64Url } from '../identity';
-import type { ManifestWire } from '../wire';
+import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type ManifestWire } from '../wire';
 
 /** Default chunk size: 256 KiB (as WebTorrent's default piece length for mid-size files). */
 export const DEFAULT_CHUNK_SIZE = 256 * 1024;
@@ -50,6 +50,7 @@ export async function buildManifest(
   options: { mime?: string; chunkSize?: number; onChunk?: (index: number, bytes: Uint8Array) => Promise<void> | void } = {},
 ): Promise<Manifest> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) throw new RangeError(`chunk size must be ${MIN_CHUNK_SIZE}–${MAX_CHUNK_SIZE} bytes`);
   if (file.size === 0) throw new RangeError('an empty file cannot be shared');
   const hashes: string[] = [];
   for (let i = 0; i * chunkSize < file.size; i++) {

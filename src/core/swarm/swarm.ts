@@ -164,16 +164,23 @@ export class Swarm {
    * @param options.pinned kept regardless of the cache cap (default true: it is the user's own)
    */
   async add(file: Blob, options: { mime?: string; pinned?: boolean; chunkSize?: number } = {}): Promise<Manifest> {
-    const chunks: Uint8Array[] = [];
-    const manifest = await buildManifest(file, { mime: options.mime, chunkSize: options.chunkSize, onChunk: (_, bytes) => void chunks.push(bytes) });
+    // Two passes over the file, one chunk in memory at a time: hash (the cid is known only at
+    // the end), then store.
+    const manifest = await buildManifest(file, { mime: options.mime, chunkSize: options.chunkSize });
     const existing = this.local.get(manifest.cid);
     if (existing?.have.complete) {
       if (options.pinned !== false && !existing.pinned) await this.pin(manifest.cid, true);
       return existing.manifest;
     }
     const pinned = options.pinned ?? true;
-    await this.guard(this.store.putFile({ ...fileEntry(manifest, pinned), storedBytes: 0 }));
-    for (let i = 0; i < chunks.length; i++) await this.guard(this.store.putChunk(manifest.cid, i, chunks[i]));
+    const stored = await this.store.file(manifest.cid).catch(() => undefined);
+    await this.guard(this.store.putFile(stored ? { ...stored, pinned: stored.pinned || pinned } : fileEntry(manifest, pinned)));
+    for (let i = 0; i < manifest.hashes.length; i++) {
+      if (existing?.have.has(i)) continue;
+      const bytes = new Uint8Array(await file.slice(i * manifest.chunkSize, (i + 1) * manifest.chunkSize).arrayBuffer());
+      if ((await chunkHash(bytes)) !== manifest.hashes[i]) throw new Error('the file changed while it was being shared');
+      await this.guard(this.store.putChunk(manifest.cid, i, bytes));
+    }
     this.local.set(manifest.cid, { manifest, have: HaveMap.full(manifest.hashes.length), pinned });
     this.broadcast({ t: 'have', v: PROTOCOL_VERSION, cid: manifest.cid, size: manifest.size, chunkSize: manifest.chunkSize, add: manifest.hashes.map((_, i) => i) });
     return manifest;
@@ -491,6 +498,11 @@ export class Swarm {
       }
       case 'gone':
         this.remote.get(peerId)?.delete(msg.cid);
+        for (const request of [...this.pending.values()]) {
+          if (request.peerId !== peerId || request.cid !== msg.cid) continue;
+          clearTimeout(request.timer);
+          this.pending.delete(request.id);
+        }
         this.downloads.get(msg.cid)?.peerLeft(peerId);
         this.emitter.emit('index', peerId);
         break;

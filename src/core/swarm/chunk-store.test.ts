@@ -1,0 +1,284 @@
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { P2pDatabase, StorageError, StoredSwarmFile } from '../store';
+import { ChunkStore, DexieChunkStore, fileEntry, MemoryChunkStore } from './chunk-store';
+import { buildManifest, Manifest } from './manifest';
+
+const KIB = 1024;
+let dbCount = 0;
+const databases: P2pDatabase[] = [];
+
+afterEach(() => {
+  vi.useRealTimers();
+  databases.splice(0).forEach(db => db.close());
+});
+
+/** A new, empty database with a unique name; `failChunkWrites()` makes chunk writes fail as on a full disk. */
+function freshDatabase(): P2pDatabase & { failChunkWrites(on?: boolean): void } {
+  const db = new P2pDatabase(`chunk-store-test-${++dbCount}-${Math.random().toString(36).slice(2)}`);
+  let failing = false;
+  db.use({
+    stack: 'dbcore',
+    name: 'test-quota',
+    create: down => ({
+      ...down,
+      table: name => {
+        const table = down.table(name);
+        return {
+          ...table,
+          mutate: req => (failing && name === 'swarmChunks' && req.type !== 'delete' ? Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError')) : table.mutate(req)),
+        };
+      },
+    }),
+  });
+  databases.push(db);
+  return Object.assign(db, { failChunkWrites: (on = true) => void (failing = on) });
+}
+
+const stores: [string, () => ChunkStore][] = [
+  ['DexieChunkStore', () => new DexieChunkStore(freshDatabase())],
+  ['MemoryChunkStore', () => new MemoryChunkStore()],
+];
+
+const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+
+let manifests: Manifest[] | null = null;
+/** Two real manifests: 3 chunks of 16 KiB + 1 000 bytes, and 2 chunks. */
+async function twoManifests(): Promise<[Manifest, Manifest]> {
+  manifests ??= [
+    await buildManifest(new Blob([bytes(2 * 16 * KIB + 1000, 1)]), { chunkSize: 16 * KIB }),
+    await buildManifest(new Blob([bytes(2 * 16 * KIB, 2)]), { chunkSize: 16 * KIB }),
+  ];
+  return manifests as [Manifest, Manifest];
+}
+
+/** Fixes Date.now (only Date: IndexedDB's timers keep running). */
+function clockAt(ms: number) {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(ms);
+}
+
+describe.each(stores)('%s', (_name, make) => {
+  it('stores and lists file entries', async () => {
+    const store = make();
+    const [a, b] = await twoManifests();
+    expect(await store.files()).toEqual([]);
+    expect(await store.file(a.cid)).toBeUndefined();
+    clockAt(1_000);
+    await store.putFile(fileEntry(a, true));
+    await store.putFile(fileEntry(b, false));
+    expect(await store.file(a.cid)).toEqual({ cid: a.cid, manifest: a, pinned: true, storedBytes: 0, lastAccess: 1_000 });
+    expect((await store.files()).map(f => f.cid).sort()).toEqual([a.cid, b.cid].sort());
+    await store.putFile({ ...fileEntry(a, false), lastAccess: 5 });
+    expect(await store.file(a.cid)).toMatchObject({ pinned: false, lastAccess: 5 });
+    expect(await store.files()).toHaveLength(2);
+  });
+
+  it('stores chunks and gives them back', async () => {
+    const store = make();
+    const [a] = await twoManifests();
+    await store.putFile(fileEntry(a, false));
+    await store.putChunk(a.cid, 0, bytes(16 * KIB, 7));
+    await store.putChunk(a.cid, 2, bytes(1000, 9));
+    expect(await store.getChunk(a.cid, 0)).toEqual(bytes(16 * KIB, 7));
+    expect(await store.getChunk(a.cid, 2)).toEqual(bytes(1000, 9));
+    expect(await store.getChunk(a.cid, 1)).toBeUndefined();
+    expect(await store.getChunk('other', 0)).toBeUndefined();
+  });
+
+  it('counts storedBytes once per chunk: re-putting a chunk does not double count', async () => {
+    const store = make();
+    const [a] = await twoManifests();
+    await store.putFile(fileEntry(a, false));
+    await store.putChunk(a.cid, 0, bytes(16 * KIB, 1));
+    expect((await store.file(a.cid))!.storedBytes).toBe(16 * KIB);
+    await store.putChunk(a.cid, 2, bytes(1000, 1));
+    expect((await store.file(a.cid))!.storedBytes).toBe(16 * KIB + 1000);
+    await store.putChunk(a.cid, 0, bytes(16 * KIB, 1));
+    await store.putChunk(a.cid, 2, bytes(1000, 1));
+    expect((await store.file(a.cid))!.storedBytes).toBe(16 * KIB + 1000);
+    await store.putChunk(a.cid, 1, bytes(16 * KIB, 1));
+    expect((await store.file(a.cid))!.storedBytes).toBe(a.size);
+  });
+
+  it('counts the bytes of the view it is given, not of its whole buffer', async () => {
+    const store = make();
+    const [a] = await twoManifests();
+    await store.putFile(fileEntry(a, false));
+    const big = bytes(64 * KIB, 3);
+    big.set(bytes(1000, 5), 100);
+    await store.putChunk(a.cid, 2, big.subarray(100, 1100));
+    expect((await store.file(a.cid))!.storedBytes).toBe(1000);
+    expect(await store.getChunk(a.cid, 2)).toEqual(bytes(1000, 5));
+  });
+
+  it('keeps its own copy of a chunk put into it', async () => {
+    const store = make();
+    const [a] = await twoManifests();
+    const data = bytes(1000, 4);
+    await store.putChunk(a.cid, 2, data);
+    data.fill(0);
+    expect(await store.getChunk(a.cid, 2)).toEqual(bytes(1000, 4));
+  });
+
+  // MemoryChunkStore hands out the array it keeps (see the report): a caller that changes it changes the store.
+  it('gives out a copy: changing a chunk read back does not change the store', async () => {
+    const store = make();
+    const [a] = await twoManifests();
+    await store.putChunk(a.cid, 2, bytes(1000, 4));
+    (await store.getChunk(a.cid, 2))!.fill(0);
+    expect(await store.getChunk(a.cid, 2)).toEqual(bytes(1000, 4));
+  });
+
+  it('updates lastAccess when a chunk is put', async () => {
+    const store = make();
+    const [a] = await twoManifests();
+    clockAt(1_000);
+    await store.putFile(fileEntry(a, false));
+    clockAt(2_000);
+    await store.putChunk(a.cid, 0, bytes(16 * KIB, 1));
+    expect((await store.file(a.cid))!.lastAccess).toBe(2_000);
+  });
+
+  it('stores a chunk without a file entry, creating no entry', async () => {
+    const store = make();
+    const [a] = await twoManifests();
+    await store.putChunk(a.cid, 1, bytes(16 * KIB, 1));
+    expect(await store.file(a.cid)).toBeUndefined();
+    expect(await store.chunkIndices(a.cid)).toEqual([1]);
+  });
+
+  it('lists the chunk indices of one file only', async () => {
+    const store = make();
+    const [a, b] = await twoManifests();
+    await store.putFile(fileEntry(a, false));
+    await store.putFile(fileEntry(b, false));
+    expect(await store.chunkIndices(a.cid)).toEqual([]);
+    await store.putChunk(a.cid, 2, bytes(1000, 1));
+    await store.putChunk(a.cid, 0, bytes(16 * KIB, 1));
+    await store.putChunk(b.cid, 1, bytes(16 * KIB, 2));
+    await store.putChunk(a.cid, 0, bytes(16 * KIB, 1));
+    expect(sorted(await store.chunkIndices(a.cid))).toEqual([0, 2]);
+    expect(await store.chunkIndices(b.cid)).toEqual([1]);
+    expect(await store.chunkIndices('nope')).toEqual([]);
+  });
+
+  it('deleteFile removes the chunks and the entry', async () => {
+    const store = make();
+    const [a, b] = await twoManifests();
+    await store.putFile(fileEntry(a, false));
+    await store.putFile(fileEntry(b, false));
+    await store.putChunk(a.cid, 0, bytes(16 * KIB, 1));
+    await store.putChunk(a.cid, 1, bytes(16 * KIB, 1));
+    await store.putChunk(b.cid, 0, bytes(16 * KIB, 2));
+    await store.deleteFile(a.cid);
+    expect(await store.file(a.cid)).toBeUndefined();
+    expect(await store.chunkIndices(a.cid)).toEqual([]);
+    expect(await store.getChunk(a.cid, 0)).toBeUndefined();
+    // the other file is untouched
+    expect((await store.files()).map(f => f.cid)).toEqual([b.cid]);
+    expect(await store.chunkIndices(b.cid)).toEqual([0]);
+    expect((await store.file(b.cid))!.storedBytes).toBe(16 * KIB);
+  });
+
+  it('deleteFile with keepEntry removes the chunks, keeps the entry and zeroes storedBytes', async () => {
+    const store = make();
+    const [a] = await twoManifests();
+    await store.putFile(fileEntry(a, true));
+    await store.putChunk(a.cid, 0, bytes(16 * KIB, 1));
+    await store.putChunk(a.cid, 2, bytes(1000, 1));
+    const before = (await store.file(a.cid))!;
+    await store.deleteFile(a.cid, true);
+    expect(await store.chunkIndices(a.cid)).toEqual([]);
+    expect(await store.getChunk(a.cid, 0)).toBeUndefined();
+    expect(await store.file(a.cid)).toEqual({ ...before, storedBytes: 0 });
+    // chunks stored again count from zero
+    await store.putChunk(a.cid, 0, bytes(16 * KIB, 1));
+    expect((await store.file(a.cid))!.storedBytes).toBe(16 * KIB);
+  });
+
+  it('deleteFile of an unknown file does nothing, with or without keepEntry', async () => {
+    const store = make();
+    await store.deleteFile('nope');
+    await store.deleteFile('nope', true);
+    expect(await store.files()).toEqual([]);
+    expect(await store.file('nope')).toBeUndefined();
+  });
+
+  it('touch updates lastAccess only', async () => {
+    const store = make();
+    const [a] = await twoManifests();
+    clockAt(1_000);
+    await store.putFile(fileEntry(a, false));
+    await store.putChunk(a.cid, 0, bytes(16 * KIB, 1));
+    const before = (await store.file(a.cid))!;
+    clockAt(50_000);
+    await store.touch(a.cid);
+    const after = (await store.file(a.cid)) as StoredSwarmFile;
+    expect(after).toEqual({ ...before, lastAccess: 50_000 });
+  });
+
+  it('touch of an unknown file creates nothing', async () => {
+    const store = make();
+    await store.touch('nope');
+    expect(await store.files()).toEqual([]);
+  });
+});
+
+describe('DexieChunkStore over IndexedDB', () => {
+  it('keeps chunks and byte counts across reopening the database', async () => {
+    const db = freshDatabase();
+    const [a] = await twoManifests();
+    const store = new DexieChunkStore(db);
+    await store.putFile(fileEntry(a, false));
+    await store.putChunk(a.cid, 1, bytes(16 * KIB, 6));
+    db.close();
+    const again = new P2pDatabase(db.name);
+    databases.push(again);
+    const reopened = new DexieChunkStore(again);
+    expect(await reopened.chunkIndices(a.cid)).toEqual([1]);
+    expect(await reopened.getChunk(a.cid, 1)).toEqual(bytes(16 * KIB, 6));
+    expect((await reopened.file(a.cid))!.storedBytes).toBe(16 * KIB);
+  });
+
+  it('lists chunk indices in ascending order', async () => {
+    const store = new DexieChunkStore(freshDatabase());
+    for (const i of [5, 0, 3, 10, 1]) await store.putChunk('c', i, bytes(10, i));
+    expect(await store.chunkIndices('c')).toEqual([0, 1, 3, 5, 10]);
+  });
+
+  it('rejects a write on a full disk with StorageError storage-full, and changes nothing', async () => {
+    const db = freshDatabase();
+    const [a] = await twoManifests();
+    const store = new DexieChunkStore(db);
+    await store.putFile(fileEntry(a, false));
+    await store.putChunk(a.cid, 0, bytes(16 * KIB, 1));
+    db.failChunkWrites();
+    const err = await store.putChunk(a.cid, 1, bytes(16 * KIB, 1)).catch(e => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as StorageError).code).toBe('storage-full');
+    expect((await store.file(a.cid))!.storedBytes).toBe(16 * KIB);
+    expect(await store.chunkIndices(a.cid)).toEqual([0]);
+  });
+
+  it('rejects with StorageError storage-unavailable once the database is closed', async () => {
+    const db = freshDatabase();
+    const store = new DexieChunkStore(db);
+    await store.files();
+    db.close();
+    for (const op of [() => store.files(), () => store.putChunk('c', 0, bytes(1, 1)), () => store.deleteFile('c'), () => store.touch('c'), () => store.chunkIndices('c'), () => store.getChunk('c', 0)]) {
+      const err = await op().catch(e => e);
+      expect(err).toBeInstanceOf(StorageError);
+      expect((err as StorageError).code).toBe('storage-unavailable');
+    }
+  });
+});
+
+describe('fileEntry', () => {
+  it('makes an empty entry for a manifest', async () => {
+    const [a] = await twoManifests();
+    clockAt(123);
+    expect(fileEntry(a, true)).toEqual({ cid: a.cid, manifest: a, pinned: true, storedBytes: 0, lastAccess: 123 });
+  });
+});
