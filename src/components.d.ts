@@ -7,8 +7,10 @@
 import { HTMLStencilElement, JSXBase } from "@stencil/core/internal";
 import { P2pErrorDetail, P2pMessageDetail, P2pPeerDetail } from "./components/p2p-chat/p2p-chat";
 import { WireStats } from "./core/wire";
+import { P2pGalleryErrorDetail, P2pImageDetail } from "./components/p2p-gallery/p2p-gallery";
 export { P2pErrorDetail, P2pMessageDetail, P2pPeerDetail } from "./components/p2p-chat/p2p-chat";
 export { WireStats } from "./core/wire";
+export { P2pGalleryErrorDetail, P2pImageDetail } from "./components/p2p-gallery/p2p-gallery";
 export namespace Components {
     /**
      * Peer-to-peer chat that remembers. Visitors of the page who name the same room
@@ -95,10 +97,83 @@ export namespace Components {
          */
         "userName"?: string;
     }
+    /**
+     * A shared picture wall. Visitors add pictures (picker, drag-and-drop, paste);
+     * everyone in the room sees the thumbnails at once; the full picture comes from
+     * whoever holds it, verified chunk by chunk, when someone opens it. Location and
+     * camera metadata are removed before anything leaves the device.
+     */
+    interface P2pGallery {
+        /**
+          * Shares pictures as if the visitor had picked them.
+          * @returns the content ids of the pictures shared
+          * @throws Error when not connected; refused files are reported as `p2pError` and skipped
+         */
+        "addPictures": (files: File[] | FileList) => Promise<string[]>;
+        /**
+          * Application id that namespaces rooms on the relays. Default: the page's host.
+         */
+        "appId"?: string;
+        /**
+          * Number of grid columns; default: as many 160 px columns as fit.
+         */
+        "columns"?: number;
+        /**
+          * Counters of refused gallery records and wire drops.
+         */
+        "getStats": () => Promise<{ wire: import("/work/main/src/components").WireStats | undefined; swarm: { bytesUploaded: number; bytesDownloaded: number; badChunks: number; chunksServed: number; chunksReceived: number; } | null; refused: { "bad-signature": number; duplicate: number; "too-many": number; "bad-thumbnail": number; }; } | { wire: import("/work/main/src/components").WireStats | undefined; swarm: { bytesUploaded: number; bytesDownloaded: number; badChunks: number; chunksServed: number; chunksReceived: number; } | null; refused: {}; }>;
+        /**
+          * JSON array of RTCIceServer (STUN/TURN).
+         */
+        "iceServers"?: string;
+        /**
+          * Share pictures as they are, with their location and camera metadata (off: metadata is removed).
+          * @default false
+         */
+        "keepMetadata": boolean;
+        /**
+          * Language of the widget: `en` or `zh-CN`. Default: the browser's language.
+         */
+        "lang"?: string;
+        /**
+          * Largest picture a visitor may share: bytes, or e.g. `20MB`.
+          * @default '20MB'
+         */
+        "maxSize": string;
+        /**
+          * Room password: encrypts the handshake so only people with the password can join.
+         */
+        "password"?: string;
+        /**
+          * Comma-separated relay URLs. Default: Trystero's public relays.
+         */
+        "relayUrls"?: string;
+        /**
+          * Room name; everyone on the same room (and app id, password, strategy) meets. Default: the page's origin + path.
+         */
+        "room"?: string;
+        /**
+          * Signaling strategy: `nostr` (default), `mqtt` or `torrent`.
+         */
+        "strategy"?: string;
+        /**
+          * Color theme: `light`, `dark` or `auto`.
+          * @default 'auto'
+         */
+        "theme": 'light' | 'dark' | 'auto';
+        /**
+          * Display name shown to others. Default: a friendly name generated once per site and remembered.
+         */
+        "userName"?: string;
+    }
 }
 export interface P2pChatCustomEvent<T> extends CustomEvent<T> {
     detail: T;
     target: HTMLP2pChatElement;
+}
+export interface P2pGalleryCustomEvent<T> extends CustomEvent<T> {
+    detail: T;
+    target: HTMLP2pGalleryElement;
 }
 declare global {
     interface HTMLP2pChatElementEventMap {
@@ -127,8 +202,34 @@ declare global {
         prototype: HTMLP2pChatElement;
         new (): HTMLP2pChatElement;
     };
+    interface HTMLP2pGalleryElementEventMap {
+        "p2pImageAdd": P2pImageDetail;
+        "p2pImageOpen": P2pImageDetail;
+        "p2pError": P2pGalleryErrorDetail;
+    }
+    /**
+     * A shared picture wall. Visitors add pictures (picker, drag-and-drop, paste);
+     * everyone in the room sees the thumbnails at once; the full picture comes from
+     * whoever holds it, verified chunk by chunk, when someone opens it. Location and
+     * camera metadata are removed before anything leaves the device.
+     */
+    interface HTMLP2pGalleryElement extends Components.P2pGallery, HTMLStencilElement {
+        addEventListener<K extends keyof HTMLP2pGalleryElementEventMap>(type: K, listener: (this: HTMLP2pGalleryElement, ev: P2pGalleryCustomEvent<HTMLP2pGalleryElementEventMap[K]>) => any, options?: boolean | AddEventListenerOptions): void;
+        addEventListener<K extends keyof DocumentEventMap>(type: K, listener: (this: Document, ev: DocumentEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
+        addEventListener<K extends keyof HTMLElementEventMap>(type: K, listener: (this: HTMLElement, ev: HTMLElementEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
+        addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+        removeEventListener<K extends keyof HTMLP2pGalleryElementEventMap>(type: K, listener: (this: HTMLP2pGalleryElement, ev: P2pGalleryCustomEvent<HTMLP2pGalleryElementEventMap[K]>) => any, options?: boolean | EventListenerOptions): void;
+        removeEventListener<K extends keyof DocumentEventMap>(type: K, listener: (this: Document, ev: DocumentEventMap[K]) => any, options?: boolean | EventListenerOptions): void;
+        removeEventListener<K extends keyof HTMLElementEventMap>(type: K, listener: (this: HTMLElement, ev: HTMLElementEventMap[K]) => any, options?: boolean | EventListenerOptions): void;
+        removeEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | EventListenerOptions): void;
+    }
+    var HTMLP2pGalleryElement: {
+        prototype: HTMLP2pGalleryElement;
+        new (): HTMLP2pGalleryElement;
+    };
     interface HTMLElementTagNameMap {
         "p2p-chat": HTMLP2pChatElement;
+        "p2p-gallery": HTMLP2pGalleryElement;
     }
 }
 declare namespace LocalJSX {
@@ -213,6 +314,77 @@ declare namespace LocalJSX {
          */
         "userName"?: string;
     }
+    /**
+     * A shared picture wall. Visitors add pictures (picker, drag-and-drop, paste);
+     * everyone in the room sees the thumbnails at once; the full picture comes from
+     * whoever holds it, verified chunk by chunk, when someone opens it. Location and
+     * camera metadata are removed before anything leaves the device.
+     */
+    interface P2pGallery {
+        /**
+          * Application id that namespaces rooms on the relays. Default: the page's host.
+         */
+        "appId"?: string;
+        /**
+          * Number of grid columns; default: as many 160 px columns as fit.
+         */
+        "columns"?: number;
+        /**
+          * JSON array of RTCIceServer (STUN/TURN).
+         */
+        "iceServers"?: string;
+        /**
+          * Share pictures as they are, with their location and camera metadata (off: metadata is removed).
+          * @default false
+         */
+        "keepMetadata"?: boolean;
+        /**
+          * Language of the widget: `en` or `zh-CN`. Default: the browser's language.
+         */
+        "lang"?: string;
+        /**
+          * Largest picture a visitor may share: bytes, or e.g. `20MB`.
+          * @default '20MB'
+         */
+        "maxSize"?: string;
+        /**
+          * Something went wrong. Detail: {@link P2pGalleryErrorDetail}.
+         */
+        "onP2pError"?: (event: P2pGalleryCustomEvent<P2pGalleryErrorDetail>) => void;
+        /**
+          * A picture appeared on the wall (shared here or by a peer). Detail: {@link P2pImageDetail}.
+         */
+        "onP2pImageAdd"?: (event: P2pGalleryCustomEvent<P2pImageDetail>) => void;
+        /**
+          * A picture was opened in the lightbox. Detail: {@link P2pImageDetail}.
+         */
+        "onP2pImageOpen"?: (event: P2pGalleryCustomEvent<P2pImageDetail>) => void;
+        /**
+          * Room password: encrypts the handshake so only people with the password can join.
+         */
+        "password"?: string;
+        /**
+          * Comma-separated relay URLs. Default: Trystero's public relays.
+         */
+        "relayUrls"?: string;
+        /**
+          * Room name; everyone on the same room (and app id, password, strategy) meets. Default: the page's origin + path.
+         */
+        "room"?: string;
+        /**
+          * Signaling strategy: `nostr` (default), `mqtt` or `torrent`.
+         */
+        "strategy"?: string;
+        /**
+          * Color theme: `light`, `dark` or `auto`.
+          * @default 'auto'
+         */
+        "theme"?: 'light' | 'dark' | 'auto';
+        /**
+          * Display name shown to others. Default: a friendly name generated once per site and remembered.
+         */
+        "userName"?: string;
+    }
 
     interface P2pChatAttributes {
         "room": string;
@@ -229,9 +401,24 @@ declare namespace LocalJSX {
         "burnAfterReading": boolean;
         "burnSeconds": number;
     }
+    interface P2pGalleryAttributes {
+        "room": string;
+        "appId": string;
+        "password": string;
+        "strategy": string;
+        "relayUrls": string;
+        "iceServers": string;
+        "userName": string;
+        "lang": string;
+        "theme": 'light' | 'dark' | 'auto';
+        "maxSize": string;
+        "keepMetadata": boolean;
+        "columns": number;
+    }
 
     interface IntrinsicElements {
         "p2p-chat": Omit<P2pChat, keyof P2pChatAttributes> & { [K in keyof P2pChat & keyof P2pChatAttributes]?: P2pChat[K] } & { [K in keyof P2pChat & keyof P2pChatAttributes as `attr:${K}`]?: P2pChatAttributes[K] } & { [K in keyof P2pChat & keyof P2pChatAttributes as `prop:${K}`]?: P2pChat[K] };
+        "p2p-gallery": Omit<P2pGallery, keyof P2pGalleryAttributes> & { [K in keyof P2pGallery & keyof P2pGalleryAttributes]?: P2pGallery[K] } & { [K in keyof P2pGallery & keyof P2pGalleryAttributes as `attr:${K}`]?: P2pGalleryAttributes[K] } & { [K in keyof P2pGallery & keyof P2pGalleryAttributes as `prop:${K}`]?: P2pGallery[K] };
     }
 }
 export { LocalJSX as JSX };
@@ -245,6 +432,13 @@ declare module "@stencil/core" {
              * (IndexedDB) within its own retention window and fills in peers when they meet.
              */
             "p2p-chat": LocalJSX.IntrinsicElements["p2p-chat"] & JSXBase.HTMLAttributes<HTMLP2pChatElement>;
+            /**
+             * A shared picture wall. Visitors add pictures (picker, drag-and-drop, paste);
+             * everyone in the room sees the thumbnails at once; the full picture comes from
+             * whoever holds it, verified chunk by chunk, when someone opens it. Location and
+             * camera metadata are removed before anything leaves the device.
+             */
+            "p2p-gallery": LocalJSX.IntrinsicElements["p2p-gallery"] & JSXBase.HTMLAttributes<HTMLP2pGalleryElement>;
         }
     }
 }
