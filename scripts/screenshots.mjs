@@ -52,6 +52,25 @@ try {
     await Promise.all(visitors.map(p => p.context().close()));
     await board.context().close();
   }
+  // The gallery: Ann shares three pictures; Bob's wall, and Bob's lightbox on one of them.
+  const visitors = [];
+  for (const name of ['Ann', 'Bob']) {
+    const context = await browser.newContext({ viewport: { width: 960, height: 760 } });
+    await context.addInitScript(n => localStorage.setItem('p2p-widgets:user-name', n), name);
+    const page = await context.newPage();
+    await page.goto(`${site.url}/gallery.html`);
+    visitors.push(page);
+  }
+  for (const page of visitors) await page.locator('p2p-gallery [part="status"]').filter({ hasText: 'Connected to 1 peer' }).waitFor({ timeout: 30_000 });
+  const fixtures = ['sunset-gps.jpg', 'lake.png', 'forest.webp'].map(n => path.join(ROOT, 'test/fixtures/images', n));
+  await visitors[0].locator('p2p-gallery input[type="file"]').setInputFiles(fixtures);
+  await visitors[1].locator('p2p-gallery [part="tile"]').nth(2).waitFor({ timeout: 30_000 });
+  await visitors[1].waitForTimeout(500);
+  await writeFile(path.join(ROOT, 'docs/screenshots/gallery-wall.png'), await visitors[1].screenshot());
+  await visitors[1].locator('p2p-gallery [part="tile"] button').first().click();
+  await visitors[1].locator('p2p-gallery img.full').waitFor({ timeout: 30_000 });
+  await writeFile(path.join(ROOT, 'docs/screenshots/gallery-lightbox.png'), await visitors[1].screenshot());
+  console.log('wrote docs/screenshots/gallery-wall.png and gallery-lightbox.png');
 } finally {
   await browser.close();
   await site.stop();
