@@ -325,3 +325,5 @@ main().catch(err => {
   console.error('bench: could not run:', err);
   process.exit(1);
 });
+// Swarm part (bench/swarm.mjs), once everything above has finished (the event loop is empty); exits non-zero only if it cannot run.
+process.once('beforeExit', () => import('./swarm.mjs').then(m => m.main()).catch(err => { console.error('bench: swarm could not run:', err); process.exit(1); }));

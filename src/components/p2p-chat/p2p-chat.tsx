@@ -157,8 +157,7 @@ export class P2pChat {
    */
   @Method()
   async sendMessage(text: string): Promise<P2pMessageDetail> {
-    if (!this.session) throw new Error('not connected yet');
-    return toDetail(await this.session.send(text));
+    return toDetail(await (await this.ready()).send(text));
   }
 
   /**
@@ -168,15 +167,22 @@ export class P2pChat {
    */
   @Method()
   async retractMessage(id: string): Promise<void> {
-    if (!this.session) throw new Error('not connected yet');
-    await this.session.retract(id);
+    await (await this.ready()).retract(id);
   }
 
   /** Switches burn-after-reading for everyone in the room (announced as a signed record). */
   @Method()
   async setBurnAfterReading(on: boolean): Promise<void> {
-    if (!this.session) throw new Error('not connected yet');
-    await this.session.setBurn(on);
+    await (await this.ready()).setBurn(on);
+  }
+
+  /** The chat session once it is open (history loaded); waits up to 10 s after the element is added. */
+  private async ready(): Promise<ChatSession> {
+    for (let waited = 0; !this.session; waited += 50) {
+      if (waited >= 10_000 || this.status.state === 'failed') throw new Error(`not connected: ${this.error ?? 'the chat is still starting'}`);
+      await new Promise(resolve => setTimeout(resolve, 50));
+    }
+    return this.session;
   }
 
   /** Counters of what peers sent that was refused: wire drops by reason, record refusals, too-long messages. */

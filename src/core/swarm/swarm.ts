@@ -116,6 +116,7 @@ export class Swarm {
   private readonly validator: InboundValidator<typeof swarmControlMessage.schema>;
   private readonly offs: Unsubscribe[] = [];
   private nextRequestId = 1;
+  private destroyed = false;
   private readonly o: Required<Omit<SwarmOptions, 'database' | 'scheduler'>> & { scheduler: SchedulerOptions };
 
   private constructor(
@@ -275,6 +276,7 @@ export class Swarm {
 
   /** Leaves: closes the swarm's data channels. */
   destroy(): void {
+    this.destroyed = true;
     this.offs.splice(0).forEach(off => off());
     this.downloads.forEach(d => d.cancel());
     this.links.forEach(l => l.close());
@@ -415,10 +417,14 @@ export class Swarm {
     for (const peerId of this.mesh.peers.keys()) this.connect(peerId);
   }
 
-  private connect(peerId: string): void {
-    if (this.links.has(peerId)) return;
+  private connect(peerId: string, attempt = 0): void {
+    if (this.links.has(peerId) || this.destroyed || !this.mesh.peers.has(peerId)) return;
     const pc = this.mesh.peerConnection(peerId);
-    if (!pc) return;
+    if (!pc || pc.connectionState === 'closed') {
+      // The connection may not be listed yet right after the join event: try again shortly.
+      if (attempt < 25) setTimeout(() => this.connect(peerId, attempt + 1), 200);
+      return;
+    }
     let link: PeerLink;
     try {
       link = new PeerLink(peerId, pc, HELLO);
@@ -431,7 +437,11 @@ export class Swarm {
     link.on('ready', () => {
       link.sendControl(encodeMessage(swarmControlMessage, { t: 'index-q', v: PROTOCOL_VERSION }));
     });
-    link.on('closed', () => this.disconnect(peerId));
+    link.on('closed', () => {
+      this.disconnect(peerId);
+      // Trystero may have replaced the connection to a peer that is still in the room: reconnect.
+      setTimeout(() => this.connect(peerId), 500);
+    });
   }
 
   private disconnect(peerId: string): void {
