@@ -168,14 +168,14 @@ describe('limits', () => {
     expect(s.next()).toEqual([]);
   });
 
-  it('defaults to 4 per peer and 24 in total', () => {
+  it('defaults to 6 per peer and 24 in total', () => {
     const peers = Object.fromEntries(range(0, 8).map(i => [`P${i}`, range(0, 100)]));
     const { s } = setup(100, peers);
     const out = s.next();
     expect(out).toHaveLength(24);
-    for (const n of Object.values(byPeer(out))) expect(n).toBeLessThanOrEqual(4);
+    for (const n of Object.values(byPeer(out))) expect(n).toBeLessThanOrEqual(6);
     const one = setup(100, { A: range(0, 100) }).s;
-    expect(one.next()).toHaveLength(4);
+    expect(one.next()).toHaveLength(6);
   });
 
   it('completed() frees capacity for the next chunk', () => {

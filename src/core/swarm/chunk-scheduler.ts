@@ -2,7 +2,7 @@ import type { HaveMap } from './have-map';
 
 /** Tuning of the scheduler. */
 export interface SchedulerOptions {
-  /** Chunks requested from one peer at a time; default 4. */
+  /** Chunks requested from one peer at a time; default 6 (the server queues up to 8). */
   maxPerPeer?: number;
   /** Chunks in flight over all peers; default 24 (bounds memory: × chunk size). */
   maxTotal?: number;
@@ -54,7 +54,7 @@ export class ChunkScheduler {
     options: SchedulerOptions = {},
   ) {
     this.o = {
-      maxPerPeer: 4,
+      maxPerPeer: 6,
       maxTotal: 24,
       urgentWindow: 8,
       maxStrikes: 3,

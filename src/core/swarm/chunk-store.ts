@@ -14,8 +14,11 @@ export interface ChunkStore {
   /** Indices of the chunks stored for `cid`. */
   chunkIndices(cid: string): Promise<number[]>;
   getChunk(cid: string, index: number): Promise<Uint8Array | undefined>;
-  /** Stores a verified chunk and updates the file's byte count and access time in one transaction. */
-  putChunk(cid: string, index: number, data: Uint8Array): Promise<void>;
+  /**
+   * Stores a verified chunk and updates the file's byte count and access time in one transaction.
+   * @param fresh the caller knows the chunk is not stored yet (skips a read); default: check
+   */
+  putChunk(cid: string, index: number, data: Uint8Array, fresh?: boolean): Promise<void>;
   /** Deletes a file's chunks, and the file entry too unless `keepEntry`. */
   deleteFile(cid: string, keepEntry?: boolean): Promise<void>;
   touch(cid: string): Promise<void>;
@@ -48,11 +51,11 @@ export class DexieChunkStore implements ChunkStore {
     const row = await run(() => this.db.swarmChunks.get([cid, index]));
     return row ? new Uint8Array(row.data) : undefined;
   }
-  async putChunk(cid: string, index: number, data: Uint8Array) {
+  async putChunk(cid: string, index: number, data: Uint8Array, fresh?: boolean) {
     const copy = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? (data.buffer as ArrayBuffer) : (data.slice().buffer as ArrayBuffer);
     await run(() =>
       this.db.transaction('rw', this.db.swarmChunks, this.db.swarmFiles, async () => {
-        const exists = await this.db.swarmChunks.get([cid, index]);
+        const exists = fresh === true ? false : fresh === false ? true : !!(await this.db.swarmChunks.get([cid, index]));
         await this.db.swarmChunks.put({ cid, index, data: copy });
         const file = await this.db.swarmFiles.get(cid);
         if (file) await this.db.swarmFiles.put({ ...file, storedBytes: file.storedBytes + (exists ? 0 : data.byteLength), lastAccess: Date.now() });

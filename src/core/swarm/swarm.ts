@@ -180,7 +180,7 @@ export class Swarm {
       if (existing?.have.has(i)) continue;
       const bytes = new Uint8Array(await file.slice(i * manifest.chunkSize, (i + 1) * manifest.chunkSize).arrayBuffer());
       if ((await chunkHash(bytes)) !== manifest.hashes[i]) throw new Error('the file changed while it was being shared');
-      await this.guard(this.store.putChunk(manifest.cid, i, bytes));
+      await this.guard(this.store.putChunk(manifest.cid, i, bytes, true));
     }
     this.local.set(manifest.cid, { manifest, have: HaveMap.full(manifest.hashes.length), pinned });
     this.broadcast({ t: 'have', v: PROTOCOL_VERSION, cid: manifest.cid, size: manifest.size, chunkSize: manifest.chunkSize, add: manifest.hashes.map((_, i) => i) });
@@ -597,7 +597,7 @@ export class Swarm {
       return;
     }
     try {
-      await this.store.putChunk(request.cid, request.index, request.buffer);
+      await this.store.putChunk(request.cid, request.index, request.buffer, !file.have.has(request.index));
     } catch (err) {
       this.emitter.emit('error', toStorageError(err));
       d.requestFailed(request.index, request.peerId, 'busy');
