@@ -21,6 +21,9 @@ export interface ChatSyncEvents {
 
 const encoder = new TextEncoder();
 
+/** Most records accepted from one peer in one sync; a peer sending more is cut off (a bound on what a stranger can make us store). */
+export const MAX_RECORDS_PER_SYNC = 50_000;
+
 interface Pending {
   id: string;
   peerId: string;
@@ -159,6 +162,7 @@ export class ChatSync {
       if (pending.finished) return;
       clearTimeout(pending.timer);
       for (const record of batch.records) {
+        if (pending.received >= MAX_RECORDS_PER_SYNC) return this.finish(pending);
         const result = await this.log.ingest(record);
         if (result.status === 'accepted') pending.received++;
       }

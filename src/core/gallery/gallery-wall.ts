@@ -8,6 +8,9 @@ import { signGalleryRecord, UnsignedGalleryRecord, verifyGalleryRecord } from '.
 import { isAcceptableThumbnail } from './image-check';
 import { prepareImage } from './image-prepare';
 
+/** Records kept per room on this device (all authors): a bound on what strangers can make us store. */
+const MAX_ENTRIES = 5000;
+
 /** A picture on the wall. */
 export interface GalleryPicture {
   /** `author:seq` of its `pic` record. */
@@ -264,7 +267,7 @@ export class GalleryWall {
     }
     if (record.kind === 'pic') {
       const count = [...this.entries.values()].filter(e => e.pic?.author === record.author && !e.removed).length;
-      if (count >= this.maxPerAuthor) {
+      if (count >= this.maxPerAuthor || this.entries.size >= MAX_ENTRIES) {
         this.refused['too-many']++;
         return false;
       }

@@ -87,6 +87,8 @@ interface ServeJob {
 }
 
 const HELLO = JSON.stringify({ t: 'hello', v: PROTOCOL_VERSION });
+/** Files remembered per peer from its index and diffs; announcements beyond are ignored. */
+const MAX_REMOTE_FILES = 5000;
 const swarms = new WeakMap<MeshRoom, Promise<Swarm>>();
 
 /**
@@ -497,6 +499,10 @@ export class Swarm {
         let files = this.remote.get(peerId);
         if (!files) this.remote.set(peerId, (files = new Map()));
         let entry = files.get(msg.cid);
+        if (!entry && files.size >= MAX_REMOTE_FILES) {
+          this.mesh.countDrop('swarm-ctl', 'rate');
+          break;
+        }
         if (!entry || entry.size !== msg.size || entry.chunkSize !== msg.chunkSize) {
           entry = { cid: msg.cid, size: msg.size, chunkSize: msg.chunkSize, have: new HaveMap(chunkCount(msg.size, msg.chunkSize)) };
           files.set(msg.cid, entry);
