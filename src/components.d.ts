@@ -8,9 +8,13 @@ import { HTMLStencilElement, JSXBase } from "@stencil/core/internal";
 import { P2pErrorDetail, P2pMessageDetail, P2pPeerDetail } from "./components/p2p-chat/p2p-chat";
 import { WireStats } from "./core/wire";
 import { P2pGalleryErrorDetail, P2pImageDetail } from "./components/p2p-gallery/p2p-gallery";
+import { P2pMusicErrorDetail, P2pTrackDetail } from "./components/p2p-music/p2p-music";
+import { TransferProgress } from "./core/swarm";
 export { P2pErrorDetail, P2pMessageDetail, P2pPeerDetail } from "./components/p2p-chat/p2p-chat";
 export { WireStats } from "./core/wire";
 export { P2pGalleryErrorDetail, P2pImageDetail } from "./components/p2p-gallery/p2p-gallery";
+export { P2pMusicErrorDetail, P2pTrackDetail } from "./components/p2p-music/p2p-music";
+export { TransferProgress } from "./core/swarm";
 export namespace Components {
     /**
      * Peer-to-peer chat that remembers. Visitors of the page who name the same room
@@ -166,6 +170,90 @@ export namespace Components {
          */
         "userName"?: string;
     }
+    /**
+     * A music room: every visitor shares their tracks and plays anyone's, streamed from
+     * the peers that hold it while the rest downloads in the background, every chunk
+     * verified. Tags, covers and synced LRC lyrics travel with the track.
+     */
+    interface P2pMusic {
+        /**
+          * Adds tracks as if the visitor had picked them.
+          * @returns content ids of the tracks added (refused files are reported as `p2pError`)
+         */
+        "addTracks": (files: File[] | FileList) => Promise<string[]>;
+        /**
+          * Application id that namespaces rooms on the relays. Default: the page's host.
+         */
+        "appId"?: string;
+        /**
+          * Start playing the first track when the list fills (off by default).
+          * @default false
+         */
+        "autoplay": boolean;
+        /**
+          * The site owner's ban list: words and `/patterns/`, separated by commas or new lines. Matching tracks are hidden and skipped.
+          * @default ''
+         */
+        "ban": string;
+        /**
+          * The player's state: current track, position (s), whether it plays, download progress.
+         */
+        "getPlayerState": () => Promise<{ cid: string | null; title: string | null; currentTime: number; playing: boolean; waiting: boolean; progress: TransferProgress | null; startedWith: { chunks: number; totalChunks: number; } | null; }>;
+        /**
+          * Counters of refused records, wire drops and swarm figures.
+         */
+        "getStats": () => Promise<{ refused: { 'bad-signature'?: number | undefined; duplicate?: number | undefined; 'too-many'?: number | undefined; }; wire: import("/work/main/src/components").WireStats | undefined; swarm: { bytesUploaded: number; bytesDownloaded: number; badChunks: number; chunksServed: number; chunksReceived: number; } | null; }>;
+        /**
+          * JSON array of RTCIceServer (STUN/TURN).
+         */
+        "iceServers"?: string;
+        /**
+          * Language of the widget: `en` or `zh-CN`. Default: the browser's language.
+         */
+        "lang"?: string;
+        /**
+          * Cap on cached copies of others' tracks (bytes, or e.g. `500MB`); least recently played go first. Own tracks never count.
+          * @default '500MB'
+         */
+        "maxCache": string;
+        /**
+          * Room password: encrypts the handshake so only people with the password can join.
+         */
+        "password"?: string;
+        /**
+          * Pauses playback (the download goes on).
+         */
+        "pause": () => Promise<void>;
+        /**
+          * Plays the track with this content id (one load at a time: asking again for the track being loaded does nothing).
+         */
+        "playTrack": (cid: string) => Promise<void>;
+        /**
+          * Comma-separated relay URLs. Default: Trystero's public relays.
+         */
+        "relayUrls"?: string;
+        /**
+          * Room name; everyone on the same room (and app id, password, strategy) meets. Default: the page's origin + path.
+         */
+        "room"?: string;
+        /**
+          * Jumps to `seconds` in the current track (a part not downloaded yet is fetched first).
+         */
+        "seek": (seconds: number) => Promise<void>;
+        /**
+          * Signaling strategy: `nostr` (default), `mqtt` or `torrent`.
+         */
+        "strategy"?: string;
+        /**
+          * Color theme: `light`, `dark` or `auto`.
+          * @default 'auto'
+         */
+        "theme": 'light' | 'dark' | 'auto';
+        /**
+          * Display name shown to others. Default: a friendly name generated once per site and remembered.
+         */
+        "userName"?: string;
+    }
 }
 export interface P2pChatCustomEvent<T> extends CustomEvent<T> {
     detail: T;
@@ -174,6 +262,10 @@ export interface P2pChatCustomEvent<T> extends CustomEvent<T> {
 export interface P2pGalleryCustomEvent<T> extends CustomEvent<T> {
     detail: T;
     target: HTMLP2pGalleryElement;
+}
+export interface P2pMusicCustomEvent<T> extends CustomEvent<T> {
+    detail: T;
+    target: HTMLP2pMusicElement;
 }
 declare global {
     interface HTMLP2pChatElementEventMap {
@@ -227,9 +319,35 @@ declare global {
         prototype: HTMLP2pGalleryElement;
         new (): HTMLP2pGalleryElement;
     };
+    interface HTMLP2pMusicElementEventMap {
+        "p2pTrackAdd": P2pTrackDetail;
+        "p2pTrackPlay": P2pTrackDetail;
+        "p2pTrackEnd": P2pTrackDetail;
+        "p2pError": P2pMusicErrorDetail;
+    }
+    /**
+     * A music room: every visitor shares their tracks and plays anyone's, streamed from
+     * the peers that hold it while the rest downloads in the background, every chunk
+     * verified. Tags, covers and synced LRC lyrics travel with the track.
+     */
+    interface HTMLP2pMusicElement extends Components.P2pMusic, HTMLStencilElement {
+        addEventListener<K extends keyof HTMLP2pMusicElementEventMap>(type: K, listener: (this: HTMLP2pMusicElement, ev: P2pMusicCustomEvent<HTMLP2pMusicElementEventMap[K]>) => any, options?: boolean | AddEventListenerOptions): void;
+        addEventListener<K extends keyof DocumentEventMap>(type: K, listener: (this: Document, ev: DocumentEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
+        addEventListener<K extends keyof HTMLElementEventMap>(type: K, listener: (this: HTMLElement, ev: HTMLElementEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
+        addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+        removeEventListener<K extends keyof HTMLP2pMusicElementEventMap>(type: K, listener: (this: HTMLP2pMusicElement, ev: P2pMusicCustomEvent<HTMLP2pMusicElementEventMap[K]>) => any, options?: boolean | EventListenerOptions): void;
+        removeEventListener<K extends keyof DocumentEventMap>(type: K, listener: (this: Document, ev: DocumentEventMap[K]) => any, options?: boolean | EventListenerOptions): void;
+        removeEventListener<K extends keyof HTMLElementEventMap>(type: K, listener: (this: HTMLElement, ev: HTMLElementEventMap[K]) => any, options?: boolean | EventListenerOptions): void;
+        removeEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | EventListenerOptions): void;
+    }
+    var HTMLP2pMusicElement: {
+        prototype: HTMLP2pMusicElement;
+        new (): HTMLP2pMusicElement;
+    };
     interface HTMLElementTagNameMap {
         "p2p-chat": HTMLP2pChatElement;
         "p2p-gallery": HTMLP2pGalleryElement;
+        "p2p-music": HTMLP2pMusicElement;
     }
 }
 declare namespace LocalJSX {
@@ -385,6 +503,81 @@ declare namespace LocalJSX {
          */
         "userName"?: string;
     }
+    /**
+     * A music room: every visitor shares their tracks and plays anyone's, streamed from
+     * the peers that hold it while the rest downloads in the background, every chunk
+     * verified. Tags, covers and synced LRC lyrics travel with the track.
+     */
+    interface P2pMusic {
+        /**
+          * Application id that namespaces rooms on the relays. Default: the page's host.
+         */
+        "appId"?: string;
+        /**
+          * Start playing the first track when the list fills (off by default).
+          * @default false
+         */
+        "autoplay"?: boolean;
+        /**
+          * The site owner's ban list: words and `/patterns/`, separated by commas or new lines. Matching tracks are hidden and skipped.
+          * @default ''
+         */
+        "ban"?: string;
+        /**
+          * JSON array of RTCIceServer (STUN/TURN).
+         */
+        "iceServers"?: string;
+        /**
+          * Language of the widget: `en` or `zh-CN`. Default: the browser's language.
+         */
+        "lang"?: string;
+        /**
+          * Cap on cached copies of others' tracks (bytes, or e.g. `500MB`); least recently played go first. Own tracks never count.
+          * @default '500MB'
+         */
+        "maxCache"?: string;
+        /**
+          * Something went wrong. Detail: {@link P2pMusicErrorDetail}.
+         */
+        "onP2pError"?: (event: P2pMusicCustomEvent<P2pMusicErrorDetail>) => void;
+        /**
+          * A track appeared in the room's lists. Detail: {@link P2pTrackDetail}.
+         */
+        "onP2pTrackAdd"?: (event: P2pMusicCustomEvent<P2pTrackDetail>) => void;
+        /**
+          * A track played to its end. Detail: {@link P2pTrackDetail}.
+         */
+        "onP2pTrackEnd"?: (event: P2pMusicCustomEvent<P2pTrackDetail>) => void;
+        /**
+          * A track started playing. Detail: {@link P2pTrackDetail}.
+         */
+        "onP2pTrackPlay"?: (event: P2pMusicCustomEvent<P2pTrackDetail>) => void;
+        /**
+          * Room password: encrypts the handshake so only people with the password can join.
+         */
+        "password"?: string;
+        /**
+          * Comma-separated relay URLs. Default: Trystero's public relays.
+         */
+        "relayUrls"?: string;
+        /**
+          * Room name; everyone on the same room (and app id, password, strategy) meets. Default: the page's origin + path.
+         */
+        "room"?: string;
+        /**
+          * Signaling strategy: `nostr` (default), `mqtt` or `torrent`.
+         */
+        "strategy"?: string;
+        /**
+          * Color theme: `light`, `dark` or `auto`.
+          * @default 'auto'
+         */
+        "theme"?: 'light' | 'dark' | 'auto';
+        /**
+          * Display name shown to others. Default: a friendly name generated once per site and remembered.
+         */
+        "userName"?: string;
+    }
 
     interface P2pChatAttributes {
         "room": string;
@@ -415,10 +608,25 @@ declare namespace LocalJSX {
         "keepMetadata": boolean;
         "columns": number;
     }
+    interface P2pMusicAttributes {
+        "room": string;
+        "appId": string;
+        "password": string;
+        "strategy": string;
+        "relayUrls": string;
+        "iceServers": string;
+        "userName": string;
+        "lang": string;
+        "theme": 'light' | 'dark' | 'auto';
+        "ban": string;
+        "maxCache": string;
+        "autoplay": boolean;
+    }
 
     interface IntrinsicElements {
         "p2p-chat": Omit<P2pChat, keyof P2pChatAttributes> & { [K in keyof P2pChat & keyof P2pChatAttributes]?: P2pChat[K] } & { [K in keyof P2pChat & keyof P2pChatAttributes as `attr:${K}`]?: P2pChatAttributes[K] } & { [K in keyof P2pChat & keyof P2pChatAttributes as `prop:${K}`]?: P2pChat[K] };
         "p2p-gallery": Omit<P2pGallery, keyof P2pGalleryAttributes> & { [K in keyof P2pGallery & keyof P2pGalleryAttributes]?: P2pGallery[K] } & { [K in keyof P2pGallery & keyof P2pGalleryAttributes as `attr:${K}`]?: P2pGalleryAttributes[K] } & { [K in keyof P2pGallery & keyof P2pGalleryAttributes as `prop:${K}`]?: P2pGallery[K] };
+        "p2p-music": Omit<P2pMusic, keyof P2pMusicAttributes> & { [K in keyof P2pMusic & keyof P2pMusicAttributes]?: P2pMusic[K] } & { [K in keyof P2pMusic & keyof P2pMusicAttributes as `attr:${K}`]?: P2pMusicAttributes[K] } & { [K in keyof P2pMusic & keyof P2pMusicAttributes as `prop:${K}`]?: P2pMusic[K] };
     }
 }
 export { LocalJSX as JSX };
@@ -439,6 +647,12 @@ declare module "@stencil/core" {
              * camera metadata are removed before anything leaves the device.
              */
             "p2p-gallery": LocalJSX.IntrinsicElements["p2p-gallery"] & JSXBase.HTMLAttributes<HTMLP2pGalleryElement>;
+            /**
+             * A music room: every visitor shares their tracks and plays anyone's, streamed from
+             * the peers that hold it while the rest downloads in the background, every chunk
+             * verified. Tags, covers and synced LRC lyrics travel with the track.
+             */
+            "p2p-music": LocalJSX.IntrinsicElements["p2p-music"] & JSXBase.HTMLAttributes<HTMLP2pMusicElement>;
         }
     }
 }

@@ -136,3 +136,11 @@ export class MemoryIdentityStore implements IdentityStore {
     this.map.set(identity.room, identity);
   }
 }
+
+/**
+ * Canonical bytes of a signed record: UTF-8 JSON of `[tag, room, ...values]` (absent values as null).
+ * The tag separates record types; the room stops a record from being replayed into another room.
+ */
+export function canonicalBytes(tag: string, room: string, values: readonly unknown[]): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify([tag, room, ...values.map(v => (v === undefined ? null : v))]));
+}

@@ -75,6 +75,17 @@ export interface StoredGalleryRecord {
   sig: string;
 }
 
+/** A music record kept on this device (own tracks and those of tracks seen in the room). */
+export interface StoredMusicRecord {
+  room: string;
+  author: string;
+  seq: number;
+  ts: number;
+  kind: 'track' | 'track-meta' | 'untrack';
+  [field: string]: unknown;
+  sig: string;
+}
+
 /**
  * The one IndexedDB database of p2p-widgets (Dexie). Every feature declares its
  * tables here; a schema change adds a `version(n)` with its upgrade, never edits
@@ -88,6 +99,7 @@ export class P2pDatabase extends Dexie {
   swarmFiles!: Table<StoredSwarmFile, string>;
   swarmChunks!: Table<StoredSwarmChunk, [string, number]>;
   galleryRecords!: Table<StoredGalleryRecord, [string, string, number]>;
+  musicRecords!: Table<StoredMusicRecord, [string, string, number]>;
 
   constructor(name = 'p2p-widgets') {
     super(name);
@@ -109,6 +121,10 @@ export class P2pDatabase extends Dexie {
     // v4: the gallery's signed records.
     this.version(4).stores({
       galleryRecords: '[room+author+seq], room',
+    });
+    // v5: the music room's signed records.
+    this.version(5).stores({
+      musicRecords: '[room+author+seq], room',
     });
   }
 }

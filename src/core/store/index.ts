@@ -1,3 +1,3 @@
 /** store: the one Dexie database, its schema and versions, and storage errors in plain words. */
 export { P2pDatabase, openDatabase, StorageError, toStorageError } from './database';
-export type { StoredChatRecord, StoredMark, StoredRoomSettings, StoredSwarmFile, StoredSwarmChunk, StoredGalleryRecord, StorageErrorCode } from './database';
+export type { StoredChatRecord, StoredMark, StoredRoomSettings, StoredSwarmFile, StoredSwarmChunk, StoredGalleryRecord, StoredMusicRecord, StorageErrorCode } from './database';

@@ -35,3 +35,5 @@ export {
 export type { SwarmControl, ManifestWire, DataFrame, FrameDropReason } from './swarm-schemas';
 export { galleryRecordSchema, galleryRecordMessage, galleryQueryMessage, galleryWallMessage, IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_THUMB_CHARS, MAX_ALT_LENGTH } from './gallery-schemas';
 export type { GalleryRecordWire, ImageType } from './gallery-schemas';
+export { musicRecordSchema, musicRecordMessage, musicQueryMessage, musicListMessage, AUDIO_TYPES, MAX_TRACK_BYTES, MAX_COVER_CHARS, MAX_LYRICS_LENGTH } from './music-schemas';
+export type { MusicRecordWire, AudioType } from './music-schemas';

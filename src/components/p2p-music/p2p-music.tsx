@@ -1,0 +1,646 @@
+import { Component, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
+import { AttributeError, resolveMeshOptions } from '../../core/config';
+import { Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
+import { joinMesh, MeshHandle, MeshStatus } from '../../core/mesh';
+import { audioKind, BanList, coverFromBytes, currentLine, LyricLine, MusicLibrary, MusicTrack, parseLrc, StreamingPlayer, TrackRefusedError } from '../../core/music';
+import { Swarm, type TransferProgress } from '../../core/swarm';
+import { safeLocalStorage, statusText } from '../shared/widget-status';
+
+/** Detail of `p2pTrackAdd`, `p2pTrackPlay` and `p2pTrackEnd`. */
+export interface P2pTrackDetail {
+  /** Content id (SHA-256 root hash) of the track. */
+  cid: string;
+  title: string;
+  artist: string;
+  /** Peer ids holding it when the event fired. */
+  holders: string[];
+  own: boolean;
+}
+
+/** Detail of `p2pError`. */
+export interface P2pMusicErrorDetail {
+  /** `bad-attribute`, `join-error`, `relay-unreachable`, `room-conflict`, `not-audio`, `too-large`, `playback`, `unavailable`, `bad-ban-entry`, `storage-*`. */
+  code: string;
+  message: string;
+}
+
+/** Parses `max-cache`: bytes, or a number with KB/MB/GB. */
+function parseBytes(value: string, attribute: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(value);
+  if (!m) throw new AttributeError(attribute, `${attribute} must look like 500MB or 500000000, not "${value}"`);
+  return Math.round(Number(m[1]) * { b: 1, kb: 1e3, mb: 1e6, gb: 1e9 }[(m[2] ?? 'b').toLowerCase() as 'b']);
+}
+
+const BAN_KEY = 'p2p-widgets:music-ban';
+
+/**
+ * A music room: every visitor shares their tracks and plays anyone's, streamed from
+ * the peers that hold it while the rest downloads in the background, every chunk
+ * verified. Tags, covers and synced LRC lyrics travel with the track.
+ *
+ * @part header - the top bar with the connection state and the add button
+ * @part status - the connection state text
+ * @part track-list - the room's lists, grouped by who shares them
+ * @part track - one track
+ * @part player - the player bar
+ * @part lyrics - the synced lyrics
+ * @part settings - the ban list editor
+ * @part error - the error line
+ */
+@Component({ tag: 'p2p-music', styleUrls: ['../shared/theme.css', 'p2p-music.css'], shadow: true })
+export class P2pMusic {
+  @Element() el!: HTMLElement;
+
+  /** Room name; everyone on the same room (and app id, password, strategy) meets. Default: the page's origin + path. */
+  @Prop() room?: string;
+  /** Application id that namespaces rooms on the relays. Default: the page's host. */
+  @Prop() appId?: string;
+  /** Room password: encrypts the handshake so only people with the password can join. */
+  @Prop() password?: string;
+  /** Signaling strategy: `nostr` (default), `mqtt` or `torrent`. */
+  @Prop() strategy?: string;
+  /** Comma-separated relay URLs. Default: Trystero's public relays. */
+  @Prop() relayUrls?: string;
+  /** JSON array of RTCIceServer (STUN/TURN). */
+  @Prop() iceServers?: string;
+  /** Display name shown to others. Default: a friendly name generated once per site and remembered. */
+  @Prop() userName?: string;
+  /** Language of the widget: `en` or `zh-CN`. Default: the browser's language. */
+  @Prop() lang?: string;
+  /** Color theme: `light`, `dark` or `auto`. */
+  @Prop({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'auto';
+  /** The site owner's ban list: words and `/patterns/`, separated by commas or new lines. Matching tracks are hidden and skipped. */
+  @Prop() ban = '';
+  /** Cap on cached copies of others' tracks (bytes, or e.g. `500MB`); least recently played go first. Own tracks never count. */
+  @Prop() maxCache = '500MB';
+  /** Start playing the first track when the list fills (off by default). */
+  @Prop() autoplay = false;
+
+  @State() status: MeshStatus = { state: 'connecting' };
+  @State() tracks: readonly MusicTrack[] = [];
+  @State() error: string | null = null;
+  @State() current: MusicTrack | null = null;
+  @State() playing = false;
+  @State() position = 0;
+  @State() progress: TransferProgress | null = null;
+  @State() volume = 1;
+  @State() lyrics: LyricLine[] = [];
+  @State() userBan = '';
+  @State() showSettings = false;
+  @State() showHidden = false;
+  @State() waiting = false;
+
+  /** A track appeared in the room's lists. Detail: {@link P2pTrackDetail}. */
+  @Event() p2pTrackAdd!: EventEmitter<P2pTrackDetail>;
+  /** A track started playing. Detail: {@link P2pTrackDetail}. */
+  @Event() p2pTrackPlay!: EventEmitter<P2pTrackDetail>;
+  /** A track played to its end. Detail: {@link P2pTrackDetail}. */
+  @Event() p2pTrackEnd!: EventEmitter<P2pTrackDetail>;
+  /** Something went wrong. Detail: {@link P2pMusicErrorDetail}. */
+  @Event() p2pError!: EventEmitter<P2pMusicErrorDetail>;
+
+  private handle: MeshHandle | null = null;
+  private library: MusicLibrary | null = null;
+  private player: StreamingPlayer | null = null;
+  private audioContext: AudioContext | null = null;
+  private offs: (() => void)[] = [];
+  private playerOffs: (() => void)[] = [];
+  private progressOff: (() => void) | null = null;
+  private fileInput?: HTMLInputElement;
+  private coverUrls = new Map<string, string>();
+  private generation = 0;
+  private loadingCid: string | null = null;
+  /** Chunks of the current track held when its first audio played (shows streaming: fewer than all). */
+  private startedWith: { chunks: number; totalChunks: number } | null = null;
+  private autoplayed = false;
+
+  connectedCallback() {
+    try {
+      this.userBan = safeLocalStorage()?.getItem(BAN_KEY) ?? '';
+    } catch {
+      this.userBan = '';
+    }
+    void this.connect();
+  }
+
+  disconnectedCallback() {
+    void this.disconnect();
+  }
+
+  @Watch('room')
+  @Watch('appId')
+  @Watch('password')
+  @Watch('strategy')
+  @Watch('relayUrls')
+  @Watch('iceServers')
+  protected async reconnect() {
+    await this.disconnect();
+    await this.connect();
+  }
+
+  /**
+   * Adds tracks as if the visitor had picked them.
+   * @returns content ids of the tracks added (refused files are reported as `p2pError`)
+   */
+  @Method()
+  async addTracks(files: File[] | FileList): Promise<string[]> {
+    return this.add([...files]);
+  }
+
+  /** Plays the track with this content id (one load at a time: asking again for the track being loaded does nothing). */
+  @Method()
+  async playTrack(cid: string): Promise<void> {
+    await this.play(cid);
+  }
+
+  /** Pauses playback (the download goes on). */
+  @Method()
+  async pause(): Promise<void> {
+    this.player?.pause();
+    this.playing = false;
+  }
+
+  /** Jumps to `seconds` in the current track (a part not downloaded yet is fetched first). */
+  @Method()
+  async seek(seconds: number): Promise<void> {
+    this.player?.seek(seconds);
+  }
+
+  /** The player's state: current track, position (s), whether it plays, download progress. */
+  @Method()
+  async getPlayerState() {
+    return {
+      cid: this.current?.cid ?? null,
+      title: this.current?.title ?? null,
+      currentTime: this.player?.currentTime ?? 0,
+      playing: this.playing,
+      waiting: this.waiting,
+      progress: this.progress,
+      startedWith: this.startedWith,
+    };
+  }
+
+  /** Counters of refused records, wire drops and swarm figures. */
+  @Method()
+  async getStats() {
+    return { refused: { ...(this.library?.refused ?? {}) }, wire: this.handle?.room.wireStats(), swarm: this.library ? { ...this.library.swarm.stats } : null };
+  }
+
+  private get uiLang(): Lang {
+    return resolveLang(this.lang, typeof navigator === 'undefined' ? undefined : navigator.language);
+  }
+
+  private get t(): Strings {
+    return stringsFor(this.uiLang);
+  }
+
+  private banList(): BanList {
+    return BanList.parse(`${this.ban ?? ''}\n${this.userBan}`);
+  }
+
+  private async connect() {
+    const generation = ++this.generation;
+    this.error = null;
+    let options;
+    let cacheBytes: number;
+    try {
+      options = resolveMeshOptions(
+        { room: this.room, appId: this.appId, password: this.password, strategy: this.strategy, relayUrls: this.relayUrls, iceServers: this.iceServers, userName: this.userName },
+        { location: window.location, storage: safeLocalStorage() },
+      );
+      cacheBytes = parseBytes(this.maxCache ?? '500MB', 'max-cache');
+    } catch (err) {
+      this.fail(err instanceof AttributeError ? 'bad-attribute' : 'join-error', err instanceof Error ? err.message : String(err));
+      this.status = { state: 'failed', reason: this.error ?? '' };
+      return;
+    }
+    for (const problem of this.banList().problems) this.fail('bad-ban-entry', problem.message);
+    let handle: MeshHandle;
+    try {
+      handle = await joinMesh(options);
+    } catch (err) {
+      this.fail('room-conflict', err instanceof Error ? err.message.replace(/^room-conflict: /, '') : String(err));
+      return;
+    }
+    if (generation !== this.generation) return void handle.release();
+    this.handle = handle;
+    const room = handle.room;
+    this.status = room.status;
+    this.offs.push(
+      room.on('status', s => (this.status = s)),
+      room.on('error', e => this.fail(e.code, e.message)),
+    );
+    if (!room.selfId) return;
+    const swarm = await Swarm.forRoom(room, { cacheBytes });
+    const library = await MusicLibrary.open(room, swarm, { room: `${options.appId}\n${options.room}`, userName: options.userName });
+    if (generation !== this.generation) return library.destroy();
+    this.library = library;
+    this.tracks = library.tracks();
+    if (library.storageError) this.fail(library.storageError.code, library.storageError.message);
+    this.offs.push(
+      library.on('change', tracks => this.onTracks(tracks)),
+      library.on('add', track => this.p2pTrackAdd.emit(this.detail(track))),
+      library.on('error', e => this.fail(e.code, e.message)),
+    );
+    this.onTracks(library.tracks());
+  }
+
+  private async disconnect() {
+    this.generation++;
+    this.offs.splice(0).forEach(off => off());
+    this.stopPlayer();
+    this.library?.destroy();
+    this.library = null;
+    this.coverUrls.forEach(url => URL.revokeObjectURL(url));
+    this.coverUrls.clear();
+    const handle = this.handle;
+    this.handle = null;
+    await handle?.release();
+  }
+
+  private onTracks(tracks: readonly MusicTrack[]) {
+    this.tracks = tracks;
+    // Keep the playing track's entry current (holders, cached) without touching playback.
+    if (this.current) this.current = tracks.find(t => t.cid === this.current!.cid) ?? this.current;
+    if (this.autoplay && !this.autoplayed && !this.current) {
+      const first = this.playable()[0];
+      if (first) {
+        this.autoplayed = true;
+        void this.play(first.cid);
+      }
+    }
+  }
+
+  private fail(code: string, message: string) {
+    this.error = message;
+    this.p2pError.emit({ code, message });
+  }
+
+  private detail(track: MusicTrack): P2pTrackDetail {
+    return { cid: track.cid, title: track.title, artist: track.artist, holders: this.library?.swarm.holders(track.cid) ?? [], own: track.own };
+  }
+
+  private async add(files: File[]): Promise<string[]> {
+    if (!this.library) throw new Error('not connected yet');
+    const cids: string[] = [];
+    const lrcs = files.filter(f => /\.lrc$/i.test(f.name));
+    for (const file of files.filter(f => !/\.lrc$/i.test(f.name))) {
+      try {
+        const track = await this.library.add(file);
+        cids.push(track.cid);
+        // An .lrc with the same base name travels with the track.
+        const lrc = lrcs.find(l => l.name.replace(/\.lrc$/i, '') === file.name.replace(/\.[^.]+$/, ''));
+        if (lrc) await this.library.attach(track.key, { lyrics: (await lrc.text()).slice(0, 32_000) });
+      } catch (err) {
+        if (err instanceof TrackRefusedError) this.fail(err.code, `${file.name}: ${err.message}`);
+        else this.fail('storage-failed', err instanceof Error ? err.message : String(err));
+      }
+    }
+    return cids;
+  }
+
+  /** Tracks not hidden by the ban list, in list order. */
+  private playable(): MusicTrack[] {
+    const ban = this.banList();
+    return this.tracks.filter(t => !ban.matches(t) && !t.offline);
+  }
+
+  private async play(cid: string) {
+    const library = this.library;
+    const track = this.tracks.find(t => t.cid === cid);
+    if (!library || !track) return;
+    if (this.banList().matches(track)) return;
+    if (this.loadingCid === cid) return; // one load per track at a time
+    if (this.current?.cid === cid && this.player) {
+      this.player.play();
+      this.playing = true;
+      return;
+    }
+    const kind = audioKind(track.mime);
+    if (!kind) return this.fail('playback', this.t.notPlayable);
+    this.loadingCid = cid;
+    try {
+      this.stopPlayer();
+      this.audioContext ??= new AudioContext();
+      const player = new StreamingPlayer(this.audioContext);
+      player.setVolume(this.volume);
+      this.player = player;
+      this.current = track;
+      this.lyrics = track.lyrics ? parseLrc(track.lyrics) : [];
+      this.position = 0;
+      this.progress = null;
+      this.startedWith = null;
+      const source = library.source(cid);
+      const download = library.swarm.isComplete(cid) ? null : library.swarm.download(cid);
+      this.progressOff = download ? download.on('progress', p => (this.progress = p)) : null;
+      if (!download) this.progress = null;
+      this.playerOffs.push(
+        player.on('time', t => {
+          this.position = t;
+          if (t > 0 && !this.startedWith) {
+            const held = library.swarm.localFile(cid)?.have;
+            this.startedWith = { chunks: held?.size ?? 0, totalChunks: held?.count ?? 0 };
+          }
+          if (this.waiting && !library.swarm.holders(cid).length && !library.swarm.isComplete(cid)) this.error = this.t.restUnavailable;
+        }),
+        player.on('waiting', w => (this.waiting = w)),
+        player.on('ended', () => {
+          this.playing = false;
+          this.p2pTrackEnd.emit(this.detail(track));
+          this.step(1);
+        }),
+        player.on('error', e => this.fail('playback', e.message)),
+      );
+      await player.load(source, kind, track.duration);
+      this.playing = true;
+      this.p2pTrackPlay.emit(this.detail(track));
+    } catch (err) {
+      this.fail('playback', err instanceof Error ? err.message : String(err));
+    } finally {
+      if (this.loadingCid === cid) this.loadingCid = null;
+    }
+  }
+
+  private stopPlayer() {
+    this.playerOffs.splice(0).forEach(off => off());
+    this.progressOff?.();
+    this.progressOff = null;
+    this.player?.destroy();
+    this.player = null;
+    this.playing = false;
+  }
+
+  /** Next/previous, skipping banned tracks. */
+  private step(delta: number) {
+    const list = this.playable();
+    if (!list.length) return;
+    const i = list.findIndex(t => t.cid === this.current?.cid);
+    const next = list[(i + delta + list.length) % list.length];
+    if (next && next.cid !== this.current?.cid) void this.play(next.cid);
+  }
+
+  private togglePlay = () => {
+    if (!this.player) {
+      const first = this.playable()[0];
+      if (first) void this.play(first.cid);
+      return;
+    }
+    if (this.playing) {
+      this.player.pause();
+      this.playing = false;
+    } else {
+      this.player.play();
+      this.playing = true;
+    }
+  };
+
+  private coverUrl(track: MusicTrack): string | null {
+    if (!track.cover) return null;
+    let url = this.coverUrls.get(track.key + track.cover.byteLength);
+    if (!url) {
+      url = URL.createObjectURL(new Blob([track.cover as BlobPart], { type: 'image/webp' }));
+      this.coverUrls.set(track.key + track.cover.byteLength, url);
+    }
+    return url;
+  }
+
+  private saveBan(text: string) {
+    this.userBan = text;
+    try {
+      safeLocalStorage()?.setItem(BAN_KEY, text);
+    } catch {
+      /* not remembered */
+    }
+  }
+
+  private async attachFile(track: MusicTrack, file: File) {
+    if (!this.library) return;
+    try {
+      if (/\.lrc$/i.test(file.name)) await this.library.attach(track.key, { lyrics: (await file.text()).slice(0, 32_000) });
+      else {
+        const cover = await coverFromBytes(file);
+        if (!cover) return this.fail('not-an-image', `${file.name}: this picture cannot be read.`);
+        await this.library.attach(track.key, { cover });
+      }
+    } catch (err) {
+      this.fail('storage-failed', err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private renderTrack(track: MusicTrack) {
+    const t = this.t;
+    const isCurrent = this.current?.cid === track.cid;
+    const cover = this.coverUrl(track);
+    return (
+      <li part="track" class={{ track: true, current: isCurrent, offline: track.offline }} key={track.cid} data-cid={track.cid} aria-current={isCurrent ? 'true' : undefined}>
+        {cover ? <img class="cover" src={cover} alt="" width={40} height={40} /> : <span class="cover placeholder" aria-hidden="true">♪</span>}
+        <div class="info">
+          <span class="title">{track.title}</span>
+          <span class="sub">
+            {[track.artist, formatDuration(track.duration)].filter(Boolean).join(' · ')}
+            {track.holders.length ? ` · ${t.heldBy(track.holders.join(', '))}` : ''}
+            {track.cached && !track.own ? ` · ${t.savedHere}` : ''}
+          </span>
+        </div>
+        <div class="actions">
+          <button type="button" disabled={track.offline} aria-label={t.playTrack(track.title)} onClick={() => void this.play(track.cid)}>
+            ▶
+          </button>
+          {!track.own && !track.kept && !track.offline ? (
+            <button type="button" class="link" onClick={() => void this.library?.keepCopy(track.cid)}>
+              {t.keepCopy}
+            </button>
+          ) : null}
+          {!track.own && (track.cached || track.kept) ? (
+            <button type="button" class="link" onClick={() => void this.library?.dropCopy(track.cid)}>
+              {t.removeCopy}
+            </button>
+          ) : null}
+          {track.own ? (
+            <label class="link attach">
+              {t.attachLyrics}
+              <input type="file" accept=".lrc,image/*" hidden onChange={e => {
+                const input = e.target as HTMLInputElement;
+                const file = input.files?.[0];
+                if (file) void this.attachFile(track, file);
+                input.value = '';
+              }} />
+            </label>
+          ) : null}
+          {track.own ? (
+            <button type="button" class="link" onClick={() => void this.library?.untrack(track.key)}>
+              {t.removeTrack}
+            </button>
+          ) : null}
+        </div>
+      </li>
+    );
+  }
+
+  private renderPlayer() {
+    const t = this.t;
+    const track = this.current;
+    const duration = this.player?.duration || track?.duration || 0;
+    const downloaded = track ? (track.cached ? 1 : this.progress && this.progress.size ? this.progress.bytes / this.progress.size : 0) : 0;
+    return (
+      <section part="player" class="player" aria-label={t.playerLabel}>
+        <div class="now">
+          <span class="title">{track ? track.title : t.nothingPlaying}</span>
+          {track?.artist ? <span class="sub"> · {track.artist}</span> : null}
+        </div>
+        <div class="controls">
+          <button type="button" aria-label={t.previousTrack} onClick={() => this.step(-1)}>
+            ⏮
+          </button>
+          <button type="button" aria-label={this.playing ? t.pause : t.play} onClick={this.togglePlay}>
+            {this.playing ? '⏸' : '▶'}
+          </button>
+          <button type="button" aria-label={t.nextTrack} onClick={() => this.step(1)}>
+            ⏭
+          </button>
+          <span class="time">{formatDuration(this.position)}</span>
+          <input
+            type="range"
+            class="seek"
+            aria-label={t.seek}
+            min={0}
+            max={Math.max(1, Math.round(duration))}
+            step={1}
+            value={Math.round(this.position)}
+            disabled={!track}
+            onChange={e => this.player?.seek(Number((e.target as HTMLInputElement).value))}
+          />
+          <span class="time">{formatDuration(duration)}</span>
+          <input
+            type="range"
+            class="volume"
+            aria-label={t.volume}
+            min={0}
+            max={1}
+            step={0.05}
+            value={this.volume}
+            onInput={e => {
+              this.volume = Number((e.target as HTMLInputElement).value);
+              this.player?.setVolume(this.volume);
+            }}
+          />
+        </div>
+        <progress class="download" max={1} value={downloaded} aria-label={t.downloaded}></progress>
+      </section>
+    );
+  }
+
+  private renderLyrics() {
+    if (!this.lyrics.length) return null;
+    const index = currentLine(this.lyrics, this.position);
+    return (
+      <ol part="lyrics" class="lyrics" aria-label={this.t.lyricsLabel}>
+        {this.lyrics.map((line, i) => (
+          <li class={{ line: true, active: i === index }} aria-current={i === index ? 'true' : undefined} ref={el => el && i === index && el.scrollIntoView?.({ block: 'nearest' })}>
+            {line.text}
+          </li>
+        ))}
+      </ol>
+    );
+  }
+
+  render() {
+    const t = this.t;
+    const ban = this.banList();
+    const visible = this.tracks.filter(track => !ban.matches(track));
+    const hidden = this.tracks.length - visible.length;
+    const groups = new Map<string, MusicTrack[]>();
+    for (const track of this.showHidden ? this.tracks : visible) groups.set(track.author, [...(groups.get(track.author) ?? []), track]);
+    return (
+      <Host lang={this.uiLang}>
+        <div
+          class="music"
+          onDragOver={e => e.preventDefault()}
+          onDrop={e => {
+            e.preventDefault();
+            const files = [...(e.dataTransfer?.files ?? [])];
+            if (files.length) void this.add(files);
+          }}
+        >
+          <header part="header">
+            <span class={`dot ${this.status.state}`} aria-hidden="true"></span>
+            <span part="status" role="status" class="status">
+              {statusText(this.status, t)}
+            </span>
+            <button type="button" class="link" aria-pressed={this.showSettings ? 'true' : 'false'} onClick={() => (this.showSettings = !this.showSettings)}>
+              {t.settings}
+            </button>
+            <button type="button" class="add" disabled={!this.library} onClick={() => this.fileInput?.click()}>
+              {t.addTracks}
+            </button>
+            <input
+              type="file"
+              accept="audio/*,.lrc"
+              multiple
+              hidden
+              ref={el => (this.fileInput = el)}
+              onChange={e => {
+                const input = e.target as HTMLInputElement;
+                void this.add([...(input.files ?? [])]);
+                input.value = '';
+              }}
+            />
+          </header>
+          {this.showSettings ? (
+            <section part="settings" class="settings">
+              <label>
+                {t.banLabel}
+                <textarea rows={3} value={this.userBan} onChange={e => this.saveBan((e.target as HTMLTextAreaElement).value)}></textarea>
+              </label>
+              {ban.problems.length ? (
+                <p class="problems" role="alert">
+                  {t.banProblems} {ban.problems.map(p => p.message).join(' ')}
+                </p>
+              ) : null}
+            </section>
+          ) : null}
+          {this.error ? (
+            <p part="error" class="error" role="alert">
+              {this.error}
+            </p>
+          ) : null}
+          {this.renderPlayer()}
+          {this.renderLyrics()}
+          <section part="track-list" class="lists" aria-label={t.tracksLabel}>
+            {this.tracks.length === 0 ? <p class="empty">{t.emptyMusic} {t.dropTracks}</p> : null}
+            {[...groups.entries()].map(([author, tracks]) => {
+              const own = author === this.library?.publicKey;
+              const online = tracks.some(tr => !tr.offline);
+              return (
+                <div class="group">
+                  <h3>
+                    {own ? t.yourList : t.listOf(tracks[0].sharedBy)}
+                    {!online ? <span class="badge"> ({t.offline})</span> : null}
+                    {!own ? (
+                      <label class="remember">
+                        <input type="checkbox" checked={this.library?.isRemembered(author)} onChange={e => void this.library?.rememberList(author, (e.target as HTMLInputElement).checked)} />
+                        {t.rememberList}
+                      </label>
+                    ) : null}
+                  </h3>
+                  <ul aria-label={own ? t.yourList : t.listOf(tracks[0].sharedBy)}>{tracks.map(track => this.renderTrack(track))}</ul>
+                </div>
+              );
+            })}
+            {hidden > 0 ? (
+              <button type="button" class="link hidden-count" aria-expanded={this.showHidden ? 'true' : 'false'} onClick={() => (this.showHidden = !this.showHidden)}>
+                {t.hiddenTracks(hidden)}
+              </button>
+            ) : null}
+          </section>
+        </div>
+      </Host>
+    );
+  }
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds <= 0) return '0:00';
+  const s = Math.floor(seconds % 60);
+  return `${Math.floor(seconds / 60)}:${String(s).padStart(2, '0')}`;
+}

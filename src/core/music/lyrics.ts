@@ -1,0 +1,40 @@
+import { Lrc } from 'lrc-kit';
+
+/** One synced lyric line: when it starts (seconds) and its text. */
+export interface LyricLine {
+  time: number;
+  text: string;
+}
+
+/** Largest .lrc accepted, characters. */
+export const MAX_LRC_LENGTH = 32_000;
+
+/**
+ * Parses LRC lyrics (lrc-kit): `[mm:ss.xx]text` lines, several timestamps per line
+ * allowed, sorted by time. Never throws: unreadable input gives no lines.
+ */
+export function parseLrc(text: string): LyricLine[] {
+  try {
+    return Lrc.parse(text.slice(0, MAX_LRC_LENGTH))
+      .lyrics.map(l => ({ time: l.timestamp, text: l.content }))
+      .filter(l => Number.isFinite(l.time))
+      .sort((a, b) => a.time - b.time);
+  } catch {
+    return [];
+  }
+}
+
+/** Index of the line playing at `seconds` (the last line whose time has come), or -1 before the first. */
+export function currentLine(lines: readonly LyricLine[], seconds: number): number {
+  let lo = 0;
+  let hi = lines.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (lines[mid].time <= seconds) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}

@@ -1,0 +1,346 @@
+import { createNanoEvents, Unsubscribe } from 'nanoevents';
+import { DeviceIdentity, fromBase64Url, MemoryIdentityStore, type IdentityStore } from '../identity';
+import type { MeshRoom } from '../mesh';
+import { openDatabase, P2pDatabase, StorageError, StoredMusicRecord, toStorageError } from '../store';
+import type { Swarm } from '../swarm';
+import { musicListMessage, musicQueryMessage, musicRecordMessage, PROTOCOL_VERSION, type AudioType, type MusicRecordWire } from '../wire';
+import type { ByteSource } from './streaming-player';
+import { prepareTrack } from './track-prepare';
+import { signMusicRecord, UnsignedMusicRecord, verifyMusicRecord } from './track-record';
+
+/** A track in the room's lists (one per content id, with every holder). */
+export interface MusicTrack {
+  /** `author:seq` of the first `track` record seen for this content id. */
+  key: string;
+  cid: string;
+  author: string;
+  /** Name of the peer whose list it is in. */
+  sharedBy: string;
+  title: string;
+  artist: string;
+  album: string;
+  fileName: string;
+  duration: number;
+  size: number;
+  mime: AudioType;
+  cover?: Uint8Array;
+  lyrics?: string;
+  own: boolean;
+  /** The whole track is on this device. */
+  cached: boolean;
+  /** Kept regardless of the cache cap (own, or "keep a copy"). */
+  kept: boolean;
+  /** Peers holding (some of) it now. */
+  holders: string[];
+  /** No holder is online and it is not here: listed from a remembered list, not playable. */
+  offline: boolean;
+}
+
+export interface MusicLibraryEvents {
+  change: (tracks: readonly MusicTrack[]) => void;
+  add: (track: MusicTrack) => void;
+  error: (error: StorageError) => void;
+}
+
+export interface MusicLibraryOptions {
+  room: string;
+  userName: string;
+  database?: P2pDatabase | null;
+  maxTrackBytes?: number;
+}
+
+/** Records kept per room (all authors). */
+const MAX_RECORDS = 10_000;
+
+/**
+ * The music room's lists: each device's own tracks (signed `track` records, bytes in
+ * the swarm, pinned), the tracks it keeps a copy of, and what peers hold. A peer's
+ * list is sent to whoever asks (`music-q` → `music-list`, to the asker only); new
+ * records are broadcast as they happen. A track is listed once per content id with
+ * all its holders; it stays while someone holds it, or offline while its author's
+ * list is remembered.
+ */
+export class MusicLibrary {
+  readonly refused = { 'bad-signature': 0, duplicate: 0, 'too-many': 0 };
+  storageError: StorageError | null = null;
+  private readonly records = new Map<string, StoredMusicRecord>();
+  private readonly emitter = createNanoEvents<MusicLibraryEvents>();
+  private readonly offs: Unsubscribe[] = [];
+  private list: MusicTrack[] = [];
+  private readonly remembered = new Set<string>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly mesh: MeshRoom,
+    readonly swarm: Swarm,
+    private readonly identity: DeviceIdentity,
+    private readonly db: P2pDatabase | null,
+    private readonly options: MusicLibraryOptions,
+  ) {}
+
+  static async open(mesh: MeshRoom, swarm: Swarm, options: MusicLibraryOptions): Promise<MusicLibrary> {
+    let db: P2pDatabase | null = null;
+    let storageError: StorageError | null = null;
+    if (options.database !== null) {
+      try {
+        db = options.database ?? (await openDatabase());
+      } catch (err) {
+        storageError = toStorageError(err);
+      }
+    }
+    const identityStore: IdentityStore = db
+      ? {
+          get: room => db.identities.get(room),
+          put: async identity => void (await db.identities.put(identity)),
+          putIfAbsent: identity =>
+            db.transaction('rw', db.identities, async () => (await db.identities.get(identity.room)) ?? (await db.identities.put(identity), identity)),
+          reserveSeq: (room, atLeast = 1) =>
+            db.transaction('rw', db.identities, async () => {
+              const identity = await db.identities.get(room);
+              if (!identity) throw new Error('no identity');
+              const seq = Math.max(identity.nextSeq, atLeast);
+              await db.identities.put({ ...identity, nextSeq: seq + 1 });
+              return seq;
+            }),
+        }
+      : new MemoryIdentityStore();
+    const identity = await DeviceIdentity.forRoom(options.room, identityStore);
+    const library = new MusicLibrary(mesh, swarm, identity, db, options);
+    library.storageError = storageError;
+    if (db) {
+      try {
+        for (const r of await db.musicRecords.where('room').equals(options.room).toArray()) library.records.set(`${r.author}:${r.seq}`, r);
+        const settings = await db.roomSettings.get(`music\n${options.room}`);
+        (settings as { rememberedLists?: string[] } | undefined)?.rememberedLists?.forEach(a => library.remembered.add(a));
+      } catch (err) {
+        library.storageError ??= toStorageError(err);
+      }
+    }
+    library.start();
+    return library;
+  }
+
+  on<E extends keyof MusicLibraryEvents>(event: E, handler: MusicLibraryEvents[E]): Unsubscribe {
+    return this.emitter.on(event, handler);
+  }
+
+  tracks(): readonly MusicTrack[] {
+    return this.list;
+  }
+
+  get publicKey(): string {
+    return this.identity.publicKey;
+  }
+
+  setUserName(name: string): void {
+    this.options.userName = name;
+  }
+
+  /**
+   * Adds a track of this device: reads its tags and duration, stores its bytes (pinned) and announces it.
+   * @throws TrackRefusedError in plain words
+   */
+  async add(file: File): Promise<MusicTrack> {
+    const prepared = await prepareTrack(file, this.options.maxTrackBytes ?? 200e6);
+    const manifest = await this.swarm.add(file, { mime: prepared.mime, pinned: true, chunkSize: 64 * 1024 });
+    await this.author({ kind: 'track', name: this.options.userName, cid: manifest.cid, size: manifest.size, ...prepared });
+    return this.list.find(t => t.cid === manifest.cid)!;
+  }
+
+  /** Attaches or replaces the cover and/or lyrics of one of this device's tracks. */
+  async attach(key: string, meta: { cover?: string; lyrics?: string }): Promise<void> {
+    const r = this.records.get(key);
+    if (!r || r.author !== this.identity.publicKey || r.kind !== 'track') throw new Error('only the owner can change a track');
+    await this.author({ kind: 'track-meta', target: r.seq, ...(meta.cover ? { cover: meta.cover } : {}), ...(meta.lyrics !== undefined ? { lyrics: meta.lyrics } : {}) });
+  }
+
+  /** Removes one of this device's tracks from its list (stops announcing it; the bytes are dropped). */
+  async untrack(key: string): Promise<void> {
+    const r = this.records.get(key);
+    if (!r || r.author !== this.identity.publicKey) throw new Error('only the owner can remove a track');
+    await this.author({ kind: 'untrack', target: r.seq });
+    const cid = r.cid as string;
+    await this.swarm.drop(cid).catch(() => undefined);
+    this.refresh();
+  }
+
+  /** "Keep a copy": downloads the whole track and keeps it (it then plays offline and is served to others). */
+  async keepCopy(cid: string): Promise<void> {
+    const download = this.swarm.isComplete(cid) ? null : this.swarm.download(cid);
+    await download?.done;
+    await this.swarm.pin(cid, true);
+    this.refresh();
+  }
+
+  /** "Remove local copy": drops the bytes; the track stays listed while someone holds it. */
+  async dropCopy(cid: string): Promise<void> {
+    const own = [...this.records.values()].some(r => r.kind === 'track' && r.cid === cid && r.author === this.identity.publicKey && !this.untracked(r));
+    if (own) throw new Error('this is your own track: remove it from your list instead');
+    await this.swarm.drop(cid);
+    this.refresh();
+  }
+
+  /** Remembers (or forgets) an author's list, so it stays listed (offline) when nobody holding it is online. */
+  async rememberList(author: string, on: boolean): Promise<void> {
+    if (on) this.remembered.add(author);
+    else this.remembered.delete(author);
+    try {
+      await this.db?.roomSettings.put({ room: `music\n${this.options.room}`, rememberedLists: [...this.remembered] } as never);
+    } catch (err) {
+      this.emitter.emit('error', toStorageError(err));
+    }
+    this.refresh();
+  }
+
+  isRemembered(author: string): boolean {
+    return this.remembered.has(author);
+  }
+
+  /** The track's bytes for the player: reads start (and steer) the swarm download. */
+  source(cid: string): ByteSource {
+    const track = this.list.find(t => t.cid === cid);
+    if (!track) throw new Error('unknown track');
+    if (!this.swarm.isComplete(cid)) this.swarm.download(cid);
+    return { size: track.size, read: (start, end) => this.swarm.read(cid, start, end) };
+  }
+
+  destroy(): void {
+    this.offs.splice(0).forEach(off => off());
+    this.emitter.events = {};
+  }
+
+  private start(): void {
+    this.offs.push(
+      this.mesh.channel(musicRecordMessage).onMessage(({ record }) => void this.ingest(record)),
+      this.mesh.channel(musicListMessage).onMessage(({ records }) => records.forEach(r => void this.ingest(r))),
+      this.mesh.channel(musicQueryMessage).onMessage((_, peerId) => void this.answerQuery(peerId)),
+      this.mesh.on('peerJoin', peer => void this.mesh.channel(musicQueryMessage).send({ v: PROTOCOL_VERSION }, peer.id)),
+      this.mesh.on('roster', () => this.refresh()),
+      this.swarm.on('index', () => this.refresh()),
+      this.swarm.on('complete', () => this.refresh()),
+    );
+    for (const peerId of this.mesh.peers.keys()) void this.mesh.channel(musicQueryMessage).send({ v: PROTOCOL_VERSION }, peerId);
+    this.refresh();
+  }
+
+  private async author(fields: OmitAuthored): Promise<MusicRecordWire> {
+    const unsigned = { ...fields, author: this.identity.publicKey, seq: await this.identity.nextSeq(), ts: Date.now() } as UnsignedMusicRecord;
+    const record = await signMusicRecord(this.options.room, this.identity, unsigned);
+    await this.ingest(record);
+    await this.mesh.channel(musicRecordMessage).send({ v: PROTOCOL_VERSION, record });
+    return record;
+  }
+
+  /** Applies a record from anywhere: verified, deduplicated, bounded, stored. Never throws. */
+  ingest(record: MusicRecordWire): Promise<boolean> {
+    const run = this.queue.then(async () => {
+      const key = `${record.author}:${record.seq}`;
+      if (this.records.has(key)) {
+        this.refused.duplicate++;
+        return false;
+      }
+      if (this.records.size >= MAX_RECORDS) {
+        this.refused['too-many']++;
+        return false;
+      }
+      if (!(await verifyMusicRecord(this.options.room, record))) {
+        this.refused['bad-signature']++;
+        return false;
+      }
+      const stored = { ...record, room: this.options.room } as StoredMusicRecord;
+      this.records.set(key, stored);
+      try {
+        await this.db?.musicRecords.put(stored);
+      } catch (err) {
+        this.emitter.emit('error', toStorageError(err));
+      }
+      const before = new Set(this.list.map(t => t.cid));
+      this.refresh();
+      if (record.kind === 'track' && !before.has(record.cid)) {
+        const track = this.list.find(t => t.cid === record.cid);
+        if (track) this.emitter.emit('add', track);
+      }
+      return true;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private untracked(r: StoredMusicRecord): boolean {
+    for (const other of this.records.values()) if (other.kind === 'untrack' && other.author === r.author && other.target === r.seq) return true;
+    return false;
+  }
+
+  private refresh(): void {
+    const names = new Map(this.mesh.peerList().map(p => [p.id, p.name ?? '']));
+    const byCid = new Map<string, MusicTrack>();
+    const records = [...this.records.values()].filter(r => r.kind === 'track' && !this.untracked(r)).sort((a, b) => a.ts - b.ts);
+    for (const r of records) {
+      const cid = r.cid as string;
+      const own = r.author === this.identity.publicKey;
+      const local = this.swarm.localFile(cid);
+      const holders = this.swarm.holders(cid).map(id => names.get(id) || id.slice(0, 6));
+      const cached = this.swarm.isComplete(cid);
+      const existing = byCid.get(cid);
+      if (existing) {
+        existing.own ||= own;
+        continue;
+      }
+      if (!own && !cached && holders.length === 0 && !this.remembered.has(r.author)) continue;
+      const meta = [...this.records.values()].filter(m => m.kind === 'track-meta' && m.author === r.author && m.target === r.seq).sort((a, b) => b.seq - a.seq);
+      const cover = (meta.find(m => m.cover)?.cover ?? r.cover) as string | undefined;
+      const lyrics = (meta.find(m => m.lyrics !== undefined)?.lyrics ?? r.lyrics) as string | undefined;
+      byCid.set(cid, {
+        key: `${r.author}:${r.seq}`,
+        cid,
+        author: r.author,
+        sharedBy: r.name as string,
+        title: r.title as string,
+        artist: r.artist as string,
+        album: r.album as string,
+        fileName: r.fileName as string,
+        duration: r.duration as number,
+        size: r.size as number,
+        mime: r.mime as AudioType,
+        cover: cover ? safeBytes(cover) : undefined,
+        lyrics,
+        own,
+        cached,
+        kept: local?.pinned ?? false,
+        holders,
+        offline: !own && !cached && holders.length === 0,
+      });
+    }
+    this.list = [...byCid.values()];
+    this.emitter.emit('change', this.list);
+  }
+
+  /** Sends the asker the records of the tracks this device holds, with their metadata. */
+  private async answerQuery(peerId: string): Promise<void> {
+    const out: MusicRecordWire[] = [];
+    for (const r of this.records.values()) {
+      if (r.kind !== 'track' || this.untracked(r)) continue;
+      const holds = r.author === this.identity.publicKey || this.swarm.isComplete(r.cid as string);
+      if (!holds) continue;
+      out.push(toWire(r));
+      for (const m of this.records.values()) if (m.kind !== 'track' && m.author === r.author && m.target === r.seq) out.push(toWire(m));
+    }
+    for (let i = 0; i < out.length; i += 8) await this.mesh.channel(musicListMessage).send({ v: PROTOCOL_VERSION, records: out.slice(i, i + 8) }, peerId);
+  }
+}
+
+type OmitAuthored = UnsignedMusicRecord extends infer U ? (U extends unknown ? Omit<U, 'author' | 'seq' | 'ts'> : never) : never;
+
+function toWire(r: StoredMusicRecord): MusicRecordWire {
+  const { room: _room, ...rest } = r;
+  void _room;
+  return rest as unknown as MusicRecordWire;
+}
+
+function safeBytes(b64: string): Uint8Array | undefined {
+  try {
+    return fromBase64Url(b64);
+  } catch {
+    return undefined;
+  }
+}

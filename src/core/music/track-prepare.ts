@@ -1,0 +1,98 @@
+import { fileTypeFromBuffer } from 'file-type/core';
+import jsmediatags from 'jsmediatags/dist/jsmediatags.min.js';
+import { toBase64Url } from '../identity';
+import type { AudioType } from '../wire';
+
+/** What is read from a track file before sharing. */
+export interface PreparedTrack {
+  mime: AudioType;
+  title: string;
+  artist: string;
+  album: string;
+  fileName: string;
+  /** Seconds (0 when the browser cannot tell). */
+  duration: number;
+  /** Cover art from the file's tags, as a small WebP, base64url. */
+  cover?: string;
+}
+
+/** Why a track was refused. */
+export class TrackRefusedError extends Error {
+  constructor(
+    readonly code: 'not-audio' | 'too-large',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Longer side of covers carried in records, px. */
+export const COVER_SIDE = 160;
+
+/** The audio type of a file by content (file-type), normalised to the types the room shares, or null. */
+export async function sniffAudioType(head: Uint8Array): Promise<AudioType | null> {
+  const type = await fileTypeFromBuffer(head).catch(() => undefined);
+  const mime = type?.mime ?? '';
+  if (mime === 'audio/mpeg') return 'audio/mpeg';
+  if (/^audio\/(x-)?flac$/.test(mime)) return 'audio/flac';
+  if (/^audio\/(x-)?(wav|wave)$|^audio\/vnd\.wave$/.test(mime)) return 'audio/wav';
+  if (mime === 'audio/ogg' || mime === 'audio/opus') return 'audio/ogg';
+  if (mime === 'audio/mp4' || mime === 'audio/x-m4a' || mime === 'video/mp4') return 'audio/mp4';
+  if (mime === 'audio/aac') return 'audio/aac';
+  return null;
+}
+
+/**
+ * Reads a track's type (by content), tags (jsmediatags: title, artist, album, cover;
+ * falling back to the file name) and duration (the browser's own decoder), in the browser.
+ * @throws TrackRefusedError in plain words
+ */
+export async function prepareTrack(file: File, maxBytes: number): Promise<PreparedTrack> {
+  if (file.size > maxBytes) throw new TrackRefusedError('too-large', `This track is ${(file.size / 1e6).toFixed(1)} MB; the limit here is ${(maxBytes / 1e6).toFixed(0)} MB.`);
+  const mime = await sniffAudioType(new Uint8Array(await file.slice(0, 4100).arrayBuffer()));
+  if (!mime) throw new TrackRefusedError('not-audio', 'This file is not a track (MP3, WAV, FLAC, Ogg/Opus or M4A/AAC).');
+  const tags = await new Promise<{ title?: string; artist?: string; album?: string; picture?: { format: string; data: number[] } }>(resolve =>
+    jsmediatags.read(file, { onSuccess: r => resolve(r.tags), onError: () => resolve({}) }),
+  );
+  const fallbackTitle = file.name.replace(/\.[^.]+$/, '');
+  return {
+    mime,
+    title: (tags.title || fallbackTitle).slice(0, 200),
+    artist: (tags.artist ?? '').slice(0, 200),
+    album: (tags.album ?? '').slice(0, 200),
+    fileName: file.name.slice(0, 255),
+    duration: await measureDuration(file),
+    cover: tags.picture ? await coverFromBytes(new Blob([new Uint8Array(tags.picture.data)], { type: tags.picture.format })) : undefined,
+  };
+}
+
+/** Scales a picture to a small WebP cover, base64url; undefined if it cannot be decoded. */
+export async function coverFromBytes(picture: Blob): Promise<string | undefined> {
+  try {
+    const bitmap = await createImageBitmap(picture);
+    const scale = Math.min(1, COVER_SIDE / Math.max(bitmap.width, bitmap.height));
+    const canvas = new OffscreenCanvas(Math.max(1, Math.round(bitmap.width * scale)), Math.max(1, Math.round(bitmap.height * scale)));
+    canvas.getContext('2d')!.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    bitmap.close();
+    const blob = await canvas.convertToBlob({ type: 'image/webp', quality: 0.8 });
+    return blob.size <= 48 * 1024 ? toBase64Url(new Uint8Array(await blob.arrayBuffer())) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function measureDuration(file: Blob): Promise<number> {
+  return new Promise(resolve => {
+    const url = URL.createObjectURL(file);
+    const audio = new Audio();
+    const done = (d: number) => {
+      URL.revokeObjectURL(url);
+      resolve(Number.isFinite(d) ? d : 0);
+    };
+    audio.preload = 'metadata';
+    audio.onloadedmetadata = () => done(audio.duration);
+    audio.onerror = () => done(0);
+    setTimeout(() => done(0), 5000);
+    audio.src = url;
+  });
+}

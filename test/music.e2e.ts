@@ -1,0 +1,115 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { openWidgetPage, startWorld, uniqueRoom, waitForPeers, type World } from './harness/browser.mjs';
+import { ROOT } from './harness/processes.mjs';
+
+/** The music room between real browsers, with real audio (autoplay allowed by a launch flag). */
+describe('<p2p-music>', () => {
+  let world: World;
+  const audio = (...names: string[]) => names.map(n => path.join(ROOT, 'test/fixtures/audio', n));
+
+  beforeAll(async () => {
+    world = await startWorld();
+  });
+
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  const music = (page: Page) => page.locator('p2p-music');
+  const tracks = (page: Page) => music(page).locator('[part="track"]');
+  const state = (page: Page) =>
+    music(page).evaluate((el: any) => el.getPlayerState()) as Promise<{
+      cid: string | null;
+      title: string | null;
+      currentTime: number;
+      playing: boolean;
+      progress: { bytes: number; size: number } | null;
+      startedWith: { chunks: number; totalChunks: number } | null;
+    }>;
+  const added = (page: Page) => page.evaluate(() => (window as any).p2pEvents.filter((e: any) => e.type === 'p2pTrackAdd').map((e: any) => e.detail)) as Promise<{ cid: string; title: string }[]>;
+  /** Slows a page's CPU (Chrome DevTools Protocol), so a seeder serves slowly and a download takes a while. */
+  async function throttle(page: Page, rate: number) {
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+  }
+
+  it('lists tracks with tags and covers, streams mp3, wav and flac while they download, syncs lyrics, honours the ban list', async () => {
+    const room = uniqueRoom('music');
+    const [a, b] = await Promise.all(['Ann', 'Bob'].map(name => openWidgetPage(world, 'p2p-music', room, [{ 'user-name': name }])));
+    await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 30_000, 'p2p-music')));
+    await music(a).locator('header input[type="file"]').setInputFiles(audio('morning-tone.mp3', 'morning-tone.lrc', 'evening-tone.wav', 'night-tone.flac'));
+    await expect.poll(() => tracks(b).count(), { timeout: 30_000 }).toBe(3);
+    const titles = (await tracks(b).locator('.title').allInnerTexts()).sort();
+    expect(titles).toEqual(['Morning Tone', 'Night Tone', 'evening-tone']);
+    expect(await tracks(b).locator('img.cover').count()).toBe(2); // mp3 and flac carry cover art; the wav has none
+    const byTitle = Object.fromEntries((await added(b)).map(d => [d.title, d.cid]));
+
+    // Each format starts playing from Ann before the download is complete (Ann's CPU slowed so it serves slowly).
+    await throttle(a, 40);
+    for (const title of ['Morning Tone', 'evening-tone', 'Night Tone']) {
+      await music(b).evaluate((el: any, cid) => el.playTrack(cid), byTitle[title]);
+      await expect.poll(async () => (await state(b)).currentTime, { timeout: 30_000, intervals: [100] }).toBeGreaterThan(0.3);
+      const s = await state(b);
+      expect(s.title).toBe(title);
+      expect(s.startedWith!.chunks).toBeLessThan(s.startedWith!.totalChunks);
+    }
+    await throttle(a, 1);
+
+    // Synced lyrics travel with the track and follow playback.
+    await music(b).evaluate((el: any, cid) => el.playTrack(cid), byTitle['Morning Tone']);
+    const lyrics = music(b).getByRole('list', { name: 'Lyrics' });
+    await expect.poll(() => lyrics.locator('li').count(), { timeout: 10_000 }).toBe(5);
+    await expect.poll(() => lyrics.locator('li[aria-current="true"]').innerText(), { timeout: 10_000 }).toMatch(/Second line|Third line|Fourth line/);
+
+    // A ban entry hides a track behind a count and next/previous skip it.
+    await music(b).evaluate((el: any) => (el.ban = 'night'));
+    await expect.poll(() => tracks(b).count()).toBe(2);
+    await expect(music(b).getByRole('button', { name: '1 hidden' }).count()).resolves.toBe(1);
+    for (let i = 0; i < 3; i++) {
+      await music(b).getByRole('button', { name: 'Next track' }).click();
+      await expect.poll(async () => (await state(b)).title).not.toBe(null);
+      expect((await state(b)).title).not.toBe('Night Tone');
+    }
+    await Promise.all([a, b].map(p => p.context().close()));
+  });
+
+  it('keeps a copy that plays with nobody online; one load per track; a peer joining does not interrupt', async () => {
+    const room = uniqueRoom('music-cache');
+    const bobContext = await world.browser.newContext();
+    const a = await openWidgetPage(world, 'p2p-music', room, [{ 'user-name': 'Ann' }]);
+    let b = await openWidgetPage(world, 'p2p-music', room, [{ 'user-name': 'Bob' }], { context: bobContext });
+    await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 30_000, 'p2p-music')));
+    await music(a).locator('header input[type="file"]').setInputFiles(audio('evening-tone.wav', 'morning-tone.mp3'));
+    await expect.poll(() => tracks(b).count(), { timeout: 30_000 }).toBe(2);
+    const byTitle = Object.fromEntries((await added(b)).map(d => [d.title, d.cid]));
+
+    // Rapid double play of one track: one load, the right track, playing.
+    await music(b).evaluate((el: any, cid) => Promise.all([el.playTrack(cid), el.playTrack(cid)]), byTitle['Morning Tone']);
+    await expect.poll(async () => (await state(b)).currentTime, { timeout: 20_000 }).toBeGreaterThan(0.5);
+    expect((await state(b)).title).toBe('Morning Tone');
+
+    // Cy joins during playback: Bob's track keeps playing, uninterrupted.
+    const before = (await state(b)).currentTime;
+    const c = await openWidgetPage(world, 'p2p-music', room, [{ 'user-name': 'Cy' }]);
+    await waitForPeers(b, 2, 0, 30_000, 'p2p-music');
+    await b.waitForTimeout(1000);
+    const after = await state(b);
+    expect(after.title).toBe('Morning Tone');
+    expect(after.currentTime).toBeGreaterThan(before + 0.5);
+    await c.context().close();
+
+    // Keep a copy of the WAV; reload; Ann leaves; the copy still plays.
+    await music(b).locator(`[part="track"][data-cid="${byTitle['evening-tone']}"]`).getByRole('button', { name: 'Keep a copy' }).click();
+    await expect.poll(() => music(b).locator(`[part="track"][data-cid="${byTitle['evening-tone']}"]`).getByRole('button', { name: 'Remove local copy' }).count(), { timeout: 20_000 }).toBe(1);
+    await b.close();
+    b = await openWidgetPage(world, 'p2p-music', room, [{ 'user-name': 'Bob' }], { context: bobContext });
+    await a.context().close();
+    await expect.poll(() => tracks(b).count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    await music(b).evaluate((el: any, cid) => el.playTrack(cid), byTitle['evening-tone']);
+    await expect.poll(async () => (await state(b)).currentTime, { timeout: 20_000 }).toBeGreaterThan(0.5);
+    expect((await state(b)).title).toBe('evening-tone');
+    await bobContext.close();
+  });
+});
