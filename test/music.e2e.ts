@@ -112,4 +112,25 @@ describe('<p2p-music>', () => {
     expect((await state(b)).title).toBe('evening-tone');
     await bobContext.close();
   });
+
+  it('seeks into a part not downloaded yet, and says plainly when the rest is unavailable', async () => {
+    const room = uniqueRoom('music-seek');
+    const [a, b] = await Promise.all(['Ann', 'Bob'].map(name => openWidgetPage(world, 'p2p-music', room, [{ 'user-name': name }])));
+    await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 30_000, 'p2p-music')));
+    await music(a).locator('header input[type="file"]').setInputFiles(audio('evening-tone.wav'));
+    await expect.poll(() => tracks(b).count(), { timeout: 30_000 }).toBe(1);
+    const [{ cid }] = await added(b);
+    await throttle(a, 60);
+    await music(b).evaluate((el: any, c) => el.playTrack(c), cid);
+    await expect.poll(async () => (await state(b)).currentTime, { timeout: 30_000, intervals: [100] }).toBeGreaterThan(0.2);
+    await music(b).evaluate((el: any) => el.seek(45));
+    await expect.poll(async () => (await state(b)).currentTime, { timeout: 30_000, intervals: [100] }).toBeGreaterThan(45);
+    const s = await state(b);
+    expect(s.progress!.bytes).toBeLessThan(s.progress!.size); // the part at 45 s came before the rest
+    // Ann leaves with the track unfinished: what is buffered plays, then the widget says the rest is unavailable.
+    await music(b).evaluate((el: any) => el.seek(5));
+    await a.context().close();
+    await expect.poll(() => music(b).getByRole('alert').innerText(), { timeout: 60_000 }).toMatch(/rest of this track is not available/);
+    await b.context().close();
+  });
 });

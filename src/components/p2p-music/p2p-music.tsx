@@ -2,7 +2,7 @@ import { Component, Element, Event, EventEmitter, h, Host, Method, Prop, State, 
 import { AttributeError, resolveMeshOptions } from '../../core/config';
 import { Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
 import { joinMesh, MeshHandle, MeshStatus } from '../../core/mesh';
-import { audioKind, BanList, coverFromBytes, currentLine, LyricLine, MusicLibrary, MusicTrack, parseLrc, StreamingPlayer, TrackRefusedError } from '../../core/music';
+import { audioKind, BanList, coverFromBytes, currentLine, LyricLine, MusicLibrary, MusicTrack, parseLrc, StreamingPlayer, TrackRefusedError, truncateUtf8 } from '../../core/music';
 import { Swarm, type TransferProgress } from '../../core/swarm';
 import { safeLocalStorage, statusText } from '../shared/widget-status';
 
@@ -290,7 +290,7 @@ export class P2pMusic {
         cids.push(track.cid);
         // An .lrc with the same base name travels with the track.
         const lrc = lrcs.find(l => l.name.replace(/\.lrc$/i, '') === file.name.replace(/\.[^.]+$/, ''));
-        if (lrc) await this.library.attach(track.key, { lyrics: (await lrc.text()).slice(0, 32_000) });
+        if (lrc) await this.library.attach(track.key, { lyrics: truncateUtf8(await lrc.text()) });
       } catch (err) {
         if (err instanceof TrackRefusedError) this.fail(err.code, `${file.name}: ${err.message}`);
         else this.fail('storage-failed', err instanceof Error ? err.message : String(err));
@@ -416,7 +416,7 @@ export class P2pMusic {
   private async attachFile(track: MusicTrack, file: File) {
     if (!this.library) return;
     try {
-      if (/\.lrc$/i.test(file.name)) await this.library.attach(track.key, { lyrics: (await file.text()).slice(0, 32_000) });
+      if (/\.lrc$/i.test(file.name)) await this.library.attach(track.key, { lyrics: truncateUtf8(await file.text()) });
       else {
         const cover = await coverFromBytes(file);
         if (!cover) return this.fail('not-an-image', `${file.name}: this picture cannot be read.`);

@@ -53,9 +53,20 @@ export class BanList {
   static parse(text: string): BanList {
     const entries: string[] = [];
     for (const line of text.split(/\r?\n/)) {
-      const trimmed = line.trim();
-      if (trimmed.startsWith('/')) entries.push(trimmed);
-      else entries.push(...trimmed.split(','));
+      let rest = line;
+      while (rest.trim()) {
+        rest = rest.replace(/^[\s,]+/, '');
+        // A /pattern/flags entry runs to its closing unescaped slash, then must end the entry.
+        const pattern = /^\/((?:\\.|[^\\/])+)\/([a-z]*)\s*(?:,|$)/.exec(rest);
+        if (pattern) {
+          entries.push(`/${pattern[1]}/${pattern[2]}`);
+          rest = rest.slice(pattern[0].length);
+          continue;
+        }
+        const comma = rest.indexOf(',');
+        entries.push(comma < 0 ? rest : rest.slice(0, comma));
+        rest = comma < 0 ? '' : rest.slice(comma + 1);
+      }
     }
     return new BanList(entries);
   }

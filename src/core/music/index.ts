@@ -3,7 +3,7 @@ export { MusicLibrary } from './music-library';
 export type { MusicTrack, MusicLibraryEvents, MusicLibraryOptions } from './music-library';
 export { BanList } from './ban-list';
 export type { BanListProblem, BannableTrack } from './ban-list';
-export { parseLrc, currentLine, MAX_LRC_LENGTH } from './lyrics';
+export { parseLrc, currentLine, truncateUtf8, MAX_LRC_LENGTH } from './lyrics';
 export type { LyricLine } from './lyrics';
 export { StreamingPlayer } from './streaming-player';
 export type { ByteSource, PlayerEvents } from './streaming-player';

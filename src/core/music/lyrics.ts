@@ -24,6 +24,13 @@ export function parseLrc(text: string): LyricLine[] {
   }
 }
 
+/** Cuts text to at most `maxBytes` of UTF-8 without splitting a character. */
+export function truncateUtf8(text: string, maxBytes = MAX_LRC_LENGTH): string {
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.byteLength <= maxBytes) return text;
+  return new TextDecoder().decode(bytes.subarray(0, maxBytes)).replace(/\uFFFD$/, '');
+}
+
 /** Index of the line playing at `seconds` (the last line whose time has come), or -1 before the first. */
 export function currentLine(lines: readonly LyricLine[], seconds: number): number {
   let lo = 0;

@@ -325,7 +325,20 @@ export class MusicLibrary {
       out.push(toWire(r));
       for (const m of this.records.values()) if (m.kind !== 'track' && m.author === r.author && m.target === r.seq) out.push(toWire(m));
     }
-    for (let i = 0; i < out.length; i += 8) await this.mesh.channel(musicListMessage).send({ v: PROTOCOL_VERSION, records: out.slice(i, i + 8) }, peerId);
+    // Batches of at most 8 records and well under the message's 1 MiB.
+    let batch: MusicRecordWire[] = [];
+    let bytes = 0;
+    for (const record of out) {
+      const size = new TextEncoder().encode(JSON.stringify(record)).byteLength;
+      if (batch.length && (batch.length >= 8 || bytes + size > 900 * 1024)) {
+        await this.mesh.channel(musicListMessage).send({ v: PROTOCOL_VERSION, records: batch }, peerId);
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(record);
+      bytes += size;
+    }
+    if (batch.length) await this.mesh.channel(musicListMessage).send({ v: PROTOCOL_VERSION, records: batch }, peerId);
   }
 }
 

@@ -51,7 +51,8 @@ export function parseWavHeader(head: Uint8Array): WavFormat | null {
     const size = view.getUint32(offset + 4, true);
     if (id === 'fmt ' && offset + 24 <= head.byteLength) {
       fmt = {
-        format: view.getUint16(offset + 8, true) === 0xfffe ? 1 : view.getUint16(offset + 8, true),
+        // WAVE_FORMAT_EXTENSIBLE (0xFFFE): the format is the first field of the sub-format GUID.
+        format: view.getUint16(offset + 8, true) === 0xfffe && size >= 40 && offset + 34 <= head.byteLength ? view.getUint16(offset + 32, true) : view.getUint16(offset + 8, true),
         channels: view.getUint16(offset + 10, true),
         sampleRate: view.getUint32(offset + 12, true),
         blockAlign: view.getUint16(offset + 20, true),

@@ -193,6 +193,8 @@ export class StreamingPlayer {
   private tick(): void {
     if (!this.source) return;
     const t = this.currentTime;
+    // Waiting: playing, not at the end, and everything scheduled has played (the next bytes have not arrived).
+    this.setWaiting(this.playing && !this.finished && this.ctx.currentTime > this.nextCtxTime + 0.1);
     this.emitter.emit('time', t);
     if (this.finished && this.ctx.currentTime >= this.nextCtxTime && this.playing) {
       this.finished = false;

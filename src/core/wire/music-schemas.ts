@@ -10,7 +10,7 @@ export type AudioType = (typeof AUDIO_TYPES)[number];
 export const MAX_TRACK_BYTES = 500 * 1024 * 1024;
 /** Largest cover carried in a record: base64url of at most 48 KiB (a small WebP). */
 export const MAX_COVER_CHARS = 65_536;
-/** Largest .lrc carried in a record, characters. */
+/** Largest .lrc carried in a record, bytes of UTF-8 (so a record with a full cover still fits a message). */
 export const MAX_LYRICS_LENGTH = 32_000;
 
 const version = v.literal(PROTOCOL_VERSION);
@@ -20,7 +20,7 @@ const seq = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX
 const ms = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(8.64e15));
 const text = (max: number) => v.pipe(v.string(), v.maxLength(max));
 const cover = v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]+$/), v.maxLength(MAX_COVER_CHARS)));
-const lyrics = v.optional(text(MAX_LYRICS_LENGTH));
+const lyrics = v.optional(v.pipe(v.string(), v.maxBytes(MAX_LYRICS_LENGTH)));
 
 /**
  * A signed music record. Kinds:
