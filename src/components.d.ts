@@ -7,14 +7,12 @@
 import { HTMLStencilElement, JSXBase } from "@stencil/core/internal";
 import { P2pErrorDetail, P2pMessageDetail, P2pPeerDetail } from "./components/p2p-chat/p2p-chat";
 import { WireStats } from "./core/wire";
-import { P2pGalleryErrorDetail, P2pImageDetail } from "./components/p2p-gallery/p2p-gallery";
-import { P2pMusicErrorDetail, P2pTrackDetail } from "./components/p2p-music/p2p-music";
-import { TransferProgress } from "./core/swarm";
+import { P2pGalleryErrorDetail, P2pGalleryStats, P2pImageDetail } from "./components/p2p-gallery/p2p-gallery";
+import { P2pMusicErrorDetail, P2pMusicStats, P2pPlayerState, P2pTrackDetail } from "./components/p2p-music/p2p-music";
 export { P2pErrorDetail, P2pMessageDetail, P2pPeerDetail } from "./components/p2p-chat/p2p-chat";
 export { WireStats } from "./core/wire";
-export { P2pGalleryErrorDetail, P2pImageDetail } from "./components/p2p-gallery/p2p-gallery";
-export { P2pMusicErrorDetail, P2pTrackDetail } from "./components/p2p-music/p2p-music";
-export { TransferProgress } from "./core/swarm";
+export { P2pGalleryErrorDetail, P2pGalleryStats, P2pImageDetail } from "./components/p2p-gallery/p2p-gallery";
+export { P2pMusicErrorDetail, P2pMusicStats, P2pPlayerState, P2pTrackDetail } from "./components/p2p-music/p2p-music";
 export namespace Components {
     /**
      * Peer-to-peer chat that remembers. Visitors of the page who name the same room
@@ -125,7 +123,7 @@ export namespace Components {
         /**
           * Counters of refused gallery records and wire drops.
          */
-        "getStats": () => Promise<{ wire: import("/work/main/src/components").WireStats | undefined; swarm: { bytesUploaded: number; bytesDownloaded: number; badChunks: number; chunksServed: number; chunksReceived: number; } | null; refused: { "bad-signature": number; duplicate: number; "too-many": number; "bad-thumbnail": number; }; } | { wire: import("/work/main/src/components").WireStats | undefined; swarm: { bytesUploaded: number; bytesDownloaded: number; badChunks: number; chunksServed: number; chunksReceived: number; } | null; refused: {}; }>;
+        "getStats": () => Promise<P2pGalleryStats>;
         /**
           * JSON array of RTCIceServer (STUN/TURN).
          */
@@ -198,11 +196,11 @@ export namespace Components {
         /**
           * The player's state: current track, position (s), whether it plays, download progress.
          */
-        "getPlayerState": () => Promise<{ cid: string | null; title: string | null; currentTime: number; playing: boolean; waiting: boolean; progress: TransferProgress | null; startedWith: { chunks: number; totalChunks: number; } | null; }>;
+        "getPlayerState": () => Promise<P2pPlayerState>;
         /**
           * Counters of refused records, wire drops and swarm figures.
          */
-        "getStats": () => Promise<{ refused: { 'bad-signature'?: number | undefined; duplicate?: number | undefined; 'too-many'?: number | undefined; }; wire: import("/work/main/src/components").WireStats | undefined; swarm: { bytesUploaded: number; bytesDownloaded: number; badChunks: number; chunksServed: number; chunksReceived: number; } | null; }>;
+        "getStats": () => Promise<P2pMusicStats>;
         /**
           * JSON array of RTCIceServer (STUN/TURN).
          */

@@ -4,7 +4,7 @@ import { GalleryPicture, GalleryWall, ImageRefusedError } from '../../core/galle
 import { Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
 import { joinMesh, MeshHandle, MeshStatus, PeerInfo } from '../../core/mesh';
 import { Swarm, type TransferProgress } from '../../core/swarm';
-import { MAX_IMAGE_BYTES } from '../../core/wire';
+import { MAX_IMAGE_BYTES, type WireStats } from '../../core/wire';
 import { safeLocalStorage, statusText } from '../shared/widget-status';
 
 /** Detail of `p2pImageAdd`. */
@@ -28,6 +28,13 @@ export interface P2pGalleryErrorDetail {
   /** `bad-attribute`, `join-error`, `relay-unreachable`, `strategy-load`, `room-conflict`, `peer-flood`, `not-an-image`, `too-large`, `undecodable`, `unavailable`, `storage-unavailable`, `storage-full`, `storage-failed`. */
   code: string;
   message: string;
+}
+
+/** Result of `getStats()`: refused gallery records, wire drops, swarm figures. */
+export interface P2pGalleryStats {
+  refused: Record<string, number>;
+  wire: WireStats | null;
+  swarm: Record<string, number> | null;
 }
 
 /** Parses `max-size`: bytes, or a number with KB/MB/GB (decimal). */
@@ -139,8 +146,8 @@ export class P2pGallery {
 
   /** Counters of refused gallery records and wire drops. */
   @Method()
-  async getStats() {
-    return { ...(this.wall?.stats() ?? { refused: {} }), wire: this.handle?.room.wireStats(), swarm: this.wall ? { ...this.wall.swarm.stats } : null };
+  async getStats(): Promise<P2pGalleryStats> {
+    return { refused: { ...(this.wall?.stats().refused ?? {}) }, wire: this.handle?.room.wireStats() ?? null, swarm: this.wall ? { ...this.wall.swarm.stats } : null };
   }
 
   private get uiLang(): Lang {

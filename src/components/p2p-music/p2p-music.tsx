@@ -4,6 +4,7 @@ import { Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
 import { joinMesh, MeshHandle, MeshStatus } from '../../core/mesh';
 import { audioKind, BanList, coverFromBytes, currentLine, LyricLine, MusicLibrary, MusicTrack, parseLrc, StreamingPlayer, TrackRefusedError, truncateUtf8 } from '../../core/music';
 import { Swarm, type TransferProgress } from '../../core/swarm';
+import type { WireStats } from '../../core/wire';
 import { safeLocalStorage, statusText } from '../shared/widget-status';
 
 /** Detail of `p2pTrackAdd`, `p2pTrackPlay` and `p2pTrackEnd`. */
@@ -22,6 +23,28 @@ export interface P2pMusicErrorDetail {
   /** `bad-attribute`, `join-error`, `relay-unreachable`, `room-conflict`, `not-audio`, `too-large`, `playback`, `unavailable`, `bad-ban-entry`, `storage-*`. */
   code: string;
   message: string;
+}
+
+/** Result of `getPlayerState()`. */
+export interface P2pPlayerState {
+  cid: string | null;
+  title: string | null;
+  /** Play position, seconds. */
+  currentTime: number;
+  playing: boolean;
+  /** Playing but waiting for bytes. */
+  waiting: boolean;
+  /** Download progress of the current track (null when it was already here). */
+  progress: TransferProgress | null;
+  /** Chunks held when the first audio played (streaming: fewer than all). */
+  startedWith: { chunks: number; totalChunks: number } | null;
+}
+
+/** Result of `getStats()`: refused music records, wire drops, swarm figures. */
+export interface P2pMusicStats {
+  refused: Record<string, number>;
+  wire: WireStats | null;
+  swarm: Record<string, number> | null;
 }
 
 /** Parses `max-cache`: bytes, or a number with KB/MB/GB. */
@@ -168,7 +191,7 @@ export class P2pMusic {
 
   /** The player's state: current track, position (s), whether it plays, download progress. */
   @Method()
-  async getPlayerState() {
+  async getPlayerState(): Promise<P2pPlayerState> {
     return {
       cid: this.current?.cid ?? null,
       title: this.current?.title ?? null,
@@ -182,8 +205,8 @@ export class P2pMusic {
 
   /** Counters of refused records, wire drops and swarm figures. */
   @Method()
-  async getStats() {
-    return { refused: { ...(this.library?.refused ?? {}) }, wire: this.handle?.room.wireStats(), swarm: this.library ? { ...this.library.swarm.stats } : null };
+  async getStats(): Promise<P2pMusicStats> {
+    return { refused: { ...(this.library?.refused ?? {}) }, wire: this.handle?.room.wireStats() ?? null, swarm: this.library ? { ...this.library.swarm.stats } : null };
   }
 
   private get uiLang(): Lang {

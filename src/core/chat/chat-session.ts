@@ -132,6 +132,8 @@ export class ChatSession {
   private readonly livePeer = new Map<string, string>();
   private readonly burnTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private burnTs = -1;
+  private pendingItems: ChatItem[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
   /** Where the next "load older" page starts in storage (independent of what sync inserted). */
   private pageCursor: PageCursor | null = null;
   private pruneTimer: ReturnType<typeof setInterval> | null = null;
@@ -195,6 +197,7 @@ export class ChatSession {
   }
 
   list(): readonly ChatItem[] {
+    if (this.pendingItems.length) this.flushItems();
     return this.items;
   }
 
@@ -319,6 +322,7 @@ export class ChatSession {
     this.offs.splice(0).forEach(off => off());
     this.sync?.destroy();
     this.burnTimers.forEach(clearTimeout);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.emitter.events = {};
   }
@@ -423,6 +427,7 @@ export class ChatSession {
 
   /** A join notice made before the peer announced its name gets the name when it arrives. */
   private nameNotices(peers: PeerInfo[]): void {
+    if (this.pendingItems.length) this.flushItems();
     const names = new Map(peers.filter(p => p.name).map(p => [p.id, p.name]));
     let changed = false;
     this.items = this.items.map(item => {
@@ -437,6 +442,7 @@ export class ChatSession {
 
   private async prune(): Promise<void> {
     await this.log.prune();
+    if (this.pendingItems.length) this.flushItems();
     const start = this.log.windowStart();
     const before = this.items.length;
     this.items = this.items.filter(i => {
@@ -447,19 +453,44 @@ export class ChatSession {
     if (this.items.length !== before) this.emitter.emit('change', this.items);
   }
 
+  /**
+   * Adds an item. Items that arrive in a burst (a sync delivers thousands) are merged into
+   * the list together, once per frame, instead of copying the list once per item.
+   */
   private insert(item: ChatItem): void {
     this.index.set(item.key, item);
-    this.items = mergeSorted(this.items, [item]);
+    this.pendingItems.push(item);
+    if (this.pendingItems.length === 1 && !this.flushTimer) {
+      // The first item of a burst shows at once (a live message must not wait).
+      this.flushItems();
+      return;
+    }
+    this.flushTimer ??= setTimeout(() => this.flushItems(), 16);
+  }
+
+  private flushItems(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (!this.pendingItems.length) return;
+    const added = this.pendingItems.splice(0).sort(compareItems);
+    this.items = mergeSorted(this.items, added);
     this.emitter.emit('change', this.items);
+    // Keep flushing once per frame while the burst lasts.
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      this.flushItems();
+    }, 16);
   }
 
   private replace(item: ChatItem): void {
+    this.flushItems();
     this.index.set(item.key, item);
     this.items = this.items.map(i => (i.key === item.key ? item : i));
     this.emitter.emit('change', this.items);
   }
 
   private remove(key: string): void {
+    this.flushItems();
     this.index.delete(key);
     this.items = this.items.filter(i => i.key !== key);
     this.emitter.emit('change', this.items);
