@@ -77,6 +77,8 @@ export class GalleryWall {
   private readonly maxPerAuthor: number;
   private readonly now: () => number;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Pictures `add` was emitted for. */
+  private readonly announced = new Set<string>();
 
   private constructor(
     private readonly mesh: MeshRoom,
@@ -288,7 +290,6 @@ export class GalleryWall {
     } catch (err) {
       this.emitter.emit('error', toStorageError(err));
     }
-    const isNew = record.kind === 'pic' && !entry?.pic;
     this.apply(stored);
     if (record.kind === 'remove' && entry?.pic?.cid) {
       const cid = entry.pic.cid;
@@ -296,10 +297,6 @@ export class GalleryWall {
       if (!stillUsed && this.swarm.localFile(cid)) await this.swarm.drop(cid).catch(() => undefined);
     }
     this.refresh();
-    if (isNew) {
-      const picture = this.pictures.find(p => p.key === key);
-      if (picture) this.emitter.emit('add', picture);
-    }
     return true;
   }
 
@@ -342,6 +339,12 @@ export class GalleryWall {
     pictures.sort((a, b) => b.ts - a.ts || (a.key < b.key ? -1 : 1));
     this.pictures = pictures;
     this.emitter.emit('change', pictures);
+    // A picture becomes visible when its record or a holder's index arrives, in either order: announce it once.
+    for (const p of pictures) {
+      if (this.announced.has(p.key)) continue;
+      this.announced.add(p.key);
+      this.emitter.emit('add', p);
+    }
   }
 
   /** Sends the asker the records of pictures this device holds (own or cached), and removals, in batches. */

@@ -424,7 +424,7 @@ export class Swarm {
     const pc = this.mesh.peerConnection(peerId);
     if (!pc || pc.connectionState === 'closed') {
       // The connection may not be listed yet right after the join event: try again shortly.
-      if (attempt < 25) setTimeout(() => this.connect(peerId, attempt + 1), 200);
+      if (attempt < 100) setTimeout(() => this.connect(peerId, attempt + 1), 200);
       return;
     }
     let link: PeerLink;
@@ -439,6 +439,17 @@ export class Swarm {
     link.on('ready', () => {
       link.sendControl(encodeMessage(swarmControlMessage, { t: 'index-q', v: PROTOCOL_VERSION }));
     });
+    // A link whose channels never open, or a peer whose index never comes, is retried: the
+    // connection may have been replaced under us, or the query lost.
+    const check = (round: number) =>
+      setTimeout(() => {
+        if (this.destroyed || this.links.get(peerId) !== link || this.remote.has(peerId) || !this.mesh.peers.has(peerId)) return;
+        if (link.ready) {
+          link.sendControl(encodeMessage(swarmControlMessage, { t: 'index-q', v: PROTOCOL_VERSION }));
+          if (round < 5) check(round + 1);
+        } else link.close(); // 'closed' reconnects on the current connection
+      }, 6000);
+    check(0);
     link.on('closed', () => {
       this.disconnect(peerId);
       // Trystero may have replaced the connection to a peer that is still in the room: reconnect.
