@@ -16,7 +16,11 @@
  * run: it is a measurement, not a test. Exit code is non-zero only when the bench itself
  * could not run (no bundle, no browser, servers did not start).
  *
- * Knobs (environment): BENCH_JOIN_RUNS (7), BENCH_PINGS (200), BENCH_PING_INTERVAL_MS (250).
+ * Then runs bench/chat-history.mjs (10 000-message chat history: newcomer sync, reopen) as a
+ * child process with its own servers and browser; BENCH_HISTORY=0 skips it.
+ *
+ * Knobs (environment): BENCH_JOIN_RUNS (7), BENCH_PINGS (200), BENCH_PING_INTERVAL_MS (250);
+ * the BENCH_HISTORY* knobs of bench/chat-history.mjs.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -321,9 +325,34 @@ async function main() {
   }
 }
 
-main().catch(err => {
-  console.error('bench: could not run:', err);
-  process.exit(1);
-});
+/** Whole-bench time target (s): the chat-history part gets what the mesh part left of it. */
+const TOTAL_BUDGET_S = 600;
+const benchStartedAt = Date.now();
+
+/** The chat-history part, after this one: a child process (own servers, browser and watchdog). */
+function runChatHistory() {
+  if (process.env.BENCH_HISTORY === '0') {
+    console.log('bench: chat history skipped (BENCH_HISTORY=0)');
+    return;
+  }
+  console.log('\nbench: chat history (bench/chat-history.mjs)…');
+  const env = { ...process.env };
+  // Unless set, the history part's budget is what is left of TOTAL_BUDGET_S (at least 5 minutes).
+  env.BENCH_HISTORY_BUDGET_S ??= String(Math.max(300, Math.round(TOTAL_BUDGET_S - (Date.now() - benchStartedAt) / 1000)));
+  const child = spawnSync(process.execPath, [path.join(ROOT, 'bench/chat-history.mjs')], { cwd: ROOT, stdio: 'inherit', env });
+  if (child.status !== 0) {
+    console.error(`bench: chat history could not run (exit ${child.status ?? child.signal})`);
+    process.exitCode = 1;
+  }
+}
+
+main()
+  .then(runChatHistory)
+  .catch(err => {
+    console.error('bench: could not run:', err);
+    process.exit(1);
+  });
 // Swarm part (bench/swarm.mjs), once everything above has finished (the event loop is empty); exits non-zero only if it cannot run.
 process.once('beforeExit', () => import('./swarm.mjs').then(m => m.main()).catch(err => { console.error('bench: swarm could not run:', err); process.exit(1); }));
+// Gallery part (bench/gallery.mjs), last: it starts at the first 'beforeExit' with no other listener registered above still pending (so after the parts above, whatever their number); exits non-zero only if it cannot run.
+{ let others = 0; const snapshot = () => (others = process.listenerCount('beforeExit') - 2); const runGallery = () => { if (others > 0) return; process.off('beforeExit', snapshot); process.off('beforeExit', runGallery); import('./gallery.mjs').then(m => m.main()).catch(err => { console.error('bench: gallery could not run:', err); process.exit(1); }); }; process.prependListener('beforeExit', snapshot); process.on('beforeExit', runGallery); }
