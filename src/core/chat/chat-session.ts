@@ -1,7 +1,7 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
 import { DeviceIdentity, MemoryIdentityStore, type IdentityStore } from '../identity';
 import type { MeshRoom, PeerInfo } from '../mesh';
-import { openDatabase, P2pDatabase, StorageError, StoredChatRecord, toStorageError } from '../store';
+import { dexieIdentityStore, openDatabase, P2pDatabase, StorageError, StoredChatRecord, toStorageError } from '../store';
 import { chatRecordMessage, codePointLength, encodeMessage, MAX_CHAT_TEXT_LENGTH, PROTOCOL_VERSION, type ChatRecordWire } from '../wire';
 import { ChatLog } from './chat-log';
 import { recordKey } from './chat-record';
@@ -515,25 +515,3 @@ function mergeSorted(items: ChatItem[], added: ChatItem[]): ChatItem[] {
   return out;
 }
 
-/** Identities in Dexie, with the atomic operations several tabs of one device need. */
-function dexieIdentityStore(db: P2pDatabase): IdentityStore {
-  return {
-    get: room => db.identities.get(room),
-    put: async identity => void (await db.identities.put(identity)),
-    putIfAbsent: identity =>
-      db.transaction('rw', db.identities, async () => {
-        const existing = await db.identities.get(identity.room);
-        if (existing) return existing;
-        await db.identities.put(identity);
-        return identity;
-      }),
-    reserveSeq: (room, atLeast = 1) =>
-      db.transaction('rw', db.identities, async () => {
-        const identity = await db.identities.get(room);
-        if (!identity) throw new Error('no identity for this room');
-        const seq = Math.max(identity.nextSeq, atLeast);
-        await db.identities.put({ ...identity, nextSeq: seq + 1 });
-        return seq;
-      }),
-  };
-}

@@ -296,7 +296,7 @@ describe('ChatSync', () => {
   // from an incomplete vector), then the `done` batch calls `finish` again: `synced` is emitted
   // twice for one sync. Fix: stop the timer while a batch is ingested and restart it after, and
   // return early from `finish` when the pending request was already finished.
-  it('reports one sync once, with the full count, even when ingesting a batch outlasts idleTimeoutMs', async () => {
+  it('reports one sync once, with the full count, even when ingesting a batch outlasts idleTimeoutMs', { timeout: 30_000 }, async () => {
     const w = world();
     const a = await w.node('a');
     await w.chat(a, 8, 'a');

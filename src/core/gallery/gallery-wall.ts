@@ -1,7 +1,7 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
 import { DeviceIdentity, fromBase64Url, MemoryIdentityStore, toBase64Url, type IdentityStore } from '../identity';
 import type { MeshRoom } from '../mesh';
-import { openDatabase, P2pDatabase, StorageError, StoredGalleryRecord, toStorageError } from '../store';
+import { dexieIdentityStore, openDatabase, P2pDatabase, StorageError, StoredGalleryRecord, toStorageError } from '../store';
 import type { Download, Swarm, TransferProgress } from '../swarm';
 import { galleryQueryMessage, galleryRecordMessage, galleryWallMessage, PROTOCOL_VERSION, type GalleryRecordWire, type ImageType } from '../wire';
 import { signGalleryRecord, UnsignedGalleryRecord, verifyGalleryRecord } from './gallery-record';
@@ -101,27 +101,7 @@ export class GalleryWall {
         storageError = toStorageError(err);
       }
     }
-    const identityStore: IdentityStore = db
-      ? {
-          get: room => db.identities.get(room),
-          put: async identity => void (await db.identities.put(identity)),
-          putIfAbsent: identity =>
-            db.transaction('rw', db.identities, async () => {
-              const existing = await db.identities.get(identity.room);
-              if (existing) return existing;
-              await db.identities.put(identity);
-              return identity;
-            }),
-          reserveSeq: (room, atLeast = 1) =>
-            db.transaction('rw', db.identities, async () => {
-              const identity = await db.identities.get(room);
-              if (!identity) throw new Error('no identity');
-              const seq = Math.max(identity.nextSeq, atLeast);
-              await db.identities.put({ ...identity, nextSeq: seq + 1 });
-              return seq;
-            }),
-        }
-      : new MemoryIdentityStore();
+    const identityStore: IdentityStore = db ? dexieIdentityStore(db) : new MemoryIdentityStore();
     const identity = await DeviceIdentity.forRoom(options.room, identityStore);
     const wall = new GalleryWall(mesh, swarm, identity, db, options);
     wall.storageError = storageError;

@@ -1,7 +1,7 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
 import { DeviceIdentity, fromBase64Url, MemoryIdentityStore, type IdentityStore } from '../identity';
 import type { MeshRoom } from '../mesh';
-import { openDatabase, P2pDatabase, StorageError, StoredMusicRecord, toStorageError } from '../store';
+import { dexieIdentityStore, openDatabase, P2pDatabase, StorageError, StoredMusicRecord, toStorageError } from '../store';
 import type { Swarm } from '../swarm';
 import { musicListMessage, musicQueryMessage, musicRecordMessage, PROTOCOL_VERSION, type AudioType, type MusicRecordWire } from '../wire';
 import type { ByteSource } from './streaming-player';
@@ -88,22 +88,7 @@ export class MusicLibrary {
         storageError = toStorageError(err);
       }
     }
-    const identityStore: IdentityStore = db
-      ? {
-          get: room => db.identities.get(room),
-          put: async identity => void (await db.identities.put(identity)),
-          putIfAbsent: identity =>
-            db.transaction('rw', db.identities, async () => (await db.identities.get(identity.room)) ?? (await db.identities.put(identity), identity)),
-          reserveSeq: (room, atLeast = 1) =>
-            db.transaction('rw', db.identities, async () => {
-              const identity = await db.identities.get(room);
-              if (!identity) throw new Error('no identity');
-              const seq = Math.max(identity.nextSeq, atLeast);
-              await db.identities.put({ ...identity, nextSeq: seq + 1 });
-              return seq;
-            }),
-        }
-      : new MemoryIdentityStore();
+    const identityStore: IdentityStore = db ? dexieIdentityStore(db) : new MemoryIdentityStore();
     const identity = await DeviceIdentity.forRoom(options.room, identityStore);
     const library = new MusicLibrary(mesh, swarm, identity, db, options);
     library.storageError = storageError;
