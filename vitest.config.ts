@@ -12,7 +12,7 @@ export default defineConfig({
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     projects: [
       {
-        test: { name: 'unit', environment: 'node', include: ['src/core/**/*.test.ts'] },
+        test: { name: 'unit', environment: 'node', include: ['src/core/**/*.test.ts'], testTimeout: 20_000 },
       },
       {
         test: {

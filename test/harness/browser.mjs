@@ -113,10 +113,15 @@ export function storedRecords(page) {
     () =>
       new Promise((resolve, reject) => {
         const open = indexedDB.open('p2p-widgets');
-        open.onerror = () => reject(open.error);
+        // Never create the database here (that would get in the way of the widget's own schema setup).
+        open.onupgradeneeded = () => open.transaction.abort();
+        open.onerror = () => (open.error?.name === 'AbortError' ? resolve([]) : reject(open.error));
         open.onsuccess = () => {
           const db = open.result;
-          if (!db.objectStoreNames.contains('chatRecords')) return resolve([]);
+          if (!db.objectStoreNames.contains('chatRecords')) {
+            db.close();
+            return resolve([]);
+          }
           const get = db.transaction('chatRecords').objectStore('chatRecords').getAll();
           get.onsuccess = () => {
             db.close();
