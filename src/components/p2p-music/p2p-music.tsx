@@ -467,7 +467,7 @@ export class P2pMusic {
         </div>
         <div class="actions">
           <button type="button" disabled={track.offline} aria-label={t.playTrack(track.title)} onClick={() => void this.play(track.cid)}>
-            ▶
+            {icon('M7 5v14l12-7z')}
           </button>
           {!track.own && !track.kept && !track.offline ? (
             <button type="button" class="link" onClick={() => void this.library?.keepCopy(track.cid)}>
@@ -513,13 +513,13 @@ export class P2pMusic {
         </div>
         <div class="controls">
           <button type="button" aria-label={t.previousTrack} onClick={() => this.step(-1)}>
-            ⏮
+            {icon('M6 5h2v14H6zM20 5v14L9 12z')}
           </button>
           <button type="button" aria-label={this.playing ? t.pause : t.play} onClick={this.togglePlay}>
-            {this.playing ? '⏸' : '▶'}
+            {this.playing ? icon('M6 5h4v14H6zM14 5h4v14h-4z') : icon('M7 5v14l12-7z')}
           </button>
           <button type="button" aria-label={t.nextTrack} onClick={() => this.step(1)}>
-            ⏭
+            {icon('M16 5h2v14h-2zM4 5v14l11-7z')}
           </button>
           <span class="time">{formatDuration(this.position)}</span>
           <input
@@ -660,6 +660,15 @@ export class P2pMusic {
       </Host>
     );
   }
+}
+
+/** A 24 × 24 icon from one SVG path (no icon font needed; decorative, the button carries the label). */
+function icon(d: string) {
+  return (
+    <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false">
+      <path d={d} fill="currentColor"></path>
+    </svg>
+  );
 }
 
 function formatDuration(seconds: number): string {
