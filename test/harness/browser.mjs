@@ -88,11 +88,13 @@ export async function openWidgetPage(world, tag, room, widgets = [{}], options =
 }
 
 /**
- * Waits until the nth widget on the page says it is connected to `n` peers.
+ * Waits until the nth widget on the page says it is connected to `n` peers. The default 60 s
+ * allows for a late joiner: with Trystero 0.25.4 over Nostr, joining a room whose members have
+ * been idle for a minute sometimes takes 20–50 s (see bench/README.md).
  * @param {import('playwright-core').Page} page
  * @param {number} n
  */
-export async function waitForPeers(page, n, nth = 0, timeout = 30_000, tag = 'p2p-chat') {
+export async function waitForPeers(page, n, nth = 0, timeout = 60_000, tag = 'p2p-chat') {
   const text = n === 1 ? 'Connected to 1 peer' : `Connected to ${n} peers`;
   await page.locator(tag).nth(nth).locator('[part="status"]').filter({ hasText: new RegExp(`^${text}$`) }).waitFor({ timeout });
 }
