@@ -53,6 +53,13 @@ const LONG_S = int('BENCH_MUSIC_LONG_S', 180);
 const POLL_MS = int('BENCH_MUSIC_POLL_MS', 10, 1);
 const SETTLE_MS = int('BENCH_MUSIC_SETTLE_MS', 1000);
 const ATTEMPTS = int('BENCH_MUSIC_ATTEMPTS', 3, 1);
+const REJOIN_GAP_MS = int('BENCH_MUSIC_REJOIN_GAP_MS', 500);
+/**
+ * A, C and D are reloaded (leave, reload, rejoin; their tracks and copies stay in IndexedDB) before a
+ * fresh B joins when they joined more than this long ago: in this harness a page that has been in
+ * the room for about a minute often fails to connect to a newcomer (see bench/README.md, "late joins").
+ */
+const REFRESH_S = int('BENCH_MUSIC_REFRESH_S', 30, 1);
 const FIXTURES = ['morning-tone.mp3', 'evening-tone.wav', 'night-tone.flac'];
 const LONG_NAME = 'long-tone.wav';
 const PEER_TIMEOUT_MS = 40_000;
@@ -71,6 +78,45 @@ const RESULTS_DIR = path.join(ROOT, 'bench/results');
 const BUNDLE = path.join(ROOT, 'www/build/p2p-widgets.esm.js');
 
 // ---------- in-page kit ----------
+
+/**
+ * BENCH_MUSIC_TRACE=1: installed before the page's scripts, records every RTCPeerConnection and
+ * its data channels (state, messages in/out), so a B that never hears from a holder can be diagnosed.
+ */
+function traceRtc() {
+  const pcs = (window.__pcs = []);
+  const Orig = window.RTCPeerConnection;
+  const Traced = function (...args) {
+    const pc = new Orig(...args);
+    const rec = { n: pcs.length, at: Math.round(performance.now()), channels: [], pc };
+    pcs.push(rec);
+    const wrap = (ch, how) => {
+      const c = { how, label: ch.label, id: ch.id, in: 0, out: 0, ch };
+      rec.channels.push(c);
+      ch.addEventListener('message', () => c.in++);
+      const send = ch.send.bind(ch);
+      ch.send = data => {
+        c.out++;
+        return send(data);
+      };
+    };
+    const create = pc.createDataChannel.bind(pc);
+    pc.createDataChannel = (label, options) => {
+      const ch = create(label, options);
+      wrap(ch, 'local');
+      return ch;
+    };
+    pc.addEventListener('datachannel', e => wrap(e.channel, 'remote'));
+    return pc;
+  };
+  Traced.prototype = Orig.prototype;
+  window.RTCPeerConnection = Traced;
+  window.__rtcDump = () =>
+    pcs
+      .filter(r => r.channels.length)
+      .map(r => `pc${r.n}@${r.at}ms ${r.pc.connectionState}: ${r.channels.map(c => `${c.how} ${c.label}#${c.id} ${c.ch.readyState} in ${c.in}/out ${c.out}`).join(', ')}`);
+}
+const TRACE = process.env.BENCH_MUSIC_TRACE === '1';
 
 /** Installed in every music page: clock, WAV maker, track-row checks, the timed play loop. */
 async function installKit() {
@@ -283,6 +329,7 @@ const socketSummary = name => {
 /** Opens a music page for `name` in a fresh context and installs the kit. */
 async function openMusic(world, room, name, pageErrors) {
   const context = await world.browser.newContext();
+  if (TRACE) await context.addInitScript(traceRtc);
   const s = (sockets[name] = { opened: 0, closed: 0, sent: 0, received: 0, lastCloseAt: null, lastReceivedAt: null });
   context.on('page', p =>
     p.on('websocket', ws => {
@@ -328,7 +375,31 @@ async function run(world, log, notes, pageErrors, state) {
     open.push(a, c, d);
     const holders = { A: a, C: c, D: d };
     await Promise.all([a, c, d].map(p => waitForPeers(p, 2, 0, PEER_TIMEOUT_MS, TAG)));
+    let joinedAt = Date.now();
     log('A, C, D connected');
+
+    /** Reloads A, C and D when they have been in the room longer than REFRESH_S (all leave first, so nobody is left counting a stale peer). */
+    const refresh = async () => {
+      if (Date.now() - joinedAt < REFRESH_S * 1000) return;
+      const t = Date.now();
+      await Promise.all([a, c, d].map(p => p.evaluate(() => document.querySelector('p2p-music')?.remove()).catch(() => undefined)));
+      await sleep(200);
+      await Promise.all(
+        [a, c, d].map(async p => {
+          await p.reload();
+          await p.waitForFunction(() => customElements.get('p2p-music') !== undefined);
+          await p.evaluate(installKit);
+        }),
+      );
+      try {
+        await Promise.all([a, c, d].map(p => waitForPeers(p, 2, 0, PEER_TIMEOUT_MS, TAG)));
+      } catch {
+        const seen = await Promise.all([a, c, d].map(statusOf));
+        notes.push(`after a reload A, C and D were not connected to each other within ${PEER_TIMEOUT_MS / 1000} s (A "${seen[0]}", C "${seen[1]}", D "${seen[2]}")`);
+      }
+      joinedAt = Date.now();
+      state.refreshMs.push(joinedAt - t);
+    };
 
     // A shares the fixtures through the file input, then the long WAV through addTracks.
     const t0 = Date.now();
@@ -391,6 +462,7 @@ async function run(world, log, notes, pageErrors, state) {
       try {
         await Promise.all([a, c, d].map(p => waitForPeers(p, 2, 0, LEAVE_TIMEOUT_MS, TAG)));
         out.leaveMs = Date.now() - leftAt;
+        await sleep(REJOIN_GAP_MS);
       } catch {
         const seen = await Promise.all([a, c, d].map(statusOf));
         notes.push(`${out.label}: A, C, D still counted it ${LEAVE_TIMEOUT_MS / 1000} s after it left (A "${seen[0]}", C "${seen[1]}", D "${seen[2]}")`);
@@ -398,6 +470,7 @@ async function run(world, log, notes, pageErrors, state) {
     };
 
     const attemptRound = async (label, caseKey, holderNames, order, discard, attemptNo) => {
+      await refresh();
       const joinStart = Date.now();
       const b = await openMusic(world, room, label, pageErrors);
       const out = { label, case: caseKey, discard, joined: false, ok: false, plays: [] };
@@ -406,6 +479,10 @@ async function run(world, log, notes, pageErrors, state) {
           const wire = async p => p.evaluate(() => document.querySelector('p2p-music').getStats().then(s => s.wire ?? null)).catch(() => null);
           out.diagnosis = { wireB: await wire(b), wireA: await wire(a), errorsB: await b.evaluate(() => window.mkit.errors()).catch(() => null), relaySockets: [label, ...Object.values(NAMES)].map(socketSummary) };
           log(`relay sockets: ${out.diagnosis.relaySockets.join('; ')}`);
+          if (TRACE) {
+            out.diagnosis.rtc = Object.fromEntries(await Promise.all([['B', b], ['A', a], ['C', c], ['D', d]].map(async ([k, p]) => [k, await p.evaluate(() => window.__rtcDump?.() ?? null).catch(() => null)])));
+            for (const [k, v] of Object.entries(out.diagnosis.rtc)) log(`rtc ${k}: ${(v ?? []).join(' | ')}`);
+          }
         };
         const retry = attempt => (attempt < ATTEMPTS ? 'replaced by a fresh B' : 'round skipped');
         try {
@@ -660,7 +737,7 @@ export async function main() {
   try {
     const chromium = world.browser.version();
     log(`relay ${world.relay.url} (pid ${world.relay.pid}), assets pid ${world.assets.pid}, host pid ${world.host.pid}, Chromium ${chromium}; load ${loadStart.toFixed(1)}`);
-    const state = { room: null, setup: {}, tracks: [], rounds: [], failedAttempts: [], keeps: [] };
+    const state = { room: null, setup: {}, tracks: [], rounds: [], failedAttempts: [], keeps: [], refreshMs: [] };
     await run(world, log, notes, pageErrors, state);
     if (!state.rounds.some(r => r.plays.some(p => p.ok))) notes.push('no play reached both first audio and a complete download');
     if (pageErrors.length) notes.push(`${pageErrors.length} uncaught page errors, e.g. ${pageErrors[0]}`);
@@ -675,7 +752,7 @@ export async function main() {
       cpu: { count: os.cpus().length, model: os.cpus()[0]?.model?.trim() ?? 'unknown' },
       loadAverage: { start: loadStart, end: loadEnd },
       bundle: { path: 'www/build/p2p-widgets.esm.js', mtime: new Date(bundleTime).toISOString(), olderThanSources: newer.length },
-      config: { fixtures: FIXTURES, longSeconds: LONG_S, rounds: ROUNDS, warmupRounds: WARMUP, attempts: ATTEMPTS, peerTimeoutMs: PEER_TIMEOUT_MS, listTimeoutMs: LIST_TIMEOUT_MS, pollMs: POLL_MS, settleMs: SETTLE_MS, playTimeoutMs: PLAY_TIMEOUT_MS, gapMs: GAP_MS, strategy: 'nostr (local relay)', iceServers: [] },
+      config: { fixtures: FIXTURES, longSeconds: LONG_S, rounds: ROUNDS, warmupRounds: WARMUP, attempts: ATTEMPTS, refreshS: REFRESH_S, rejoinGapMs: REJOIN_GAP_MS, peerTimeoutMs: PEER_TIMEOUT_MS, listTimeoutMs: LIST_TIMEOUT_MS, pollMs: POLL_MS, settleMs: SETTLE_MS, playTimeoutMs: PLAY_TIMEOUT_MS, gapMs: GAP_MS, strategy: 'nostr (local relay)', iceServers: [] },
       definitions: {
         t0: "B: performance.now() just before el.playTrack(cid); all times in B's clock",
         firstAudioMs: 'first in-page poll (getPlayerState every pollMs) with currentTime > 0: the first decoded buffer has started on the AudioContext clock',
@@ -692,6 +769,7 @@ export async function main() {
       keeps: state.keeps,
       rounds: state.rounds,
       failedAttempts: state.failedAttempts,
+      refreshMs: state.refreshMs,
       notes,
       durationS: (Date.now() - startedAt) / 1000,
     };
