@@ -379,8 +379,8 @@ async function run(world, log, notes, pageErrors, state) {
     log('A, C, D connected');
 
     /** Reloads A, C and D when they have been in the room longer than REFRESH_S (all leave first, so nobody is left counting a stale peer). */
-    const refresh = async () => {
-      if (Date.now() - joinedAt < REFRESH_S * 1000) return;
+    const refresh = async (force = false) => {
+      if (!force && Date.now() - joinedAt < REFRESH_S * 1000) return;
       const t = Date.now();
       await Promise.all([a, c, d].map(p => p.evaluate(() => document.querySelector('p2p-music')?.remove()).catch(() => undefined)));
       await sleep(200);
@@ -470,7 +470,7 @@ async function run(world, log, notes, pageErrors, state) {
     };
 
     const attemptRound = async (label, caseKey, holderNames, order, discard, attemptNo) => {
-      await refresh();
+      await refresh(attemptNo > 1);
       const joinStart = Date.now();
       const b = await openMusic(world, room, label, pageErrors);
       const out = { label, case: caseKey, discard, joined: false, ok: false, plays: [] };
@@ -634,6 +634,8 @@ function summarize(result) {
         maxPeers: median(ok.map(p => p.maxPeers)),
         servedBy: median(ok.map(p => p.servedBy)),
         stalls: ok.reduce((n, p) => n + p.stalls, 0),
+        stalledMs: ok.reduce((n, p) => n + p.stalledMs, 0),
+        maxPollGapMs: ok.length ? Math.max(...ok.map(p => p.maxPollGapMs)) : null,
         sent: { A: sentMedian('A'), C: sentMedian('C'), D: sentMedian('D') },
       });
     }
@@ -648,7 +650,7 @@ function render(result) {
     ``,
     `${result.date} · Chromium ${result.chromium} · Node ${result.node} · ${result.cpu.count}× ${result.cpu.model} · load ${fmt(result.loadAverage.start, 1)} → ${fmt(result.loadAverage.end, 1)}`,
     ``,
-    `A shares the fixtures (file input) ${result.setup.long ? `and a ${LONG_S} s 44.1 kHz 16-bit stereo WAV made in the page (${mb(result.setup.long.bytes)}, \`addTracks\` ${fmt(result.setup.long.addMs)} ms)` : ''}; C and D are in the room throughout. "1 holder": only A holds the tracks. "3 holders": after C, then D pressed "Keep a copy" on every track. Each round is a fresh page B (new context: empty IndexedDB, cold cache) that waits for A, C, D and every row with its holders, ${result.config.settleMs} ms, then plays every track in turn (order rotated per round; the first play of a round also creates B's AudioContext). ${ROUNDS} rounds per case${WARMUP ? ` after ${WARMUP} discarded warm-up round(s)` : ''}; medians (min–max). In-page, from just before \`playTrack(cid)\`: **first audio** = first poll (every ${POLL_MS} ms, \`getPlayerState()\`) with \`currentTime > 0\`; "loaded" = \`playTrack\` resolved (manifest, first bytes, decoder ready); "chunks at first audio" = 64 KiB chunks B held then / total; **whole track** = first poll with \`progress.bytes === progress.size\` (every chunk verified and stored) while it plays; MB/s = size ÷ whole-track time; "A/C/D sent" = bytes each holder uploaded during the play (median); "peers" = most holders B's download drew from at once; "stalls" = times the player waited for bytes after first audio (sum over runs).`,
+    `A shares the fixtures (file input) ${result.setup.long ? `and a ${LONG_S} s 44.1 kHz 16-bit stereo WAV made in the page (${mb(result.setup.long.bytes)}, \`addTracks\` ${fmt(result.setup.long.addMs)} ms)` : ''}; C and D are in the room throughout. "1 holder": only A holds the tracks. "3 holders": after C, then D pressed "Keep a copy" on every track. Each round is a fresh page B (new context: empty IndexedDB, cold cache) that waits for A, C, D and every row with its holders, ${result.config.settleMs} ms, then plays every track in turn (order rotated per round; the first play of a round also creates B's AudioContext). ${ROUNDS} rounds per case${WARMUP ? ` after ${WARMUP} discarded warm-up round(s)` : ''}; medians (min–max). In-page, from just before \`playTrack(cid)\`: **first audio** = first poll (every ${POLL_MS} ms, \`getPlayerState()\`) with \`currentTime > 0\`; "loaded" = \`playTrack\` resolved (manifest, first bytes, decoder ready); "chunks at first audio" = 64 KiB chunks B held then / total; **whole track** = first poll with \`progress.bytes === progress.size\` (every chunk verified and stored) while it plays; MB/s = size ÷ whole-track time; "A/C/D sent" = bytes each holder uploaded during the play (median); "peers" = most holders B's download drew from at once; "stalls" = times the player's scheduled audio ran below 50 ms (\`waiting\`) between first audio and the end of the download (sum over runs).`,
     ``,
     table(
       ['track', 'size', 'holders', 'ok', 'first audio', 'min–max', 'loaded', 'chunks at first audio', 'whole track', 'min–max', 'MB/s', 'A sent', 'C sent', 'D sent', 'peers', 'stalls'],
@@ -680,6 +682,11 @@ function render(result) {
     return `${t.key} first audio ${q(three?.firstAudio.median ?? null, one?.firstAudio.median ?? null)}, whole track ${q(three?.complete.median ?? null, one?.complete.median ?? null)}`;
   });
   out.push(`3 holders / 1 holder (medians): ${ratios.join('; ')}.`, ``);
+  const gaps = s.filter(r => r.maxPollGapMs !== null);
+  if (gaps.length) {
+    const worst = gaps.reduce((w, r) => (r.maxPollGapMs > w.maxPollGapMs ? r : w));
+    out.push(`Polling resolution: the in-page loop aimed at ${POLL_MS} ms; the longest gap between two polls was ${fmt(worst.maxPollGapMs)} ms (${worst.track}, ${worst.holders}: B's main thread busy while chunks arrive). Stalled time after first audio, summed over runs: ${s.filter(r => r.stalls).map(r => `${r.track} ${r.holders} ${fmt(r.stalledMs)} ms in ${r.stalls}`).join('; ') || 'none'}.`, ``);
+  }
   if (result.keeps.length) {
     out.push(
       `"Keep a copy" (click → "Remove local copy" shown; C from A, then D from A and C), ms: ${result.keeps.map(k => `${k.page} ${k.track} ${k.ok ? fmt(k.ms) : 'FAILED'}`).join(', ')}.`,
@@ -762,7 +769,7 @@ export async function main() {
         chunksAtFirstAudio: 'progress.chunks (64 KiB chunks held) at the first-audio poll',
         uploaded: 'per holder: getStats().swarm.bytesUploaded after − before the play',
         maxPeers: 'most peers B received chunks from at once (progress.peers)',
-        stalls: 'player waiting for bytes (getPlayerState().waiting) after first audio, until the download completed',
+        stalls: 'getPlayerState().waiting turned true (scheduled audio below 50 ms ahead, the player waiting for bytes) between first audio and the end of the download; stalledMs: time it stayed true',
       },
       setup: state.setup,
       tracks: state.tracks,
