@@ -185,7 +185,8 @@ export class MusicLibrary {
   source(cid: string): ByteSource {
     const track = this.list.find(t => t.cid === cid);
     if (!track) throw new Error('unknown track');
-    if (!this.swarm.isComplete(cid)) this.swarm.download(cid);
+    // Playback starts at the beginning: make the first chunks urgent before the scheduler's first round.
+    if (!this.swarm.isComplete(cid)) this.swarm.download(cid).setUrgent(0);
     return { size: track.size, read: (start, end) => this.swarm.read(cid, start, end) };
   }
 
