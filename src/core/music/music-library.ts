@@ -4,6 +4,7 @@ import type { MeshRoom } from '../mesh';
 import { dexieIdentityStore, openDatabase, P2pDatabase, StorageError, StoredMusicRecord, toStorageError } from '../store';
 import type { Swarm } from '../swarm';
 import { musicListMessage, musicQueryMessage, musicRecordMessage, PROTOCOL_VERSION, type AudioType, type MusicRecordWire } from '../wire';
+import { isAcceptableThumbnail } from '../gallery/image-check';
 import type { ByteSource } from './streaming-player';
 import { prepareTrack } from './track-prepare';
 import { signMusicRecord, UnsignedMusicRecord, verifyMusicRecord } from './track-record';
@@ -61,7 +62,7 @@ const MAX_RECORDS = 10_000;
  * list is remembered.
  */
 export class MusicLibrary {
-  readonly refused = { 'bad-signature': 0, duplicate: 0, 'too-many': 0 };
+  readonly refused = { 'bad-signature': 0, duplicate: 0, 'too-many': 0, 'bad-cover': 0 };
   storageError: StorageError | null = null;
   private readonly records = new Map<string, StoredMusicRecord>();
   private readonly emitter = createNanoEvents<MusicLibraryEvents>();
@@ -231,6 +232,12 @@ export class MusicLibrary {
       }
       if (!(await verifyMusicRecord(this.options.room, record))) {
         this.refused['bad-signature']++;
+        return false;
+      }
+      // A cover is decoded by the page: refuse one that is not a small picture, checked on its header first.
+      const cover = record.kind === 'untrack' ? undefined : record.cover;
+      if (cover && !(await isAcceptableThumbnail(safeBytes(cover) ?? new Uint8Array()))) {
+        this.refused['bad-cover']++;
         return false;
       }
       const stored = { ...record, room: this.options.room } as StoredMusicRecord;
