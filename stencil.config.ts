@@ -4,6 +4,7 @@ import { Config } from '@stencil/core';
  * Stencil build: namespace `p2p-widgets`.
  * - `dist`: lazy loader for the script tag / CDN (`dist/p2p-widgets/p2p-widgets.esm.js`).
  * - `dist-custom-elements`: one auto-defining module per tag, for bundlers.
+ * - `docs-readme` + `docs-custom-elements-manifest`: per-component readme.md and custom-elements.json.
  * - `www`: the demo site (`www/build/p2p-widgets.esm.js` is the script-tag entry).
  */
 export const config: Config = {
@@ -13,6 +14,8 @@ export const config: Config = {
     { type: 'dist', esmLoaderPath: '../loader' },
     { type: 'dist-custom-elements', customElementsExportBehavior: 'auto-define-custom-elements', externalRuntime: false },
     { type: 'docs-readme' },
+    // custom-elements.json (Custom Elements Manifest schema) for editors, Storybook and framework tooling.
+    { type: 'docs-custom-elements-manifest', file: 'custom-elements.json' },
     {
       type: 'www',
       serviceWorker: null,
