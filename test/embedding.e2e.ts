@@ -53,6 +53,25 @@ describe('embedding on a third-party page', () => {
     expect(leaves).toEqual(['Host']);
   });
 
+  it('a widget removed and added back at once (a host page re-rendering) meets the room again', async () => {
+    const room = uniqueRoom('embed-remount');
+    const [host, guest] = await Promise.all([openChatPage(world, room, [{ 'user-name': 'Host' }]), openChatPage(world, room, [{ 'user-name': 'Guest' }])]);
+    await Promise.all([waitForPeers(host, 1), waitForPeers(guest, 1)]);
+    // The same element taken out and put back in one task, as frameworks do when they re-render or move it.
+    await host.evaluate(() => {
+      const el = document.getElementById('chat-0')!;
+      const parent = el.parentElement!;
+      el.remove();
+      parent.append(el);
+    });
+    await waitForPeers(host, 1);
+    await guest.locator('p2p-chat').evaluate((el: any) => el.sendMessage('after the remount'));
+    await expect.poll(() => host.locator('p2p-chat .message .text').allInnerTexts(), { timeout: 20_000 }).toContain('after the remount');
+    await host.locator('p2p-chat').evaluate((el: any) => el.sendMessage('the host is back'));
+    await expect.poll(() => guest.locator('p2p-chat .message .text').allInnerTexts(), { timeout: 20_000 }).toContain('the host is back');
+    await Promise.all([host, guest].map(p => p.context().close()));
+  });
+
   it('keeps strangers without the room password out', async () => {
     const room = uniqueRoom('password');
     const [a, b, stranger] = await Promise.all([

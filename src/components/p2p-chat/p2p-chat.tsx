@@ -248,14 +248,21 @@ export class P2pChat {
     );
     if (room.status.state === 'failed') this.fail('relay-unreachable', room.status.reason);
     if (!room.selfId) return; // strategy failed to load: status already says why
-    const session = await ChatSession.open(room, {
-      room: `${options.appId}\n${options.room}`,
-      userName: options.userName,
-      maxLength: this.maxLength,
-      retentionMs,
-      burnDefault: this.burnAfterReading,
-      burnAfterMs: Math.max(1, this.burnSeconds) * 1000,
-    });
+    let session: ChatSession;
+    try {
+      session = await ChatSession.open(room, {
+        room: `${options.appId}\n${options.room}`,
+        userName: options.userName,
+        maxLength: this.maxLength,
+        retentionMs,
+        burnDefault: this.burnAfterReading,
+        burnAfterMs: Math.max(1, this.burnSeconds) * 1000,
+      });
+    } catch (err) {
+      // Removed from the page while opening (the room was left under it): nothing to report then.
+      if (generation === this.generation) this.fail('join-error', err instanceof Error ? err.message : String(err));
+      return;
+    }
     if (generation !== this.generation) {
       session.destroy();
       return;

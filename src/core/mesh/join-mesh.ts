@@ -15,6 +15,8 @@ interface Entry {
 }
 
 const rooms = new Map<string, Entry>();
+/** Leaves still running, per room key: a new join of that room waits for them (see joinMesh). */
+const leaving = new Map<string, Promise<unknown>>();
 
 /** Trystero keeps one room per (app id, room) per page; our key adds the strategy. */
 function roomKey(o: MeshOptions): string {
@@ -32,6 +34,13 @@ function roomKey(o: MeshOptions): string {
 export async function joinMesh(options: MeshOptions): Promise<MeshHandle> {
   const key = roomKey(options);
   let entry = rooms.get(key);
+  // A widget removed and added again at once (a host page re-rendering, an SPA route change) must
+  // not join while the last leave of the same room is still running: Trystero would hand back the
+  // room being left (it keeps one room object per app id and room), and it would stay dead.
+  while (!entry && leaving.has(key)) {
+    await leaving.get(key);
+    entry = rooms.get(key);
+  }
   if (entry && entry.password !== (options.password ?? '')) {
     throw new Error('room-conflict: this room is already open on the page with a different password');
   }
@@ -52,7 +61,10 @@ export async function joinMesh(options: MeshOptions): Promise<MeshHandle> {
       held.refs--;
       if (held.refs > 0) return;
       if (rooms.get(key) === held) rooms.delete(key);
-      await held.room.leave();
+      const left = held.room.leave().catch(() => undefined);
+      leaving.set(key, left);
+      await left;
+      if (leaving.get(key) === left) leaving.delete(key);
     },
   };
 }
