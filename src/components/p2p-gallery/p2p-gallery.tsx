@@ -199,8 +199,16 @@ export class P2pGallery {
       room.on('error', e => this.fail(e.code, e.message)),
     );
     if (!room.selfId) return;
-    const swarm = await Swarm.forRoom(room);
-    const wall = await GalleryWall.open(room, swarm, { room: `${options.appId}\n${options.room}`, userName: options.userName });
+    let wall: GalleryWall;
+    let swarm: Swarm;
+    try {
+      swarm = await Swarm.forRoom(room);
+      wall = await GalleryWall.open(room, swarm, { room: `${options.appId}\n${options.room}`, userName: options.userName });
+    } catch (err) {
+      // Removed from the page while opening (the room was left under it): nothing to report then.
+      if (generation === this.generation) this.fail('join-error', err instanceof Error ? err.message : String(err));
+      return;
+    }
     if (generation !== this.generation) return wall.destroy();
     this.wall = wall;
     this.pictures = wall.list();
@@ -231,14 +239,28 @@ export class P2pGallery {
     this.p2pError.emit({ code, message });
   }
 
+  /** The wall once the room is joined; null after 30 s or when the connection failed. */
+  private async joined(): Promise<GalleryWall | null> {
+    for (let waited = 0; !this.wall; waited += 100) {
+      if (waited >= 30_000 || this.status.state === 'failed') return null;
+      await new Promise(resolve => setTimeout(resolve, 100));
+    }
+    return this.wall;
+  }
+
   private async share(files: File[]): Promise<string[]> {
-    if (!this.wall) throw new Error('not connected yet');
+    // Files picked or dropped while the widget is still joining the room wait for it (up to 30 s).
+    const wall = await this.joined();
+    if (!wall) {
+      this.fail('not-connected', this.t.statusFailed(this.error ?? this.t.statusConnecting));
+      return [];
+    }
     const cids: string[] = [];
     this.busy += files.length;
     this.error = null;
     for (const file of files) {
       try {
-        const { picture } = await this.wall.share(file, { keepMetadata: this.keepMetadata, maxBytes: this.maxBytes() });
+        const { picture } = await wall.share(file, { keepMetadata: this.keepMetadata, maxBytes: this.maxBytes() });
         cids.push(picture.cid);
       } catch (err) {
         if (err instanceof ImageRefusedError) this.fail(err.code, `${file.name}: ${err.message}`);

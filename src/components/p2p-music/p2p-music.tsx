@@ -254,8 +254,15 @@ export class P2pMusic {
       room.on('error', e => this.fail(e.code, e.message)),
     );
     if (!room.selfId) return;
-    const swarm = await Swarm.forRoom(room, { cacheBytes });
-    const library = await MusicLibrary.open(room, swarm, { room: `${options.appId}\n${options.room}`, userName: options.userName });
+    let library: MusicLibrary;
+    try {
+      const swarm = await Swarm.forRoom(room, { cacheBytes });
+      library = await MusicLibrary.open(room, swarm, { room: `${options.appId}\n${options.room}`, userName: options.userName });
+    } catch (err) {
+      // Removed from the page while opening (the room was left under it): nothing to report then.
+      if (generation === this.generation) this.fail('join-error', err instanceof Error ? err.message : String(err));
+      return;
+    }
     if (generation !== this.generation) return library.destroy();
     this.library = library;
     this.tracks = library.tracks();
@@ -303,17 +310,31 @@ export class P2pMusic {
     return { cid: track.cid, title: track.title, artist: track.artist, holders: this.library?.swarm.holders(track.cid) ?? [], own: track.own };
   }
 
+  /** The library once the room is joined; null after 30 s or when the connection failed. */
+  private async joined(): Promise<MusicLibrary | null> {
+    for (let waited = 0; !this.library; waited += 100) {
+      if (waited >= 30_000 || this.status.state === 'failed') return null;
+      await new Promise(resolve => setTimeout(resolve, 100));
+    }
+    return this.library;
+  }
+
   private async add(files: File[]): Promise<string[]> {
-    if (!this.library) throw new Error('not connected yet');
+    // Files picked or dropped while the widget is still joining the room wait for it (up to 30 s).
+    const library = await this.joined();
+    if (!library) {
+      this.fail('not-connected', this.t.statusFailed(this.error ?? this.t.statusConnecting));
+      return [];
+    }
     const cids: string[] = [];
     const lrcs = files.filter(f => /\.lrc$/i.test(f.name));
     for (const file of files.filter(f => !/\.lrc$/i.test(f.name))) {
       try {
-        const track = await this.library.add(file);
+        const track = await library.add(file);
         cids.push(track.cid);
         // An .lrc with the same base name travels with the track.
         const lrc = lrcs.find(l => l.name.replace(/\.lrc$/i, '') === file.name.replace(/\.[^.]+$/, ''));
-        if (lrc) await this.library.attach(track.key, { lyrics: truncateUtf8(await lrc.text()) });
+        if (lrc) await library.attach(track.key, { lyrics: truncateUtf8(await lrc.text()) });
       } catch (err) {
         if (err instanceof TrackRefusedError) this.fail(err.code, `${file.name}: ${err.message}`);
         else this.fail('storage-failed', err instanceof Error ? err.message : String(err));

@@ -68,6 +68,8 @@ export class StreamingPlayer {
 
   /** Loads a track and starts playing at `startAt` seconds. */
   async load(source: ByteSource, kind: AudioKind, duration: number, startAt = 0): Promise<void> {
+    // A later load, a seek or destroy() while this one awaits makes it stop quietly.
+    const loading = ++this.session;
     this.stopAll();
     this.decoder?.free();
     this.source = source;
@@ -75,14 +77,18 @@ export class StreamingPlayer {
     this.duration = duration;
     this.wav = null;
     if (kind === 'wav') {
-      this.wav = parseWavHeader(await source.read(0, Math.min(source.size, 4096)));
+      const header = await source.read(0, Math.min(source.size, 4096));
+      if (loading !== this.session) return;
+      this.wav = parseWavHeader(header);
       if (!this.wav) throw new Error('this WAV file cannot be read');
       this.duration = this.wav.dataLength / this.wav.blockAlign / this.wav.sampleRate;
     }
-    this.decoder = createDecoder(kind, this.wav ?? undefined);
-    await this.decoder.ready;
+    const decoder = (this.decoder = createDecoder(kind, this.wav ?? undefined));
+    await decoder.ready;
+    if (loading !== this.session) return;
     this.playing = true;
     await this.ctx.resume();
+    if (loading !== this.session || this.decoder !== decoder) return;
     this.seekInternal(startAt);
     this.timer ??= setInterval(() => this.tick(), 250);
   }
@@ -143,11 +149,12 @@ export class StreamingPlayer {
   }
 
   private async pump(session: number, offset: number): Promise<void> {
-    const source = this.source!;
-    const decoder = this.decoder!;
-    await decoder.reset();
+    const source = this.source;
+    const decoder = this.decoder;
+    if (!source || !decoder) return;
     const end = this.wav ? Math.min(source.size, this.wav.dataStart + this.wav.dataLength) : source.size;
     try {
+      await decoder.reset();
       while (session === this.session && offset < end) {
         const ahead = this.nextCtxTime - this.ctx.currentTime;
         if (ahead > AHEAD || (!this.playing && ahead > 0.5)) {
