@@ -1,0 +1,75 @@
+import type { Meta, StoryObj } from '@storybook/web-components-vite';
+import { expect, userEvent, waitFor } from 'storybook/test';
+import { LIVE_ROOM, SAMPLE_PEER_NAME } from './sample-peer/rooms.mjs';
+import { attributeArgTypes, emptyRoom, inWidget, liveArgs, renderWidget, WidgetArgs } from './widget-story';
+
+const PEER_WAIT = { timeout: 60_000, interval: 200 };
+
+const meta: Meta<WidgetArgs> = {
+  title: 'Widgets/p2p-gallery',
+  component: 'p2p-gallery',
+  tags: ['autodocs'],
+  argTypes: attributeArgTypes('p2p-gallery'),
+  args: liveArgs(LIVE_ROOM),
+  render: args => renderWidget('p2p-gallery', args),
+  parameters: {
+    docs: {
+      description: {
+        component: `Live stories meet a scripted sample peer ("${SAMPLE_PEER_NAME}") that shares three pictures. Thumbnails arrive with the entries; the full picture comes from the swarm when opened.`,
+      },
+    },
+  },
+};
+export default meta;
+type Story = StoryObj<WidgetArgs>;
+
+const tiles = (root: ShadowRoot) => root.querySelectorAll('[part="tile"]');
+
+/** The sample peer's pictures on the wall, thumbnails first. */
+export const LiveWall: Story = {
+  play: async ({ canvasElement }) => {
+    const { root, getByRole } = await inWidget(canvasElement, 'p2p-gallery');
+    await waitFor(() => expect(tiles(root).length).toBeGreaterThanOrEqual(3), PEER_WAIT);
+    await expect(getByRole('region', { name: 'Pictures' }).textContent).toContain(SAMPLE_PEER_NAME);
+  },
+};
+
+/** A picture open in the lightbox: the full image fetched from the peer, verified chunk by chunk; Escape closes it. */
+export const LightboxOpen: Story = {
+  play: async ({ canvasElement }) => {
+    const { root, getAllByRole, getByRole } = await inWidget(canvasElement, 'p2p-gallery');
+    await waitFor(() => expect(tiles(root).length).toBeGreaterThanOrEqual(3), PEER_WAIT);
+    await userEvent.click(getAllByRole('button', { name: new RegExp(`^Open picture by ${SAMPLE_PEER_NAME.replace(/[()]/g, '\\$&')}`) })[0]);
+    const dialog = getByRole('dialog', { name: 'Picture' });
+    await waitFor(() => expect(dialog.querySelector('img.full')).toBeTruthy(), PEER_WAIT);
+    await waitFor(() => expect((dialog.querySelector('img.full') as HTMLImageElement).naturalWidth).toBeGreaterThan(0), PEER_WAIT);
+  },
+};
+
+/** Alone in a room: an empty wall with the way to add pictures. */
+export const AloneInTheRoom: Story = {
+  args: { room: emptyRoom('storybook-gallery-alone') },
+  play: async ({ canvasElement }) => {
+    const { root } = await inWidget(canvasElement, 'p2p-gallery');
+    await waitFor(() => expect(root.querySelector('[part="status"]')?.textContent).toBe('Waiting for peers…'), PEER_WAIT);
+  },
+};
+
+/** Dark theme with two columns. */
+export const DarkTwoColumns: Story = {
+  args: { theme: 'dark', columns: 2 },
+  play: async ({ canvasElement }) => {
+    const { root } = await inWidget(canvasElement, 'p2p-gallery');
+    await waitFor(() => expect(tiles(root).length).toBeGreaterThanOrEqual(3), PEER_WAIT);
+  },
+};
+
+/** Chinese (`lang="zh-CN"`). */
+export const Chinese: Story = {
+  args: { lang: 'zh-CN' },
+  play: async ({ canvasElement }) => {
+    const { root, getByRole } = await inWidget(canvasElement, 'p2p-gallery');
+    await waitFor(() => expect(tiles(root).length).toBeGreaterThanOrEqual(3), PEER_WAIT);
+    await expect(getByRole('region', { name: '图片' })).toBeTruthy();
+  },
+};
