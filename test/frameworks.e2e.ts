@@ -56,7 +56,7 @@ function typeCheck(dir: string, virtualFiles = new Map<string, string>()): { dia
  * (A Vue project would run vue-tsc; it is not installed here.)
  */
 async function compileVueApp(dir: string): Promise<Map<string, string>> {
-  const config = await resolveConfig({ root: dir, configFile: path.join(dir, 'vite.config.ts'), logLevel: 'silent' }, 'build');
+  const config = await resolveConfig({ root: dir, configFile: path.join(dir, 'vite.config.ts'), configLoader: 'runner', logLevel: 'silent' }, 'build');
   const compilerOptions = config.plugins.find(p => p.name === 'vite:vue')!.api.options.template.compilerOptions;
   expect(compilerOptions.isCustomElement('p2p-chat')).toBe(true);
   const filename = path.join(dir, 'src/App.vue');
@@ -88,7 +88,8 @@ describe('framework examples', () => {
     const root = path.join(EXAMPLES, name);
     const outDir = await mkdtemp(path.join(tmpdir(), `p2p-widgets-${name}-`));
     cleanups.push(() => rm(outDir, { recursive: true, force: true }));
-    await build({ root, configFile: path.join(root, 'vite.config.ts'), logLevel: 'silent', build: { outDir, emptyOutDir: true } });
+    // configLoader 'runner': load vite.config.ts without writing a bundled copy under node_modules/.vite-temp.
+    await build({ root, configFile: path.join(root, 'vite.config.ts'), configLoader: 'runner', logLevel: 'silent', build: { outDir, emptyOutDir: true } });
     const server = await startStaticServer(outDir);
     cleanups.push(() => server.stop());
     return server;
