@@ -6,3 +6,6 @@ export * from './core/mesh';
 export * from './core/chat';
 export type { WireStats, DropReason } from './core/wire';
 export type { P2pMessageDetail, P2pPeerDetail, P2pErrorDetail } from './components/p2p-chat/p2p-chat';
+// The generated element types: `Components.P2pChat` (props and methods) and `JSX.P2pChat`
+// (props and Stencil-style `onP2pMessage` handlers), for typing the tags in React, Vue and friends.
+export type { Components, JSX } from './components';
