@@ -31,6 +31,9 @@ import { ROOT, startRelay, startStaticServer } from '../test/harness/processes.m
 
 const OUT = path.join(ROOT, 'docs/screenshots');
 const WIDGETS = ['chat', 'music', 'gallery'];
+/** `SHOTS_ONLY=music` (or `chat,site`…): only those widgets' shots and/or the demo site's ("site"). */
+const ONLY = process.env.SHOTS_ONLY ? process.env.SHOTS_ONLY.split(',') : null;
+const wanted = what => !ONLY || ONLY.includes(what);
 const THEMES = ['light', 'dark'];
 const LANGS = ['en', 'zh-CN'];
 const WIDTHS = [320, 960];
@@ -145,7 +148,7 @@ async function demoScene() {
   await symlink(path.join(ROOT, 'www/build'), path.join(dir, 'build'), 'dir');
   for (const file of (await readdir(path.join(ROOT, 'www'))).filter(f => f.endsWith('.html'))) {
     const html = await readFile(path.join(ROOT, 'www', file), 'utf8');
-    await writeFile(path.join(dir, file), html.replaceAll('ws://127.0.0.1:7777', relay.url).replace(/\broom="([^"]+)"/g, `room="$1-${name}-${Date.now().toString(36)}"`));
+    await writeFile(path.join(dir, file), html.replaceAll('relay-urls="ws://127.0.0.1:7777"', `relay-urls="${relay.url}"`).replace(/\broom="([^"]+)"/g, `room="$1-${name}-${Date.now().toString(36)}"`));
   }
   return `${site.url}/${name}`;
 }
@@ -197,6 +200,7 @@ function measure(page) {
       return `${el.tagName.toLowerCase()}${part ? `[part=${part}]` : ''}${cls}`;
     };
     const outside = [];
+    const clipped = [];
     for (const host of document.querySelectorAll('p2p-chat, p2p-music, p2p-gallery')) {
       const box = host.getBoundingClientRect();
       const walk = root => {
@@ -205,12 +209,18 @@ function measure(page) {
           if (r.width > 0 && r.height > 0 && (r.right > box.right + 1 || r.left < box.left - 1)) {
             outside.push(`${host.tagName.toLowerCase()} ${describe(el)} (${Math.round(r.left - box.left)}…${Math.round(r.right - box.left)} of ${Math.round(box.width)} px)`);
           }
+          // Content wider than its own box: spilling over neighbours (overflow visible) or cut off (hidden/clip).
+          const style = getComputedStyle(el);
+          if (style.display !== 'inline' && style.display !== 'contents' && el.scrollWidth > el.clientWidth + 1) {
+            const how = style.overflowX === 'visible' ? 'spills' : style.overflowX === 'hidden' || style.overflowX === 'clip' ? (style.textOverflow === 'ellipsis' ? 'truncated…' : 'clipped') : null;
+            if (how) clipped.push(`${host.tagName.toLowerCase()} ${describe(el)} ${how} (${el.scrollWidth} px content in ${el.clientWidth} px${el.clientWidth === 0 ? ': squeezed to nothing' : ''})`);
+          }
           if (el.shadowRoot) walk(el.shadowRoot);
         }
       };
       if (host.shadowRoot) walk(host.shadowRoot);
     }
-    return { scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, outside };
+    return { scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, outside, clipped };
   });
 }
 
@@ -219,8 +229,10 @@ async function record(file, page, shoot, measured = undefined) {
   await shoot(path.join(OUT, file));
   const m = measured ?? (await measure(page));
   const overflow = m.scrollWidth > m.innerWidth;
-  report.push({ file, width: m.innerWidth, overflow, scrollWidth: m.scrollWidth, outside: m.outside });
-  const note = m.outside.length ? `; ${m.outside.length} element(s) outside the widget box: ${m.outside.slice(0, 4).join('; ')}${m.outside.length > 4 ? '; …' : ''}` : '';
+  const clipped = m.clipped ?? [];
+  report.push({ file, width: m.innerWidth, overflow, scrollWidth: m.scrollWidth, outside: m.outside, clipped });
+  const list = (what, items) => (items.length ? `\n    ${items.length} ${what}: ${items.slice(0, 6).join('; ')}${items.length > 6 ? '; …' : ''}` : '');
+  const note = list('element(s) outside the widget box', m.outside) + list('element(s) wider than their box', clipped);
   console.log(`[${seconds()} s] ${file}: ${overflow ? `PAGE OVERFLOWS (scrollWidth ${m.scrollWidth} > ${m.innerWidth})` : 'no horizontal overflow'}${note}`);
 }
 
@@ -263,7 +275,7 @@ const fill = {
 
 let failed;
 try {
-  for (const widget of WIDGETS) {
+  for (const widget of WIDGETS.filter(wanted)) {
     for (const lang of LANGS) {
       const tag = `p2p-${widget}`;
       const room = `shots-${widget}-${lang}-${Date.now().toString(36)}`;
@@ -305,72 +317,75 @@ try {
     return pages;
   }
 
-  // The forum thread's chat in two windows, light and dark, side by side.
-  for (const colorScheme of THEMES) {
-    const [ann, bob] = await twoReaders('chat.html', { width: 560, height: 760 }, colorScheme);
-    const say = async (page, text) => {
-      const box = page.locator('p2p-chat').getByRole('textbox', { name: 'Message' });
-      await box.fill(text);
-      await box.press('Enter');
-    };
-    await say(ann, 'Hi! Did the new valve core fix it for you too?');
-    await poll('message', async () => (await events(bob, 'p2pMessage')).length >= 1);
-    await say(bob, 'Yes. Three days without losing pressure. Notes here: https://example.org/bikes');
-    await poll('message', async () => (await events(ann, 'p2pMessage')).length >= 2);
-    await say(ann, 'Ha, great. <b>Tags</b> show as text, by the way.');
-    await poll('message', async () => (await events(bob, 'p2pMessage')).length >= 3);
-    await bob.waitForTimeout(500);
-    const shots = [];
-    const measured = { scrollWidth: 0, innerWidth: 0, outside: [] };
-    for (const page of [ann, bob]) {
-      await page.locator('h2', { hasText: 'Live chat' }).evaluate(el => el.scrollIntoView());
-      const m = await measure(page);
-      if (m.scrollWidth - m.innerWidth >= measured.scrollWidth - measured.innerWidth) Object.assign(measured, { scrollWidth: m.scrollWidth, innerWidth: m.innerWidth });
-      measured.outside.push(...m.outside);
-      shots.push((await page.screenshot()).toString('base64'));
+  if (wanted('site')) {
+    // The forum thread's chat in two windows, light and dark, side by side.
+    for (const colorScheme of THEMES) {
+      const [ann, bob] = await twoReaders('chat.html', { width: 560, height: 760 }, colorScheme);
+      const say = async (page, text) => {
+        const box = page.locator('p2p-chat').getByRole('textbox', { name: 'Message' });
+        await box.fill(text);
+        await box.press('Enter');
+      };
+      await say(ann, 'Hi! Did the new valve core fix it for you too?');
+      await poll('message', async () => (await events(bob, 'p2pMessage')).length >= 1);
+      await say(bob, 'Yes. Three days without losing pressure. Notes here: https://example.org/bikes');
+      await poll('message', async () => (await events(ann, 'p2pMessage')).length >= 2);
+      await say(ann, 'Ha, great. <b>Tags</b> show as text, by the way.');
+      await poll('message', async () => (await events(bob, 'p2pMessage')).length >= 3);
+      await bob.waitForTimeout(500);
+      const shots = [];
+      const measured = { scrollWidth: 0, innerWidth: 0, outside: [], clipped: [] };
+      for (const page of [ann, bob]) {
+        await page.locator('h2', { hasText: 'Live chat' }).evaluate(el => el.scrollIntoView());
+        const m = await measure(page);
+        if (m.scrollWidth - m.innerWidth >= measured.scrollWidth - measured.innerWidth) Object.assign(measured, { scrollWidth: m.scrollWidth, innerWidth: m.innerWidth });
+        measured.outside.push(...m.outside);
+        measured.clipped.push(...m.clipped);
+        shots.push((await page.screenshot()).toString('base64'));
+      }
+      const board = await (await browser.newContext({ viewport: { width: 1160, height: 780 }, colorScheme })).newPage();
+      await board.setContent(`<body style="margin:0;display:flex;gap:20px;padding:10px;background:#888">${shots.map(s => `<img src="data:image/png;base64,${s}" width="560">`).join('')}</body>`);
+      await record(`demo-two-pages-${colorScheme}.png`, board, file => board.screenshot({ path: file }), measured);
+      await Promise.all([ann, bob, board].map(p => p.context().close()));
     }
-    const board = await (await browser.newContext({ viewport: { width: 1160, height: 780 }, colorScheme })).newPage();
-    await board.setContent(`<body style="margin:0;display:flex;gap:20px;padding:10px;background:#888">${shots.map(s => `<img src="data:image/png;base64,${s}" width="560">`).join('')}</body>`);
-    await record(`demo-two-pages-${colorScheme}.png`, board, file => board.screenshot({ path: file }), measured);
-    await Promise.all([ann, bob, board].map(p => p.context().close()));
+
+    // The blog post's music room: Bob plays Ann's track, lyrics following.
+    {
+      const [ann, bob] = await twoReaders('index.html', { width: 960, height: 900 });
+      await fill.music(ann, bob).then(beforeShot => beforeShot());
+      await record('music-room.png', bob, file => bob.screenshot({ path: file }));
+      await Promise.all([ann, bob].map(p => p.context().close()));
+    }
+
+    // The photos page: Ann shares three pictures; Bob's wall, and Bob's lightbox on one of them.
+    {
+      const [ann, bob] = await twoReaders('gallery.html', { width: 960, height: 760 });
+      await fill.gallery(ann, bob);
+      await record('gallery-wall.png', bob, file => bob.screenshot({ path: file }));
+      await bob.locator('p2p-gallery [part="tile"] button').first().click();
+      await bob.locator('p2p-gallery img.full').waitFor({ timeout: 30_000 });
+      await bob.locator('p2p-gallery img.full').evaluate(img => img.decode());
+      await record('gallery-lightbox.png', bob, file => bob.screenshot({ path: file }));
+      await Promise.all([ann, bob].map(p => p.context().close()));
+    }
+
+    // The reading room: three widgets, one room, one set of connections; Bob's page after a little of everything.
+    {
+      const [ann, bob] = await twoReaders('all.html', { width: 1280, height: 900 });
+      await ann.locator('p2p-chat').evaluate(el => el.sendMessage('Morning! I put on a few tracks and the lake photos.'));
+      await fill.gallery(ann, bob);
+      const beforeShot = await fill.music(ann, bob);
+      await poll('message', async () => (await events(bob, 'p2pMessage')).length >= 1);
+      await bob.locator('p2p-chat').evaluate(el => el.sendMessage('Lovely. The forest one is my favourite.'));
+      await poll('message', async () => (await events(bob, 'p2pMessage')).length >= 2);
+      await beforeShot();
+      await record('all-in-one-room.png', bob, file => bob.screenshot({ path: file, fullPage: true }));
+      await Promise.all([ann, bob].map(p => p.context().close()));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
   }
-
-  // The blog post's music room: Bob plays Ann's track, lyrics following.
-  {
-    const [ann, bob] = await twoReaders('index.html', { width: 960, height: 900 });
-    await fill.music(ann, bob).then(beforeShot => beforeShot());
-    await record('music-room.png', bob, file => bob.screenshot({ path: file }));
-    await Promise.all([ann, bob].map(p => p.context().close()));
-  }
-
-  // The photos page: Ann shares three pictures; Bob's wall, and Bob's lightbox on one of them.
-  {
-    const [ann, bob] = await twoReaders('gallery.html', { width: 960, height: 760 });
-    await fill.gallery(ann, bob);
-    await record('gallery-wall.png', bob, file => bob.screenshot({ path: file }));
-    await bob.locator('p2p-gallery [part="tile"] button').first().click();
-    await bob.locator('p2p-gallery img.full').waitFor({ timeout: 30_000 });
-    await bob.locator('p2p-gallery img.full').evaluate(img => img.decode());
-    await record('gallery-lightbox.png', bob, file => bob.screenshot({ path: file }));
-    await Promise.all([ann, bob].map(p => p.context().close()));
-  }
-
-  // The reading room: three widgets, one room, one set of connections; Bob's page after a little of everything.
-  {
-    const [ann, bob] = await twoReaders('all.html', { width: 1280, height: 900 });
-    await ann.locator('p2p-chat').evaluate(el => el.sendMessage('Morning! I put on a few tracks and the lake photos.'));
-    await fill.gallery(ann, bob);
-    const beforeShot = await fill.music(ann, bob);
-    await poll('message', async () => (await events(bob, 'p2pMessage')).length >= 1);
-    await bob.locator('p2p-chat').evaluate(el => el.sendMessage('Lovely. The forest one is my favourite.'));
-    await poll('message', async () => (await events(bob, 'p2pMessage')).length >= 2);
-    await beforeShot();
-    await record('all-in-one-room.png', bob, file => bob.screenshot({ path: file, fullPage: true }));
-    await Promise.all([ann, bob].map(p => p.context().close()));
-  }
-
-  // ---------------------------------------------------------------------------------------------
-
 } catch (err) {
   failed = err;
 } finally {
@@ -386,4 +401,6 @@ const sticking = report.filter(r => r.outside.length);
 console.log(`\n${report.length} screenshots in docs/screenshots/ in ${seconds()} s (CJK fonts: ${cjkFonts > 0 ? cjkFonts : 'none'})`);
 console.log(`pages that overflow horizontally: ${overflowing.length ? overflowing.map(r => `${r.file} (${r.scrollWidth} > ${r.width})`).join(', ') : 'none'}`);
 console.log(`shots with widget parts outside the widget box: ${sticking.length ? sticking.map(r => r.file).join(', ') : 'none'}`);
+const cut = report.filter(r => r.clipped.some(c => !c.includes('truncated…')));
+console.log(`shots with content spilling or clipped inside a widget: ${cut.length ? cut.map(r => r.file).join(', ') : 'none'}`);
 if (overflowing.length) process.exitCode = 1;
