@@ -5,12 +5,16 @@
  * and stops both on Ctrl+C.
  */
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { startNostrRelay } from '../test/harness/nostr-relay.mjs';
 
 const relay = await startNostrRelay({ port: Number(process.env.RELAY_PORT ?? 7777) });
 console.log(`nostr relay listening on ${relay.url}`);
 
-const stencil = spawn('npx', ['stencil', 'build', '--dev', '--watch', '--serve', '--ci'], { stdio: 'inherit' });
+// Stencil's CLI run by this Node directly (not through npx, which does not pass SIGTERM on), so
+// stopping this script by its PID stops the dev server too.
+const stencilCli = fileURLToPath(new URL('../node_modules/@stencil/core/bin/stencil', import.meta.url));
+const stencil = spawn(process.execPath, [stencilCli, 'build', '--dev', '--watch', '--serve', '--ci'], { stdio: 'inherit' });
 const stop = async () => {
   stencil.kill('SIGTERM');
   await relay.close();
