@@ -66,6 +66,10 @@ describe('accessibility', () => {
       await a.locator('p2p-chat').evaluate((el: any) => el.sendMessage('Hello, see https://example.org'));
       await b.locator('p2p-chat').evaluate((el: any) => el.sendMessage('Hi!'));
       await a.locator('p2p-chat').locator('.message').nth(1).waitFor();
+      // New messages from others are read out once, politely; one's own are not.
+      const live = a.locator('p2p-chat [aria-live="polite"]');
+      await expect.poll(() => live.innerText()).toContain('Bob: Hi!');
+      expect(await live.innerText()).not.toContain('Hello, see');
       expect(await audit(a, 'p2p-chat')).toEqual([]);
       await a.locator('p2p-chat').getByRole('button', { name: 'Settings' }).click();
       expect(await audit(a, 'p2p-chat')).toEqual([]);
