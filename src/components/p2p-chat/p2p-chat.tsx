@@ -1,6 +1,6 @@
 import { Component, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
 import { elementScroll, measureElement, observeElementOffset, observeElementRect, Virtualizer } from '@tanstack/virtual-core';
-import { ChatItem, ChatMessage, ChatSendError, ChatSession, formatRetention, parseRetention } from '../../core/chat';
+import { ChatItem, ChatMessage, ChatSendError, ChatSession, parseRetention } from '../../core/chat';
 import { AttributeError, resolveMeshOptions } from '../../core/config';
 import { formatDateTime, formatDuration, formatTime, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
 import { joinMesh, MeshHandle, MeshStatus, PeerInfo } from '../../core/mesh';
@@ -545,7 +545,7 @@ export class P2pChat {
     const choices = RETENTION_CHOICES.includes(this.retentionMs) ? RETENTION_CHOICES : [...RETENTION_CHOICES, this.retentionMs];
     const lang = this.uiLang;
     const label = (ms: number) =>
-      ms === 0 ? t.retentionForever : ms % 86_400_000 === 0 ? formatDuration(ms / 86_400_000, 'day', lang) : ms % 3_600_000 === 0 ? formatDuration(ms / 3_600_000, 'hour', lang) : formatRetention(ms);
+      ms === 0 ? t.retentionForever : ms % 86_400_000 === 0 ? formatDuration(ms / 86_400_000, 'day', lang) : ms % 3_600_000 === 0 ? formatDuration(ms / 3_600_000, 'hour', lang) : formatDuration(Math.round(ms / 60_000), 'minute', lang);
     return (
       <section part="settings" class="settings" aria-label={t.settings}>
         <label>

@@ -58,11 +58,12 @@ describe('dates and times (Intl.DateTimeFormat)', () => {
 });
 
 describe('durations', () => {
-  it('names hours and days with Intl units', () => {
+  it('names minutes, hours and days with Intl units', () => {
     expect(formatDuration(1, 'hour', 'en')).toBe('1 hour');
     expect(formatDuration(12, 'hour', 'en')).toBe('12 hours');
     expect(formatDuration(30, 'day', 'en')).toBe('30 days');
     expect(formatDuration(30, 'day', 'zh-CN')).toBe('30天');
+    expect(formatDuration(90, 'minute', 'en')).toBe('90 minutes');
   });
 
   it('writes play positions as m:ss or h:mm:ss', () => {

@@ -104,13 +104,13 @@ export function formatDay(ms: number, lang: Lang): string {
 }
 
 /**
- * A count of hours or days for the retention choices ("12 hours", "30 天"), via
+ * A count of minutes, hours or days for the retention choices ("12 hours", "30天"), via
  * `Intl.NumberFormat` with `style: 'unit'` and `unitDisplay: 'long'`.
  * @param value how many
- * @param unit `hour` or `day`
+ * @param unit `minute`, `hour` or `day`
  * @param lang the widget's language
  */
-export function formatDuration(value: number, unit: 'hour' | 'day', lang: Lang): string {
+export function formatDuration(value: number, unit: 'minute' | 'hour' | 'day', lang: Lang): string {
   return cached(`dur|${lang}|${unit}`, () => new Intl.NumberFormat(lang, { style: 'unit', unit, unitDisplay: 'long' })).format(value);
 }
 
