@@ -1,8 +1,8 @@
 import { Component, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
 import { elementScroll, measureElement, observeElementOffset, observeElementRect, Virtualizer } from '@tanstack/virtual-core';
-import { ChatItem, ChatMessage, ChatSendError, ChatSession, formatRetention, parseRetention } from '../../core/chat';
+import { ChatItem, ChatMessage, ChatSendError, ChatSession, parseRetention } from '../../core/chat';
 import { AttributeError, resolveMeshOptions } from '../../core/config';
-import { Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
+import { formatDateTime, formatDuration, formatTime, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
 import { joinMesh, MeshHandle, MeshStatus, PeerInfo } from '../../core/mesh';
 import type { WireStats } from '../../core/wire';
 import { safeLocalStorage, statusText } from '../shared/widget-status';
@@ -54,6 +54,7 @@ const RETENTION_CHOICES = [3_600_000, 12 * 3_600_000, 86_400_000, 7 * 86_400_000
  * @part peer-list - the list of people in the room
  * @part message-list - the (virtualized) list of messages and notices
  * @part message - one message
+ * @part jump - the "new messages" button over the list
  * @part settings - the settings panel
  * @part marked-list - the list of marked messages
  * @part input - the form with the text box and the send button
@@ -103,6 +104,8 @@ export class P2pChat {
   @State() unseen = 0;
   @State() revealed: ReadonlySet<string> = new Set();
   @State() tick = 0;
+  /** The latest messages from others, read out politely by screen readers (newest last, at most 3). */
+  @State() announcements: { key: string; text: string }[] = [];
 
   /** A peer joined the room. Detail: {@link P2pPeerDetail}. */
   @Event() p2pPeerJoin!: EventEmitter<P2pPeerDetail>;
@@ -277,6 +280,7 @@ export class P2pChat {
       session.on('message', message => {
         this.p2pMessage.emit(toDetail(message));
         if (!message.own && this.virtualizer && !this.virtualizer.isAtEnd(40)) this.unseen++;
+        if (!message.own) this.announce(message);
       }),
       session.on('error', e => this.fail(e.code, e.message)),
       session.on('burn', on => (this.burn = on)),
@@ -372,6 +376,12 @@ export class P2pChat {
     }
   }
 
+  /** Queues a peer's new message for the polite live region (long texts are cut; the list holds the whole). */
+  private announce(message: ChatMessage) {
+    const text = [...message.text].length > 200 ? `${[...message.text].slice(0, 200).join('')}…` : message.text;
+    this.announcements = [...this.announcements, { key: message.key, text: this.t.announce(message.userName, text) }].slice(-3);
+  }
+
   private fail(code: string, message: string) {
     this.error = message;
     this.p2pError.emit({ code, message });
@@ -430,14 +440,16 @@ export class P2pChat {
     this.revealed = next;
   }
 
-  private renderMessage(item: ChatMessage, lang: string, inMarkedView = false) {
+  private renderMessage(item: ChatMessage, lang: Lang, inMarkedView = false) {
     const t = this.t;
     const hidden = item.retracted && !this.revealed.has(item.key);
     return (
       <div class={{ message: true, own: item.own, retracted: item.retracted, burn: item.burn, marked: item.marked }} part="message" data-id={item.key}>
         <div class="meta">
-          <span class="author">{item.own ? `${item.userName} (${t.you})` : item.userName}</span>
-          <time dateTime={new Date(item.timestamp).toISOString()}>{formatTime(item.timestamp, lang, inMarkedView)}</time>
+          <span class="author">{item.own ? t.selfLabel(item.userName) : item.userName}</span>
+          <time dateTime={new Date(item.timestamp).toISOString()} title={formatDateTime(item.timestamp, lang)}>
+            {formatTime(item.timestamp, lang, inMarkedView)}
+          </time>
           {item.marked ? <span class="mark-flag" aria-label={t.markedView}>★</span> : null}
         </div>
         {item.retracted ? (
@@ -483,7 +495,7 @@ export class P2pChat {
     if (inMarkedView) this.marked = await this.session.marked();
   }
 
-  private renderItem(item: ChatItem, lang: string) {
+  private renderItem(item: ChatItem, lang: Lang) {
     const t = this.t;
     switch (item.kind) {
       case 'message':
@@ -497,12 +509,14 @@ export class P2pChat {
     }
   }
 
-  private renderList(lang: string) {
+  private renderList(lang: Lang) {
     const t = this.t;
     const v = this.virtualizer;
     const virtualItems = v ? v.getVirtualItems() : [];
     return [
-      <div part="message-list" class="messages" role="log" aria-live="polite" aria-label={t.messagesLabel} ref={el => (this.scrollEl = el)} onScroll={this.onScroll} tabindex="0">
+      // The log is virtualized (rows come and go as it scrolls), so it is not itself a live region: new messages
+      // from others are read out once by the polite region rendered beside it.
+      <div part="message-list" class="messages" role="log" aria-live="off" aria-label={t.messagesLabel} ref={el => (this.scrollEl = el)} onScroll={this.onScroll} tabindex="0">
         {this.items.length === 0 ? (
           <p class="empty">{t.emptyChat}</p>
         ) : (
@@ -526,7 +540,7 @@ export class P2pChat {
         )}
       </div>,
       this.unseen > 0 ? (
-        <button type="button" class="jump" onClick={this.jumpToNewest}>
+        <button type="button" class="jump" part="jump" onClick={this.jumpToNewest}>
           {t.newMessages(this.unseen)} ↓
         </button>
       ) : null,
@@ -536,7 +550,9 @@ export class P2pChat {
   private renderSettings() {
     const t = this.t;
     const choices = RETENTION_CHOICES.includes(this.retentionMs) ? RETENTION_CHOICES : [...RETENTION_CHOICES, this.retentionMs];
-    const label = (ms: number) => (ms === 0 ? t.retentionForever : ms % 86_400_000 === 0 ? t.retentionDays(ms / 86_400_000) : ms % 3_600_000 === 0 ? t.retentionHours(ms / 3_600_000) : formatRetention(ms));
+    const lang = this.uiLang;
+    const label = (ms: number) =>
+      ms === 0 ? t.retentionForever : ms % 86_400_000 === 0 ? formatDuration(ms / 86_400_000, 'day', lang) : ms % 3_600_000 === 0 ? formatDuration(ms / 3_600_000, 'hour', lang) : formatDuration(Math.round(ms / 60_000), 'minute', lang);
     return (
       <section part="settings" class="settings" aria-label={t.settings}>
         <label>
@@ -558,7 +574,7 @@ export class P2pChat {
     );
   }
 
-  private renderMarked(lang: string) {
+  private renderMarked(lang: Lang) {
     const t = this.t;
     return (
       <section part="marked-list" class="marked" aria-label={t.markedView}>
@@ -603,9 +619,7 @@ export class P2pChat {
           ) : null}
           <section part="peer-list" class="peers" aria-label={t.peersHeading}>
             <ul aria-label={t.peersHeading}>
-              <li class="self">
-                {this.selfName} ({t.you})
-              </li>
+              <li class="self">{t.selfLabel(this.selfName)}</li>
               {this.peers.map(peer => (
                 <li key={peer.id} data-peer-id={peer.id} title={peer.rttMs === null ? '' : t.rtt(peer.rttMs)}>
                   {peer.name ?? t.someone}
@@ -614,6 +628,11 @@ export class P2pChat {
               ))}
             </ul>
           </section>
+          <div class="visually-hidden" aria-live="polite" aria-relevant="additions">
+            {this.announcements.map(a => (
+              <p key={a.key}>{a.text}</p>
+            ))}
+          </div>
           <div class="body">{this.view === 'settings' ? this.renderSettings() : this.view === 'marked' ? this.renderMarked(lang) : this.renderList(lang)}</div>
           {this.error ? (
             <p part="error" class="error" role="alert">
@@ -643,18 +662,4 @@ export class P2pChat {
 
 function toDetail(m: ChatMessage): P2pMessageDetail {
   return { id: m.key, author: m.author, peerId: m.peerId, userName: m.userName, text: m.text, timestamp: m.timestamp, own: m.own };
-}
-
-const timeFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** hh:mm (or date and time) in the widget's language; formatters are cached (constructing one costs far more than formatting). */
-function formatTime(ms: number, lang: string, withDate = false): string {
-  const today = new Date().toDateString() === new Date(ms).toDateString();
-  const key = `${lang}|${withDate || !today}`;
-  let format = timeFormats.get(key);
-  if (!format) {
-    format = new Intl.DateTimeFormat(lang, withDate || !today ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
-    timeFormats.set(key, format);
-  }
-  return format.format(ms);
 }

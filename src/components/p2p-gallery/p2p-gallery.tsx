@@ -1,7 +1,7 @@
 import { Component, Element, Event, EventEmitter, h, Host, Listen, Method, Prop, State, Watch } from '@stencil/core';
 import { AttributeError, resolveMeshOptions } from '../../core/config';
 import { GalleryPicture, GalleryWall, ImageRefusedError } from '../../core/gallery';
-import { Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
+import { formatBytes, formatDay, formatRelativeTime, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
 import { joinMesh, MeshHandle, MeshStatus, PeerInfo } from '../../core/mesh';
 import { Swarm, type TransferProgress } from '../../core/swarm';
 import { MAX_IMAGE_BYTES, type WireStats } from '../../core/wire';
@@ -57,6 +57,7 @@ function parseSize(value: string): number {
  * @part grid - the picture grid
  * @part tile - one picture on the grid
  * @part lightbox - the dialog showing one full picture
+ * @part toolbar - the lightbox's top bar (who shared it, previous, next, zoom, download, close)
  * @part error - the error line
  */
 @Component({ tag: 'p2p-gallery', styleUrls: ['../shared/theme.css', 'p2p-gallery.css'], shadow: true })
@@ -113,6 +114,8 @@ export class P2pGallery {
   private thumbUrls = new Map<string, string>();
   private fileInput?: HTMLInputElement;
   private dialogEl?: HTMLElement;
+  /** The tile button that opened the lightbox: focus goes back to it on close. */
+  private opener: HTMLElement | null = null;
   private generation = 0;
 
   connectedCallback() {
@@ -263,13 +266,22 @@ export class P2pGallery {
         const { picture } = await wall.share(file, { keepMetadata: this.keepMetadata, maxBytes: this.maxBytes() });
         cids.push(picture.cid);
       } catch (err) {
-        if (err instanceof ImageRefusedError) this.fail(err.code, `${file.name}: ${err.message}`);
+        if (err instanceof ImageRefusedError) this.fail(err.code, this.t.fileProblem(file.name, this.refusal(err, file)));
         else this.fail('storage-failed', err instanceof Error ? err.message : String(err));
       } finally {
         this.busy--;
       }
     }
     return cids;
+  }
+
+  /** Why a file was refused, in the widget's language (the core's English message for codes it does not know). */
+  private refusal(err: ImageRefusedError, file: File): string {
+    const t = this.t;
+    if (err.code === 'not-an-image') return t.notAPicture;
+    if (err.code === 'undecodable') return t.pictureUnreadable;
+    if (err.code === 'too-large') return t.pictureTooLarge(formatBytes(file.size, this.uiLang), formatBytes(this.maxBytes(), this.uiLang));
+    return err.message;
   }
 
   private thumbUrl(p: GalleryPicture): string {
@@ -300,7 +312,9 @@ export class P2pGallery {
     const wall = this.wall;
     const picture = this.pictures.find(p => p.key === key);
     if (!wall || !picture) return;
+    const opener = this.openKey ? this.opener : (this.el.shadowRoot?.activeElement as HTMLElement | null);
     this.closeLightbox();
+    this.opener = opener;
     this.openKey = key;
     this.altDraft = picture.alt;
     this.zoomActual = false;
@@ -325,6 +339,18 @@ export class P2pGallery {
     this.progress = null;
   }
 
+  /** Closes the lightbox and gives the keyboard focus back to the tile it was opened from (or its first neighbour). */
+  private closeAndReturn() {
+    const key = this.openKey;
+    this.closeLightbox();
+    const opener = this.opener;
+    this.opener = null;
+    requestAnimationFrame(() => {
+      const tile = key ? this.el.shadowRoot?.querySelector<HTMLElement>(`[data-key="${CSS.escape(key)}"] button`) : null;
+      (tile ?? (opener?.isConnected ? opener : null) ?? this.el.shadowRoot?.querySelector<HTMLElement>('.thumb'))?.focus();
+    });
+  }
+
   private step(delta: number) {
     const i = this.pictures.findIndex(p => p.key === this.openKey);
     const next = this.pictures[i + delta];
@@ -334,7 +360,21 @@ export class P2pGallery {
   private onDialogKey = (event: KeyboardEvent) => {
     if (event.key === 'Escape') {
       event.preventDefault();
-      this.closeLightbox();
+      this.closeAndReturn();
+    } else if (event.key === 'Tab') {
+      // Modal: Tab and Shift+Tab cycle through the dialog's own controls.
+      const focusable = [...(this.dialogEl?.querySelectorAll<HTMLElement>('button:not([disabled]), a[href], input:not([disabled])') ?? [])];
+      if (!focusable.length) return;
+      const active = this.el.shadowRoot?.activeElement;
+      const first = focusable[0];
+      const last = focusable[focusable.length - 1];
+      if (event.shiftKey && (active === first || active === this.dialogEl)) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && active === last) {
+        event.preventDefault();
+        first.focus();
+      }
     } else if (event.key === 'ArrowRight') {
       event.preventDefault();
       this.step(1);
@@ -351,9 +391,15 @@ export class P2pGallery {
     const percent = this.progress && this.progress.size ? Math.floor((100 * this.progress.bytes) / this.progress.size) : 0;
     const index = this.pictures.indexOf(picture);
     return (
-      <div part="lightbox" class="lightbox" role="dialog" aria-modal="true" aria-label={t.pictureDialog} tabindex="-1" ref={el => (this.dialogEl = el)} onKeyDown={this.onDialogKey}>
-        <div class="toolbar">
-          <span class="who">{t.sharedBy(picture.userName)}</span>
+      <div part="lightbox" class="lightbox" role="dialog" aria-modal="true" aria-label={t.pictureBy(picture.userName)} tabindex="-1" ref={el => (this.dialogEl = el)} onKeyDown={this.onDialogKey}>
+        <div part="toolbar" class="toolbar">
+          <span class="who">
+            {t.sharedBy(picture.userName)} · <time dateTime={new Date(picture.ts).toISOString()}>{formatRelativeTime(picture.ts, Date.now(), this.uiLang)}</time> ·{' '}
+            {formatBytes(picture.size, this.uiLang)}
+          </span>
+          <button type="button" class="close" onClick={() => this.closeAndReturn()}>
+            {t.close}
+          </button>
           <button type="button" onClick={() => this.step(-1)} disabled={index <= 0}>
             {t.previous}
           </button>
@@ -368,9 +414,6 @@ export class P2pGallery {
               {t.download}
             </a>
           ) : null}
-          <button type="button" class="close" onClick={() => this.closeLightbox()}>
-            {t.close}
-          </button>
         </div>
         <div class={{ stage: true, actual: this.zoomActual }}>
           {this.fullUrl ? (
@@ -401,7 +444,7 @@ export class P2pGallery {
               class="danger"
               onClick={() => {
                 void this.wall?.remove(picture.key);
-                this.closeLightbox();
+                this.closeAndReturn();
               }}
             >
               {t.remove}
@@ -416,15 +459,14 @@ export class P2pGallery {
     const t = this.t;
     const lang = this.uiLang;
     const groups = new Map<string, GalleryPicture[]>();
-    const day = new Intl.DateTimeFormat(lang, { dateStyle: 'medium' });
     for (const p of this.pictures) {
-      const label = day.format(p.ts);
+      const label = formatDay(p.ts, lang);
       groups.set(label, [...(groups.get(label) ?? []), p]);
     }
     return (
       <Host lang={lang}>
         <div
-          class={{ gallery: true, dragging: this.dragging }}
+          class={{ gallery: true, dragging: this.dragging, 'has-lightbox': !!this.openKey }}
           onDragOver={e => {
             e.preventDefault();
             this.dragging = true;
@@ -470,12 +512,12 @@ export class P2pGallery {
                 <h3>{label}</h3>
                 <ul class="grid" aria-label={label}>
                   {pictures.map(p => (
-                    <li part="tile" class="tile" key={p.key} data-cid={p.cid}>
+                    <li part="tile" class="tile" key={p.key} data-cid={p.cid} data-key={p.key}>
                       <button type="button" class="thumb" aria-label={t.openPicture(p.userName, p.alt)} onClick={() => void this.openPicture(p.key)}>
                         <img src={this.thumbUrl(p)} alt={p.alt} loading="lazy" width={p.width} height={p.height} />
                       </button>
                       <span class="caption">
-                        {p.own ? `${p.userName} (${t.you})` : t.sharedBy(p.userName)}
+                        {p.own ? t.selfLabel(p.userName) : t.sharedBy(p.userName)}
                         {p.cached && !p.own ? <span class="cached"> · {t.cachedHere}</span> : null}
                       </span>
                     </li>

@@ -1,6 +1,6 @@
 import { Component, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
 import { AttributeError, resolveMeshOptions } from '../../core/config';
-import { Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
+import { formatBytes, formatClock, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
 import { joinMesh, MeshHandle, MeshStatus } from '../../core/mesh';
 import { audioKind, BanList, coverFromBytes, currentLine, LyricLine, MusicLibrary, MusicTrack, parseLrc, StreamingPlayer, TrackRefusedError, truncateUtf8 } from '../../core/music';
 import { Swarm, type TransferProgress } from '../../core/swarm';
@@ -66,6 +66,7 @@ const BAN_KEY = 'p2p-widgets:music-ban';
  * @part track-list - the room's lists, grouped by who shares them
  * @part track - one track
  * @part player - the player bar
+ * @part controls - the player's buttons and sliders
  * @part lyrics - the synced lyrics
  * @part settings - the ban list editor
  * @part error - the error line
@@ -130,6 +131,10 @@ export class P2pMusic {
   private playerOffs: (() => void)[] = [];
   private progressOff: (() => void) | null = null;
   private fileInput?: HTMLInputElement;
+  private attachInput?: HTMLInputElement;
+  /** The own track whose lyrics or cover the attach picker is choosing. */
+  private attachTarget: MusicTrack | null = null;
+  private lyricsEl?: HTMLOListElement;
   private coverUrls = new Map<string, string>();
   private generation = 0;
   private loadingCid: string | null = null;
@@ -336,11 +341,18 @@ export class P2pMusic {
         const lrc = lrcs.find(l => l.name.replace(/\.lrc$/i, '') === file.name.replace(/\.[^.]+$/, ''));
         if (lrc) await library.attach(track.key, { lyrics: truncateUtf8(await lrc.text()) });
       } catch (err) {
-        if (err instanceof TrackRefusedError) this.fail(err.code, `${file.name}: ${err.message}`);
+        if (err instanceof TrackRefusedError) this.fail(err.code, this.t.fileProblem(file.name, this.refusal(err, file)));
         else this.fail('storage-failed', err instanceof Error ? err.message : String(err));
       }
     }
     return cids;
+  }
+
+  /** Why a file was refused, in the widget's language (the core's English message for codes it does not know). */
+  private refusal(err: TrackRefusedError, file: File): string {
+    if (err.code === 'not-audio') return this.t.notATrack;
+    if (err.code === 'too-large') return this.t.trackTooLarge(formatBytes(file.size, this.uiLang));
+    return err.message;
   }
 
   /** Tracks not hidden by the ban list, in list order. */
@@ -463,7 +475,7 @@ export class P2pMusic {
       if (/\.lrc$/i.test(file.name)) await this.library.attach(track.key, { lyrics: truncateUtf8(await file.text()) });
       else {
         const cover = await coverFromBytes(file);
-        if (!cover) return this.fail('not-an-image', `${file.name}: this picture cannot be read.`);
+        if (!cover) return this.fail('not-an-image', this.t.fileProblem(file.name, this.t.pictureUnreadable));
         await this.library.attach(track.key, { cover });
       }
     } catch (err) {
@@ -481,15 +493,12 @@ export class P2pMusic {
         <div class="info">
           <span class="title">{track.title}</span>
           <span class="sub">
-            {[track.artist, formatDuration(track.duration)].filter(Boolean).join(' · ')}
+            {[track.artist, formatClock(track.duration)].filter(Boolean).join(' · ')}
             {track.holders.length ? ` · ${t.heldBy(track.holders.join(', '))}` : ''}
             {track.cached && !track.own ? ` · ${t.savedHere}` : ''}
           </span>
         </div>
         <div class="actions">
-          <button type="button" disabled={track.offline} aria-label={t.playTrack(track.title)} onClick={() => void this.play(track.cid)}>
-            {icon('M7 5v14l12-7z')}
-          </button>
           {!track.own && !track.kept && !track.offline ? (
             <button type="button" class="link" onClick={() => void this.library?.keepCopy(track.cid)}>
               {t.keepCopy}
@@ -501,15 +510,16 @@ export class P2pMusic {
             </button>
           ) : null}
           {track.own ? (
-            <label class="link attach">
+            <button
+              type="button"
+              class="link"
+              onClick={() => {
+                this.attachTarget = track;
+                this.attachInput?.click();
+              }}
+            >
               {t.attachLyrics}
-              <input type="file" accept=".lrc,image/*" hidden onChange={e => {
-                const input = e.target as HTMLInputElement;
-                const file = input.files?.[0];
-                if (file) void this.attachFile(track, file);
-                input.value = '';
-              }} />
-            </label>
+            </button>
           ) : null}
           {track.own ? (
             <button type="button" class="link" onClick={() => void this.library?.untrack(track.key)}>
@@ -517,6 +527,9 @@ export class P2pMusic {
             </button>
           ) : null}
         </div>
+        <button type="button" class="play icon" disabled={track.offline} aria-label={t.playTrack(track.title)} onClick={() => void this.play(track.cid)}>
+          {icon('M7 5v14l12-7z')}
+        </button>
       </li>
     );
   }
@@ -532,29 +545,38 @@ export class P2pMusic {
           <span class="title">{track ? track.title : t.nothingPlaying}</span>
           {track?.artist ? <span class="sub"> · {track.artist}</span> : null}
         </div>
-        <div class="controls">
-          <button type="button" aria-label={t.previousTrack} onClick={() => this.step(-1)}>
-            {icon('M6 5h2v14H6zM20 5v14L9 12z')}
-          </button>
-          <button type="button" aria-label={this.playing ? t.pause : t.play} onClick={this.togglePlay}>
-            {this.playing ? icon('M6 5h4v14H6zM14 5h4v14h-4z') : icon('M7 5v14l12-7z')}
-          </button>
-          <button type="button" aria-label={t.nextTrack} onClick={() => this.step(1)}>
-            {icon('M16 5h2v14h-2zM4 5v14l11-7z')}
-          </button>
-          <span class="time">{formatDuration(this.position)}</span>
-          <input
-            type="range"
-            class="seek"
-            aria-label={t.seek}
-            min={0}
-            max={Math.max(1, Math.round(duration))}
-            step={1}
-            value={Math.round(this.position)}
-            disabled={!track}
-            onChange={e => this.player?.seek(Number((e.target as HTMLInputElement).value))}
-          />
-          <span class="time">{formatDuration(duration)}</span>
+        <div class="controls" part="controls">
+          <span class="buttons">
+            <button type="button" class="icon" aria-label={t.previousTrack} onClick={() => this.step(-1)}>
+              {icon('M6 5h2v14H6zM20 5v14L9 12z')}
+            </button>
+            <button type="button" class="icon" aria-label={this.playing ? t.pause : t.play} onClick={this.togglePlay}>
+              {this.playing ? icon('M6 5h4v14H6zM14 5h4v14h-4z') : icon('M7 5v14l12-7z')}
+            </button>
+            <button type="button" class="icon" aria-label={t.nextTrack} onClick={() => this.step(1)}>
+              {icon('M16 5h2v14h-2zM4 5v14l11-7z')}
+            </button>
+          </span>
+          <span class="timeline">
+            <span class="time" aria-hidden="true">
+              {formatClock(this.position)}
+            </span>
+            <input
+              type="range"
+              class="seek"
+              aria-label={t.seek}
+              aria-valuetext={t.positionOf(formatClock(this.position), formatClock(duration))}
+              min={0}
+              max={Math.max(1, Math.round(duration))}
+              step={1}
+              value={Math.round(this.position)}
+              disabled={!track}
+              onChange={e => this.player?.seek(Number((e.target as HTMLInputElement).value))}
+            />
+            <span class="time" aria-hidden="true">
+              {formatClock(duration)}
+            </span>
+          </span>
           <input
             type="range"
             class="volume"
@@ -578,14 +600,22 @@ export class P2pMusic {
     if (!this.lyrics.length) return null;
     const index = currentLine(this.lyrics, this.position);
     return (
-      <ol part="lyrics" class="lyrics" aria-label={this.t.lyricsLabel}>
+      <ol part="lyrics" class="lyrics" aria-label={this.t.lyricsLabel} ref={el => (this.lyricsEl = el)}>
         {this.lyrics.map((line, i) => (
-          <li class={{ line: true, active: i === index }} aria-current={i === index ? 'true' : undefined} ref={el => el && i === index && el.scrollIntoView?.({ block: 'nearest' })}>
+          <li class={{ line: true, active: i === index }} aria-current={i === index ? 'true' : undefined} ref={el => el && i === index && this.scrollLyricTo(el)}>
             {line.text}
           </li>
         ))}
       </ol>
     );
+  }
+
+  /** Brings the current lyric line into view inside the lyrics box only (scrollIntoView would scroll the host page too). */
+  private scrollLyricTo(line: HTMLLIElement) {
+    const box = this.lyricsEl;
+    if (!box) return;
+    const top = line.offsetTop - box.offsetTop;
+    if (top < box.scrollTop || top + line.offsetHeight > box.scrollTop + box.clientHeight) box.scrollTop = top - (box.clientHeight - line.offsetHeight) / 2;
   }
 
   render() {
@@ -631,7 +661,7 @@ export class P2pMusic {
             />
           </header>
           {this.showSettings ? (
-            <section part="settings" class="settings">
+            <section part="settings" class="settings" aria-label={t.musicSettings}>
               <label>
                 {t.banLabel}
                 <textarea rows={3} value={this.userBan} onChange={e => this.saveBan((e.target as HTMLTextAreaElement).value)}></textarea>
@@ -677,6 +707,19 @@ export class P2pMusic {
               </button>
             ) : null}
           </section>
+          {/* The picker behind each own track's "attach lyrics or cover" button. */}
+          <input
+            type="file"
+            accept=".lrc,image/*"
+            hidden
+            ref={el => (this.attachInput = el)}
+            onChange={e => {
+              const input = e.target as HTMLInputElement;
+              const file = input.files?.[0];
+              if (file && this.attachTarget) void this.attachFile(this.attachTarget, file);
+              input.value = '';
+            }}
+          />
         </div>
       </Host>
     );
@@ -690,10 +733,4 @@ function icon(d: string) {
       <path d={d} fill="currentColor"></path>
     </svg>
   );
-}
-
-function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds <= 0) return '0:00';
-  const s = Math.floor(seconds % 60);
-  return `${Math.floor(seconds / 60)}:${String(s).padStart(2, '0')}`;
 }

@@ -26,8 +26,6 @@ const en = {
   noMarked: 'No marked messages. Mark a message to keep it beyond the retention window.',
   retentionLabel: 'Keep messages on this device for',
   retentionForever: 'Forever',
-  retentionHours: (n: number) => (n === 1 ? '1 hour' : `${n} hours`),
-  retentionDays: (n: number) => (n === 1 ? '1 day' : `${n} days`),
   retentionHelp: 'Older messages are deleted from this device automatically, except marked ones. Others keep their own.',
   burnLabel: 'Burn after reading (for everyone in the room)',
   burnBanner: (seconds: number) => `Burn after reading is on: new messages are not saved anywhere and disappear ${seconds} s after they are read.`,
@@ -96,6 +94,17 @@ const en = {
   restUnavailable: 'The rest of this track is not available: nobody holding it is online.',
   notPlayable: 'This browser cannot stream this format.',
   nothingPlaying: 'Nothing playing',
+  selfLabel: (name: string) => `${name} (you)`,
+  announce: (name: string, text: string) => `${name}: ${text}`,
+  fileProblem: (file: string, problem: string) => `${file}: ${problem}`,
+  notAPicture: 'This file is not a picture (JPEG, PNG, WebP, GIF or AVIF).',
+  pictureUnreadable: 'This picture cannot be read; it may be damaged.',
+  pictureTooLarge: (size: string, limit: string) => `This picture is ${size}; the limit here is ${limit}.`,
+  pictureBy: (name: string) => `Picture by ${name}`,
+  notATrack: 'This file is not a track (MP3, WAV, FLAC, Ogg/Opus or M4A/AAC).',
+  trackTooLarge: (size: string) => `This track is ${size}: too large to share here.`,
+  positionOf: (position: string, length: string) => `${position} of ${length}`,
+  musicSettings: 'Ban list',
 };
 
 export type Strings = typeof en;
@@ -125,8 +134,6 @@ const zhCN: Strings = {
   noMarked: '没有标记的消息。标记的消息会在保留期之后继续保存。',
   retentionLabel: '在本设备上保存消息',
   retentionForever: '永久',
-  retentionHours: (n: number) => `${n} 小时`,
-  retentionDays: (n: number) => `${n} 天`,
   retentionHelp: '更早的消息会自动从本设备删除（已标记的除外）。其他人各自保存自己的。',
   burnLabel: '阅后即焚（对房间里所有人）',
   burnBanner: (seconds: number) => `阅后即焚已开启：新消息不会保存在任何地方，阅读 ${seconds} 秒后消失。`,
@@ -195,6 +202,17 @@ const zhCN: Strings = {
   restUnavailable: '这首歌剩下的部分暂时无法获取：持有者都不在线。',
   notPlayable: '此浏览器无法流式播放这种格式。',
   nothingPlaying: '没有在播放',
+  selfLabel: (name: string) => `${name}（你）`,
+  announce: (name: string, text: string) => `${name}：${text}`,
+  fileProblem: (file: string, problem: string) => `${file}：${problem}`,
+  notAPicture: '这个文件不是图片（支持 JPEG、PNG、WebP、GIF 或 AVIF）。',
+  pictureUnreadable: '无法读取这张图片，它可能已损坏。',
+  pictureTooLarge: (size: string, limit: string) => `这张图片有 ${size}，这里的上限是 ${limit}。`,
+  pictureBy: (name: string) => `${name} 的图片`,
+  notATrack: '这个文件不是音乐（支持 MP3、WAV、FLAC、Ogg/Opus 或 M4A/AAC）。',
+  trackTooLarge: (size: string) => `这首音乐有 ${size}，太大，无法在这里分享。`,
+  positionOf: (position: string, length: string) => `${position} / ${length}`,
+  musicSettings: '屏蔽列表',
 };
 
 const tables: Record<Lang, Strings> = { en, 'zh-CN': zhCN };
