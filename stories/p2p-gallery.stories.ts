@@ -40,7 +40,7 @@ export const LightboxOpen: Story = {
     const { root, getAllByRole, getByRole } = await inWidget(canvasElement, 'p2p-gallery');
     await waitFor(() => expect(tiles(root).length).toBeGreaterThanOrEqual(3), PEER_WAIT);
     await userEvent.click(getAllByRole('button', { name: new RegExp(`^Open picture by ${SAMPLE_PEER_NAME.replace(/[()]/g, '\\$&')}`) })[0]);
-    const dialog = getByRole('dialog', { name: 'Picture' });
+    const dialog = getByRole('dialog', { name: /^Picture by/ });
     await waitFor(() => expect(dialog.querySelector('img.full')).toBeTruthy(), PEER_WAIT);
     await waitFor(() => expect((dialog.querySelector('img.full') as HTMLImageElement).naturalWidth).toBeGreaterThan(0), PEER_WAIT);
   },
