@@ -146,7 +146,7 @@ async function demoScene() {
   const dir = path.join(tmp, name);
   await mkdir(dir);
   await symlink(path.join(ROOT, 'www/build'), path.join(dir, 'build'), 'dir');
-  for (const file of (await readdir(path.join(ROOT, 'www'))).filter(f => f.endsWith('.html'))) {
+  for (const file of (await readdir(path.join(ROOT, 'www'))).filter(f => f.endsWith('.html') || f.endsWith('.css'))) {
     const html = await readFile(path.join(ROOT, 'www', file), 'utf8');
     await writeFile(path.join(dir, file), html.replaceAll('relay-urls="ws://127.0.0.1:7777"', `relay-urls="${relay.url}"`).replace(/\broom="([^"]+)"/g, `room="$1-${name}-${Date.now().toString(36)}"`));
   }
