@@ -82,7 +82,8 @@ export const LongHistory: Story = {
   args: { room: HISTORY_ROOM },
   play: async ({ canvasElement }) => {
     const { root } = await inWidget(canvasElement, 'p2p-chat');
-    await waitFor(() => expect(root.querySelector('[part="message-list"]')?.textContent).toMatch(new RegExp(`Message \\d+ of ${LONG_HISTORY}`)), PEER_WAIT);
+    // The whole history arrives and the reader is left at its newest message.
+    await waitFor(() => expect(root.querySelector('[part="message-list"]')?.textContent).toContain(`Message ${LONG_HISTORY} of ${LONG_HISTORY}`), PEER_WAIT);
     // Virtualized: far fewer rows in the DOM than messages held.
     await expect(root.querySelectorAll('[part="message"]').length).toBeLessThan(80);
   },

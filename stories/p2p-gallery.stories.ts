@@ -37,10 +37,10 @@ export const LiveWall: Story = {
 /** A picture open in the lightbox: the full image fetched from the peer, verified chunk by chunk; Escape closes it. */
 export const LightboxOpen: Story = {
   play: async ({ canvasElement }) => {
-    const { root, getAllByRole, getByRole } = await inWidget(canvasElement, 'p2p-gallery');
+    const { root, getAllByRole, findByRole } = await inWidget(canvasElement, 'p2p-gallery');
     await waitFor(() => expect(tiles(root).length).toBeGreaterThanOrEqual(3), PEER_WAIT);
     await userEvent.click(getAllByRole('button', { name: new RegExp(`^Open picture by ${SAMPLE_PEER_NAME.replace(/[()]/g, '\\$&')}`) })[0]);
-    const dialog = getByRole('dialog', { name: /^Picture by/ });
+    const dialog = await findByRole('dialog', { name: /^Picture by/ }, PEER_WAIT);
     await waitFor(() => expect(dialog.querySelector('img.full')).toBeTruthy(), PEER_WAIT);
     await waitFor(() => expect((dialog.querySelector('img.full') as HTMLImageElement).naturalWidth).toBeGreaterThan(0), PEER_WAIT);
   },

@@ -25,10 +25,19 @@ type Story = StoryObj<WidgetArgs>;
 
 const titles = (root: ShadowRoot) => [...root.querySelectorAll('[part="track"] .title')].map(el => el.textContent);
 
+/** Waits for the sample peer's tracks; a failure says what the widget showed (status, list). */
+async function waitForTracks(root: ShadowRoot, title = 'Morning Tone') {
+  await waitFor(() => {
+    const status = root.querySelector('[part="status"]')?.textContent ?? '';
+    if (!titles(root).includes(title)) throw new Error(`no "${title}" yet; status "${status}"; tracks ${JSON.stringify(titles(root))}`);
+  }, PEER_WAIT);
+}
+
 /** The sample peer's tracks, listed under its name; playing one streams it from the peer. */
 export const LiveRoom: Story = {
   play: async ({ canvasElement }) => {
     const { root, getByRole } = await inWidget(canvasElement, 'p2p-music');
+    await waitForTracks(root);
     await waitFor(() => expect(titles(root)).toEqual(expect.arrayContaining(['Morning Tone', 'evening-tone', 'Night Tone'])), PEER_WAIT);
     await expect(root.querySelector('[part="track-list"]')?.textContent).toContain(SAMPLE_PEER_NAME);
     await userEvent.click(getByRole('button', { name: 'Play Morning Tone' }));
@@ -43,7 +52,7 @@ export const BannedTracksHidden: Story = {
   args: { ban: 'night' },
   play: async ({ canvasElement }) => {
     const { root, getByRole } = await inWidget(canvasElement, 'p2p-music');
-    await waitFor(() => expect(titles(root)).toContain('Morning Tone'), PEER_WAIT);
+    await waitForTracks(root);
     await waitFor(() => expect(getByRole('button', { name: '1 hidden' })).toBeTruthy(), PEER_WAIT);
     await expect(titles(root)).not.toContain('Night Tone');
   },
@@ -63,7 +72,7 @@ export const Dark: Story = {
   args: { theme: 'dark' },
   play: async ({ canvasElement }) => {
     const { root } = await inWidget(canvasElement, 'p2p-music');
-    await waitFor(() => expect(titles(root)).toContain('Morning Tone'), PEER_WAIT);
+    await waitForTracks(root);
   },
 };
 
@@ -72,7 +81,7 @@ export const Chinese: Story = {
   args: { lang: 'zh-CN' },
   play: async ({ canvasElement }) => {
     const { root, getByRole } = await inWidget(canvasElement, 'p2p-music');
-    await waitFor(() => expect(titles(root)).toContain('Morning Tone'), PEER_WAIT);
+    await waitForTracks(root);
     await expect(getByRole('button', { name: '播放 Morning Tone' })).toBeTruthy();
   },
 };

@@ -298,7 +298,8 @@ export class P2pChat {
     this.session = null;
     const handle = this.handle;
     this.handle = null;
-    await handle?.release();
+    // Not awaited: the room lingers a moment for a widget added back (see LINGER_MS in core/mesh).
+    void handle?.release();
   }
 
   componentDidLoad() {
@@ -313,7 +314,23 @@ export class P2pChat {
   private onItems(items: readonly ChatItem[]) {
     this.items = items;
     this.syncVirtualizer(false);
+    // A reader at the newest message stays there, also when synced history lands before it: the
+    // list's last item does not change then, and the virtualizer keeps the first visible item in
+    // place. Scrolled after the render, when the virtualizer has applied its own adjustment.
+    if (this.pinnedToEnd && items.length) {
+      requestAnimationFrame(() => {
+        if (this.pinnedToEnd && this.items.length) this.virtualizer?.scrollToIndex(this.items.length - 1, { align: 'end' });
+      });
+    }
   }
+
+  /** The reader is at the newest message (or has not scrolled away from it): new items keep the list there. */
+  private pinnedToEnd = true;
+  /** When the reader last used the wheel, a touch, a key or the pointer on the list (ms since epoch). */
+  private userScrollAt = 0;
+  private onUserScroll = () => {
+    this.userScrollAt = Date.now();
+  };
 
   /** Creates or updates the virtualizer (@tanstack/virtual-core) for the message list. */
   private syncVirtualizer(scrollToEnd: boolean) {
@@ -350,7 +367,10 @@ export class P2pChat {
   private onScroll = () => {
     const v = this.virtualizer;
     if (!v || !this.scrollEl) return;
-    if (v.isAtEnd(40)) this.unseen = 0;
+    const atEnd = v.isAtEnd(40);
+    if (atEnd) this.unseen = 0;
+    // Only the reader's own scrolling (not the virtualizer's adjustments) unpins or pins the list.
+    if (Date.now() - this.userScrollAt < 1500) this.pinnedToEnd = atEnd;
     if (this.scrollEl.scrollTop < 300 && this.session?.hasOlder && !this.loadingOlder) {
       this.loadingOlder = true;
       void this.session.loadOlder().finally(() => (this.loadingOlder = false));
@@ -358,6 +378,7 @@ export class P2pChat {
   };
 
   private jumpToNewest = () => {
+    this.pinnedToEnd = true;
     this.virtualizer?.scrollToIndex(this.items.length - 1, { align: 'end' });
     this.unseen = 0;
   };
@@ -516,7 +537,14 @@ export class P2pChat {
     return [
       // The log is virtualized (rows come and go as it scrolls), so it is not itself a live region: new messages
       // from others are read out once by the polite region rendered beside it.
-      <div part="message-list" class="messages" role="log" aria-live="off" aria-label={t.messagesLabel} ref={el => (this.scrollEl = el)} onScroll={this.onScroll} tabindex="0">
+      <div part="message-list" class="messages" role="log" aria-live="off" aria-label={t.messagesLabel} ref={el => (this.scrollEl = el)}
+        onScroll={this.onScroll}
+        onWheel={this.onUserScroll}
+        onTouchMove={this.onUserScroll}
+        onKeyDown={this.onUserScroll}
+        onPointerDown={this.onUserScroll}
+        tabindex="0"
+      >
         {this.items.length === 0 ? (
           <p class="empty">{t.emptyChat}</p>
         ) : (

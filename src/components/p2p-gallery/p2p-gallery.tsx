@@ -234,7 +234,8 @@ export class P2pGallery {
     this.closeLightbox();
     const handle = this.handle;
     this.handle = null;
-    await handle?.release();
+    // Not awaited: the room lingers a moment for a widget added back (see LINGER_MS in core/mesh).
+    void handle?.release();
   }
 
   private fail(code: string, message: string) {

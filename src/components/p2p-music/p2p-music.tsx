@@ -290,7 +290,8 @@ export class P2pMusic {
     this.coverUrls.clear();
     const handle = this.handle;
     this.handle = null;
-    await handle?.release();
+    // Not awaited: the room lingers a moment for a widget added back (see LINGER_MS in core/mesh).
+    void handle?.release();
   }
 
   private onTracks(tracks: readonly MusicTrack[]) {

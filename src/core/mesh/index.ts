@@ -1,7 +1,7 @@
 /**
  * mesh: one shared Trystero room per (strategy, app id, room, password) per page.
  */
-export { joinMesh, openMeshCount } from './join-mesh';
+export { joinMesh, LINGER_MS, openMeshCount } from './join-mesh';
 export type { MeshHandle } from './join-mesh';
 export { MeshRoom } from './mesh-room';
 export type { MeshOptions, MeshStatus, PeerInfo, MeshError, MeshEvents, MeshChannel } from './mesh-room';

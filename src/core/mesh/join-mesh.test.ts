@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { startRelay, type ServerProcess } from '../../../test/harness/processes.mjs';
-import { joinMesh, openMeshCount } from './join-mesh';
+import { joinMesh, LINGER_MS, openMeshCount } from './join-mesh';
 import type { MeshOptions, MeshStatus } from './mesh-room';
 
 /**
@@ -64,6 +64,29 @@ describe('joinMesh', () => {
     const again = await joinMesh(base);
     expect(again.room).not.toBe(first.room);
     await again.release();
+  });
+
+  it('keeps a released room a moment for a holder that comes back, and leaves when none does', async () => {
+    const options = { ...base, room: `${base.room}-linger` };
+    const first = await joinMesh(options);
+    await nextStatus(first.room, 'waiting');
+    const released = first.release(); // not awaited: a widget removed and added back at once
+    const back = await joinMesh({ ...options });
+    expect(back.room).toBe(first.room); // the same room and peer connections, no leave and rejoin
+    await released; // resolves once taken over
+    expect(back.room.status.state).toBe('waiting');
+
+    // Added back with other settings (another name): the lingering room is left, a new one joined.
+    const releasedAgain = back.release();
+    const renamed = await joinMesh({ ...options, userName: 'Renamed' });
+    expect(renamed.room).not.toBe(back.room);
+    await releasedAgain;
+
+    // Nobody comes back: the room is left after LINGER_MS.
+    const started = Date.now();
+    await renamed.release();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(LINGER_MS - 50);
+    expect(openMeshCount()).toBe(0);
   });
 
   it('refuses the same room with another password on one page', async () => {
