@@ -205,6 +205,8 @@ function measure(page) {
       const box = host.getBoundingClientRect();
       const walk = root => {
         for (const el of root.querySelectorAll('*')) {
+          // Screen-reader-only text (the chat's live region) is clipped to 1 px on purpose.
+          if (el.closest('.visually-hidden')) continue;
           const r = el.getBoundingClientRect();
           if (r.width > 0 && r.height > 0 && (r.right > box.right + 1 || r.left < box.left - 1)) {
             outside.push(`${host.tagName.toLowerCase()} ${describe(el)} (${Math.round(r.left - box.left)}…${Math.round(r.right - box.left)} of ${Math.round(box.width)} px)`);
