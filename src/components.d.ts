@@ -44,9 +44,10 @@ export namespace Components {
          */
         "iceServers"?: string;
         /**
-          * Language of the widget: `en` or `zh-CN`. Default: the browser's language.
+          * Language of the widget: `en` or `zh-CN`. Default (`''`, as the native `lang` property): the browser's language. Typed `string`, not optional, so the element stays assignable to `HTMLElement`.
+          * @default ''
          */
-        "lang"?: string;
+        "lang": string;
         /**
           * Longest message, in characters, accepted on send and on receive (at most 16000).
           * @default 4000
@@ -134,9 +135,10 @@ export namespace Components {
          */
         "keepMetadata": boolean;
         /**
-          * Language of the widget: `en` or `zh-CN`. Default: the browser's language.
+          * Language of the widget: `en` or `zh-CN`. Default (`''`, as the native `lang` property): the browser's language. Typed `string`, not optional, so the element stays assignable to `HTMLElement`.
+          * @default ''
          */
-        "lang"?: string;
+        "lang": string;
         /**
           * Largest picture a visitor may share: bytes, or e.g. `20MB`.
           * @default '20MB'
@@ -206,9 +208,10 @@ export namespace Components {
          */
         "iceServers"?: string;
         /**
-          * Language of the widget: `en` or `zh-CN`. Default: the browser's language.
+          * Language of the widget: `en` or `zh-CN`. Default (`''`, as the native `lang` property): the browser's language. Typed `string`, not optional, so the element stays assignable to `HTMLElement`.
+          * @default ''
          */
-        "lang"?: string;
+        "lang": string;
         /**
           * Cap on cached copies of others' tracks (bytes, or e.g. `500MB`); least recently played go first. Own tracks never count.
           * @default '500MB'
@@ -375,7 +378,8 @@ declare namespace LocalJSX {
          */
         "iceServers"?: string;
         /**
-          * Language of the widget: `en` or `zh-CN`. Default: the browser's language.
+          * Language of the widget: `en` or `zh-CN`. Default (`''`, as the native `lang` property): the browser's language. Typed `string`, not optional, so the element stays assignable to `HTMLElement`.
+          * @default ''
          */
         "lang"?: string;
         /**
@@ -455,7 +459,8 @@ declare namespace LocalJSX {
          */
         "keepMetadata"?: boolean;
         /**
-          * Language of the widget: `en` or `zh-CN`. Default: the browser's language.
+          * Language of the widget: `en` or `zh-CN`. Default (`''`, as the native `lang` property): the browser's language. Typed `string`, not optional, so the element stays assignable to `HTMLElement`.
+          * @default ''
          */
         "lang"?: string;
         /**
@@ -526,7 +531,8 @@ declare namespace LocalJSX {
          */
         "iceServers"?: string;
         /**
-          * Language of the widget: `en` or `zh-CN`. Default: the browser's language.
+          * Language of the widget: `en` or `zh-CN`. Default (`''`, as the native `lang` property): the browser's language. Typed `string`, not optional, so the element stays assignable to `HTMLElement`.
+          * @default ''
          */
         "lang"?: string;
         /**

@@ -1,9 +1,8 @@
 import type { Meta, StoryObj } from '@storybook/web-components-vite';
 import { expect, waitFor } from 'storybook/test';
 import { LIVE_ROOM } from './sample-peer/rooms.mjs';
-import { inWidget, liveArgs, renderWidget, WidgetArgs } from './widget-story';
+import { inWidget, liveArgs, PEER_WAIT, renderWidget, WidgetArgs } from './widget-story';
 
-const PEER_WAIT = { timeout: 60_000, interval: 200 };
 
 /**
  * All three widgets on one page in one room, as a site owner would lay them out: they share

@@ -1,10 +1,8 @@
 import type { Meta, StoryObj } from '@storybook/web-components-vite';
 import { expect, userEvent, waitFor } from 'storybook/test';
 import { HISTORY_ROOM, LIVE_ROOM, LONG_HISTORY, REPLY_PREFIX, SAMPLE_PEER_NAME } from './sample-peer/rooms.mjs';
-import { attributeArgTypes, emptyRoom, inWidget, liveArgs, renderWidget, storyRelays, WidgetArgs } from './widget-story';
+import { attributeArgTypes, emptyRoom, inWidget, liveArgs, PEER_WAIT, renderWidget, storyRelays, WidgetArgs } from './widget-story';
 
-/** Waits for a peer connection: joining through the relay and the WebRTC handshake take a moment. */
-const PEER_WAIT = { timeout: 60_000, interval: 200 };
 
 const meta: Meta<WidgetArgs> = {
   title: 'Widgets/p2p-chat',

@@ -1,9 +1,8 @@
 import type { Meta, StoryObj } from '@storybook/web-components-vite';
 import { expect, userEvent, waitFor } from 'storybook/test';
 import { LIVE_ROOM, SAMPLE_PEER_NAME } from './sample-peer/rooms.mjs';
-import { attributeArgTypes, emptyRoom, inWidget, liveArgs, renderWidget, WidgetArgs } from './widget-story';
+import { attributeArgTypes, emptyRoom, inWidget, liveArgs, PEER_WAIT, renderWidget, WidgetArgs } from './widget-story';
 
-const PEER_WAIT = { timeout: 60_000, interval: 200 };
 
 const meta: Meta<WidgetArgs> = {
   title: 'Widgets/p2p-music',

@@ -8,6 +8,9 @@ import { within } from 'storybook/test';
 import manifest from '../custom-elements.json';
 import { DEFAULT_RELAY_URL, STORY_APP_ID } from './sample-peer/rooms.mjs';
 
+/** How long a story waits for the sample peer: joining through the relay and the WebRTC handshake take a moment (a late join after an idle minute up to ~60 s, see README known limits). */
+export const PEER_WAIT = { timeout: 60_000, interval: 200 };
+
 export type WidgetTag = 'p2p-chat' | 'p2p-music' | 'p2p-gallery';
 
 /** Story args: attribute name → value (`undefined`, `''` and `false` leave the attribute out). */

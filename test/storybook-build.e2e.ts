@@ -25,6 +25,12 @@ describe('static Storybook', () => {
     await rm(outDir, { recursive: true, force: true });
   });
 
+  it('type-checks the stories and the Storybook config (tsc -p stories)', () => {
+    const run = spawnSync('npx', ['tsc', '-p', 'stories'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    expect(run.stdout + run.stderr.replace(/^npm warn.*\n/gm, '')).toBe('');
+    expect(run.status).toBe(0);
+  });
+
   it('lists the stories of each widget with its docs page', async () => {
     const index = JSON.parse(await readFile(path.join(outDir, 'index.json'), 'utf8')) as { entries: Record<string, { type: string; title: string; name: string }> };
     const names = (title: string, type = 'story') =>

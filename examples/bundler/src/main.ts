@@ -29,4 +29,8 @@ chat.addEventListener('p2pMessage', event => {
 });
 chat.addEventListener('p2pError', event => console.warn(`p2p-chat: ${event.detail.code}`, event.detail.message));
 
-document.querySelector('#chat')!.append(chat);
+/** Puts a widget where the page keeps it; a widget is an `HTMLElement` like any other. */
+function mount(widget: HTMLElement): void {
+  document.querySelector('#chat')!.append(widget);
+}
+mount(chat);

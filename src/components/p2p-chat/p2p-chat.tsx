@@ -78,8 +78,11 @@ export class P2pChat {
   @Prop() iceServers?: string;
   /** Display name shown to others. Default: a friendly name generated once per site and remembered. */
   @Prop() userName?: string;
-  /** Language of the widget: `en` or `zh-CN`. Default: the browser's language. */
-  @Prop() lang?: string;
+  /**
+   * Language of the widget: `en` or `zh-CN`. Default (`''`, as the native `lang` property): the browser's language.
+   * Typed `string`, not optional, so the element stays assignable to `HTMLElement`.
+   */
+  @Prop() lang: string = '';
   /** Color theme: `light`, `dark` or `auto` (follows the system setting). */
   @Prop({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'auto';
   /** Longest message, in characters, accepted on send and on receive (at most 16000). */

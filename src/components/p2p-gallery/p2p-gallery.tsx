@@ -78,8 +78,11 @@ export class P2pGallery {
   @Prop() iceServers?: string;
   /** Display name shown to others. Default: a friendly name generated once per site and remembered. */
   @Prop() userName?: string;
-  /** Language of the widget: `en` or `zh-CN`. Default: the browser's language. */
-  @Prop() lang?: string;
+  /**
+   * Language of the widget: `en` or `zh-CN`. Default (`''`, as the native `lang` property): the browser's language.
+   * Typed `string`, not optional, so the element stays assignable to `HTMLElement`.
+   */
+  @Prop() lang: string = '';
   /** Color theme: `light`, `dark` or `auto`. */
   @Prop({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'auto';
   /** Largest picture a visitor may share: bytes, or e.g. `20MB`. */

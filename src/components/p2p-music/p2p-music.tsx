@@ -89,8 +89,11 @@ export class P2pMusic {
   @Prop() iceServers?: string;
   /** Display name shown to others. Default: a friendly name generated once per site and remembered. */
   @Prop() userName?: string;
-  /** Language of the widget: `en` or `zh-CN`. Default: the browser's language. */
-  @Prop() lang?: string;
+  /**
+   * Language of the widget: `en` or `zh-CN`. Default (`''`, as the native `lang` property): the browser's language.
+   * Typed `string`, not optional, so the element stays assignable to `HTMLElement`.
+   */
+  @Prop() lang: string = '';
   /** Color theme: `light`, `dark` or `auto`. */
   @Prop({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'auto';
   /** The site owner's ban list: words and `/patterns/`, separated by commas or new lines. Matching tracks are hidden and skipped. */
