@@ -31,11 +31,12 @@ interface SyncNode {
   synced: [string, number][];
 }
 
-/** The same store, with every put taking `ms` longer (a slow device). */
+/** The same store, with every put taking `ms` longer per record (a slow device). */
 function slow(store: RecordStore, ms: number): RecordStore {
   return new Proxy(store, {
     get(target, prop, receiver) {
       if (prop === 'put') return async (record: StoredChatRecord) => (await new Promise(resolve => setTimeout(resolve, ms)), target.put(record));
+      if (prop === 'putMany') return async (records: StoredChatRecord[]) => (await new Promise(resolve => setTimeout(resolve, ms * records.length)), target.putMany(records));
       const value = Reflect.get(target, prop, receiver) as unknown;
       return typeof value === 'function' ? value.bind(target) : value;
     },
