@@ -469,6 +469,17 @@ describe('RecordStore batch methods', () => {
     });
   }
 
+  it('dexie: putMany is all-or-nothing for a record IndexedDB itself refuses (a bad key in the middle): none of the batch is kept', async () => {
+    const { db } = await setup();
+    const store = new DexieRecordStore(db, ROOM);
+    const ann = await device();
+    await store.put(stored(await msg(ann, 1, T0, { text: 'before' })));
+    const bad = { ...stored(await msg(ann, 3, T0 + 2)), seq: Number.NaN };
+    const err = await store.putMany([stored(await msg(ann, 2, T0 + 1)), bad, stored(await msg(ann, 4, T0 + 3))]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'storage-failed' });
+    expect((await store.since(0)).map(r => r.seq)).toEqual([1]);
+  });
+
   it('dexie: putMany is all-or-nothing: a write that fails after reaching IndexedDB rolls the whole batch back (storage-full)', async () => {
     const { db } = await setup();
     const store = new DexieRecordStore(db, ROOM);

@@ -76,7 +76,12 @@ export class DexieRecordStore implements RecordStore {
   async putMany(records: readonly StoredChatRecord[]) {
     if (!records.length) return;
     // An explicit transaction: a failing write aborts it, so none of the batch is kept.
-    await this.run(() => this.db.transaction('rw', this.db.chatRecords, () => this.db.chatRecords.bulkPut(records as StoredChatRecord[])));
+    try {
+      await this.db.transaction('rw', this.db.chatRecords, () => this.db.chatRecords.bulkPut(records as StoredChatRecord[]));
+    } catch (err) {
+      // Dexie reports failed requests of a bulk write as one BulkError; name the first cause (e.g. QuotaExceededError).
+      throw toStorageError((err as { name?: string; failures?: unknown[] }).name === 'BulkError' ? ((err as { failures: unknown[] }).failures[0] ?? err) : err);
+    }
   }
   tombstoneFor(author: string, target: number) {
     return this.run(() => this.db.chatRecords.where('[room+author+target]').equals([this.room, author, target]).first());
