@@ -19,9 +19,20 @@ export type IngestResult =
   | { status: 'accepted'; record: StoredChatRecord; stored: boolean; retractedTarget?: StoredChatRecord }
   | { status: 'refused'; reason: RefusalReason; existing?: StoredChatRecord };
 
+/** One record accepted by {@link ChatLog.ingestBatch}, with the stored message it retracted, if any. */
+export interface AcceptedRecord {
+  record: StoredChatRecord;
+  retractedTarget?: StoredChatRecord;
+}
+
 export interface ChatLogEvents {
-  /** A record was accepted (own or a peer's, live or by sync). */
+  /** A record was accepted by {@link ChatLog.ingest} (own or a peer's, live or by sync). */
   record: (record: StoredChatRecord, retractedTarget?: StoredChatRecord) => void;
+  /**
+   * Records accepted together by {@link ChatLog.ingestBatch} (and stored in one transaction),
+   * in batch order; `record` is not emitted for them. Emitted once per batch, never empty.
+   */
+  batch: (accepted: AcceptedRecord[]) => void;
   /** A write failed; the record is still shown for this session. */
   storageError: (error: StorageError) => void;
   /** Records were pruned by the retention window. */
@@ -103,7 +114,135 @@ export class ChatLog {
     return run;
   }
 
-  private async ingestNow(record: ChatRecordWire): Promise<IngestResult> {
+  /**
+   * Applies the rules to a batch of records (a sync batch, oldest first) with the same outcome
+   * as {@link ChatLog.ingest} on each record in order: the same results, refusal counters, stored
+   * records and events; but signatures are verified concurrently, the store is read once for the
+   * whole batch ({@link RecordStore.getMany}, {@link RecordStore.tombstonesFor}) and every record
+   * to keep (and every message a tombstone of the batch retracts) is written in one transaction
+   * ({@link RecordStore.putMany}). Accepted records are emitted together as one `batch` event.
+   *
+   * A failed write is all-or-nothing: when the transaction (or the read) fails, nothing of the
+   * batch has been applied yet (no counter, no event, nothing stored), and the records then go
+   * one by one through {@link ChatLog.ingest}'s path (signatures not verified again). So a full
+   * disk gives exactly what one-by-one ingestion gives: the records that still fit are stored,
+   * the others are accepted with `stored: false` and a `storageError` (`storage-full`) each,
+   * and nothing stored before is lost.
+   *
+   * Serialized with {@link ChatLog.ingest} (a live message never interleaves with a batch).
+   * Never throws.
+   * @param records records as received (any kinds, any order, duplicates allowed)
+   * @returns one result per record, in the order of `records`
+   */
+  ingestBatch(records: readonly ChatRecordWire[]): Promise<IngestResult[]> {
+    const run = this.queue.then(() => this.ingestBatchNow(records));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async ingestBatchNow(records: readonly ChatRecordWire[]): Promise<IngestResult[]> {
+    if (!records.length) return [];
+    const now = this.now();
+    const start = this.windowStart();
+    // 1. Checks that need no storage; signatures verified concurrently.
+    const signed: boolean[] = [];
+    const pre: (RefusalReason | null)[] = await Promise.all(
+      records.map(async (r, i): Promise<RefusalReason | null> => {
+        if (r.ts > now + MAX_FUTURE_SKEW_MS) return 'future';
+        if (r.ts < start) return 'outside-window';
+        if (!(signed[i] = await verifyRecord(this.room, r))) return 'bad-signature';
+        if (r.kind === 'retract' && r.target >= r.seq) return 'bad-target';
+        return null;
+      }),
+    );
+    const fallback = () => this.ingestEach(records, signed);
+
+    // 2. One read for what the store holds of the batch: the records, the targets of its tombstones, the tombstones of its messages.
+    const keys = new Map<string, [string, number]>();
+    const tombTargets: [string, number][] = [];
+    records.forEach((r, i) => {
+      if (pre[i] || (r.kind === 'msg' && r.burn === true)) return;
+      keys.set(recordKey(r), [r.author, r.seq]);
+      if (r.kind === 'retract') keys.set(`${r.author}:${r.target}`, [r.author, r.target]);
+      if (r.kind === 'msg') tombTargets.push([r.author, r.seq]);
+    });
+    const held = new Map<string, StoredChatRecord>();
+    const tombstoned = new Set<string>();
+    try {
+      const [got, tombs] = await Promise.all([this.store.getMany([...keys.values()]), this.store.tombstonesFor(tombTargets)]);
+      got.forEach(r => r && held.set(recordKey(r), r));
+      tombs.forEach(t => tombstoned.add(`${t.author}:${t.target}`));
+    } catch {
+      return fallback();
+    }
+
+    // 3. The rules, in batch order, against the store plus what the batch already accepted; nothing applied yet.
+    const results: IngestResult[] = [];
+    const refusals: RefusalReason[] = [];
+    const writes = new Map<string, StoredChatRecord>();
+    const burnNew = new Set<string>();
+    const accepted: AcceptedRecord[] = [];
+    let ownSeq = -1;
+    records.forEach((record, i) => {
+      const refuse = (reason: RefusalReason, existing?: StoredChatRecord) => {
+        refusals.push(reason);
+        results.push(existing ? { status: 'refused', reason, existing } : { status: 'refused', reason });
+      };
+      const reason = pre[i];
+      if (reason) return refuse(reason);
+      const key = recordKey(record);
+      const stored: StoredChatRecord = { ...record, room: this.room, receivedAt: now };
+      const burn = record.kind === 'msg' && record.burn === true;
+      if (burn) {
+        if (this.burnSeen.has(key) || burnNew.has(key)) return refuse('duplicate');
+        burnNew.add(key);
+      } else {
+        const existing = writes.get(key) ?? held.get(key);
+        if (existing) return refuse(existing.sig === record.sig ? 'duplicate' : 'conflict', existing);
+      }
+      if (record.author === this.identity.publicKey) ownSeq = Math.max(ownSeq, record.seq);
+      if (burn) {
+        accepted.push({ record: stored });
+        results.push({ status: 'accepted', record: stored, stored: false });
+        return;
+      }
+      let retractedTarget: StoredChatRecord | undefined;
+      if (record.kind === 'msg' && tombstoned.has(key)) stored.retracted = true;
+      if (record.kind === 'retract') {
+        const targetKey = `${record.author}:${record.target}`;
+        const target = writes.get(targetKey) ?? held.get(targetKey);
+        if (target?.kind === 'msg' && !target.retracted) {
+          retractedTarget = { ...target, retracted: true };
+          writes.set(targetKey, retractedTarget);
+        }
+        tombstoned.add(targetKey);
+      }
+      writes.set(key, stored);
+      accepted.push({ record: stored, retractedTarget });
+      results.push({ status: 'accepted', record: stored, stored: true, retractedTarget });
+    });
+
+    // 4. One transaction; on failure nothing of the batch is stored or applied, and it goes record by record.
+    try {
+      await this.store.putMany([...writes.values()]);
+    } catch {
+      return fallback();
+    }
+    for (const reason of refusals) this.refused[reason]++;
+    burnNew.forEach(key => this.burnSeen.add(key));
+    if (ownSeq >= 0) await this.identity.observeOwnSeq(ownSeq);
+    if (accepted.length) this.emitter.emit('batch', accepted);
+    return results;
+  }
+
+  /** The one-by-one path for a batch whose read or write failed (`signed[i]`: signature already verified). */
+  private async ingestEach(records: readonly ChatRecordWire[], signed: boolean[]): Promise<IngestResult[]> {
+    const results: IngestResult[] = [];
+    for (const [i, record] of records.entries()) results.push(await this.ingestNow(record, signed[i] === true));
+    return results;
+  }
+
+  private async ingestNow(record: ChatRecordWire, verified = false): Promise<IngestResult> {
     const now = this.now();
     const refuse = (reason: RefusalReason, existing?: StoredChatRecord): IngestResult => {
       this.refused[reason]++;
@@ -111,7 +250,7 @@ export class ChatLog {
     };
     if (record.ts > now + MAX_FUTURE_SKEW_MS) return refuse('future');
     if (record.ts < this.windowStart()) return refuse('outside-window');
-    if (!(await verifyRecord(this.room, record))) return refuse('bad-signature');
+    if (!verified && !(await verifyRecord(this.room, record))) return refuse('bad-signature');
     if (record.kind === 'retract' && record.target >= record.seq) return refuse('bad-target');
 
     const stored: StoredChatRecord = { ...record, room: this.room, receivedAt: now };

@@ -5,6 +5,7 @@ import { P2pDatabase, StorageError } from '../store';
 import { chatRecordMessage, MAX_CHAT_TEXT_LENGTH, type ChatRecordWire } from '../wire';
 import { recordSigningBytes, signRecord, verifyRecord } from './chat-record';
 import { ChatItem, ChatMessage, ChatSendError, ChatSession, ChatSessionOptions } from './chat-session';
+import { toWire } from './chat-log';
 import { DEFAULT_RETENTION_MS } from './retention';
 import { freshDatabase, TestNetwork, TestPeer } from './test-transport';
 
@@ -436,6 +437,41 @@ describe('sync on join', () => {
     expect(c.session.stats().refused['outside-window']).toBe(0); // the sender filtered, nothing old travelled
     expect(JSON.stringify(a.peer.sentOn('chat-sync-batch', 'peer-c'))).not.toContain('old ');
     expect(texts(d.session)).toEqual(['old 1', 'old 2', 'old 3', 'recent 1', 'recent 2']);
+  });
+
+  it('shows a synced batch with one change (its new messages and the retraction of a shown message together), and a message event for each', async () => {
+    const w = world();
+    const a = await w.open('peer-a', 'Ann');
+    w.advance(1000);
+    const first = await a.session.send('first');
+    // C got A's first message earlier (live) and shows it
+    const c = await w.open('peer-c', 'Cat');
+    await c.session.log.ingest(toWire((await a.session.log.store.get(a.session.publicKey, first.seq))!));
+    await until(() => expect(texts(c.session)).toEqual(['first']));
+    const lines: string[] = [];
+    for (let i = 1; i <= 30; i++) {
+      w.advance(1000);
+      lines.push((await a.session.send(`line ${i}`)).text);
+    }
+    w.advance(1000);
+    await a.session.retract(first.key);
+    await new Promise(resolve => setTimeout(resolve, 50)); // C's per-frame flush of the first message is over
+    const changes: { messages: number; retracted: boolean }[] = [];
+    c.session.on('change', items => {
+      const ms = items.filter((i): i is ChatMessage => i.kind === 'message');
+      changes.push({ messages: ms.length, retracted: ms.some(m => m.retracted) });
+    });
+    const arrived: string[] = [];
+    c.session.on('message', m => arrived.push(m.text));
+    w.net.connect(a.peer, c.peer);
+    await until(async () => expect(await c.session.log.store.count()).toBe(32));
+    await w.settle();
+    expect(arrived).toEqual(lines);
+    // one sync batch (31 records): the list goes from 1 message to 31 in one change, the retraction with it
+    expect(changes.filter(ch => ch.messages > 1)[0]).toEqual({ messages: 31, retracted: true });
+    expect(changes.filter(ch => ch.messages > 1 && ch.messages < 31)).toEqual([]);
+    expect(texts(c.session)).toEqual(['first', ...lines]);
+    expect(messages(c.session)[0]).toMatchObject({ retracted: true });
   });
 
   it('after a retraction, a newcomer receives the tombstone but never the body', async () => {

@@ -3,7 +3,7 @@ import { DeviceIdentity, MemoryIdentityStore, type IdentityStore } from '../iden
 import type { MeshRoom, PeerInfo } from '../mesh';
 import { dexieIdentityStore, openDatabase, P2pDatabase, StorageError, StoredChatRecord, toStorageError } from '../store';
 import { chatRecordMessage, codePointLength, encodeMessage, MAX_CHAT_TEXT_LENGTH, PROTOCOL_VERSION, type ChatRecordWire } from '../wire';
-import { ChatLog } from './chat-log';
+import { ChatLog, type AcceptedRecord } from './chat-log';
 import { recordKey } from './chat-record';
 import { ChatSync } from './chat-sync';
 import { linkSegments, Segment } from './link-segments';
@@ -134,6 +134,10 @@ export class ChatSession {
   private burnTs = -1;
   private pendingItems: ChatItem[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Inside {@link ChatSession.onBatch}: inserts and replacements wait for one flush. */
+  private batching = false;
+  /** Items were replaced while batching and no `change` was emitted for it yet. */
+  private dirty = false;
   /** Where the next "load older" page starts in storage (independent of what sync inserted). */
   private pageCursor: PageCursor | null = null;
   private pruneTimer: ReturnType<typeof setInterval> | null = null;
@@ -336,6 +340,7 @@ export class ChatSession {
     const mesh = this.mesh;
     this.offs.push(
       this.log.on('record', (record, target) => this.onRecord(record, target)),
+      this.log.on('batch', accepted => this.onBatch(accepted)),
       this.log.on('storageError', err => this.emitter.emit('error', err)),
       mesh.channel(chatRecordMessage).onMessage(({ record }, peerId) => void this.receive(record, peerId)),
       mesh.on('peerJoin', peer => this.notice('join', peer)),
@@ -361,6 +366,20 @@ export class ChatSession {
     this.livePeer.delete(key);
     // Another tab of this device stored it already (same database): show it here too.
     if (result.status === 'refused' && result.reason === 'duplicate' && result.existing && !this.index.has(key)) this.onRecord(result.existing);
+  }
+
+  /**
+   * A sync batch accepted at once: its items reach the list together, with one `change`
+   * (at once, or with the frame's flush when a burst is already being shown).
+   */
+  private onBatch(accepted: AcceptedRecord[]): void {
+    this.batching = true;
+    try {
+      for (const { record, retractedTarget } of accepted) this.onRecord(record, retractedTarget);
+    } finally {
+      this.batching = false;
+    }
+    if (!this.flushTimer) this.flushItems();
   }
 
   private onRecord(record: StoredChatRecord, retractedTarget?: StoredChatRecord): void {
@@ -460,6 +479,7 @@ export class ChatSession {
   private insert(item: ChatItem): void {
     this.index.set(item.key, item);
     this.pendingItems.push(item);
+    if (this.batching) return;
     if (this.pendingItems.length === 1 && !this.flushTimer) {
       // The first item of a burst shows at once (a live message must not wait).
       this.flushItems();
@@ -471,9 +491,16 @@ export class ChatSession {
   private flushItems(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    if (!this.pendingItems.length) return;
+    if (!this.pendingItems.length) {
+      if (this.dirty) {
+        this.dirty = false;
+        this.emitter.emit('change', this.items);
+      }
+      return;
+    }
     const added = this.pendingItems.splice(0).sort(compareItems);
     this.items = mergeSorted(this.items, added);
+    this.dirty = false;
     this.emitter.emit('change', this.items);
     // Keep flushing once per frame while the burst lasts.
     this.flushTimer = setTimeout(() => {
@@ -483,6 +510,16 @@ export class ChatSession {
   }
 
   private replace(item: ChatItem): void {
+    if (this.batching) {
+      this.index.set(item.key, item);
+      const i = this.pendingItems.findIndex(p => p.key === item.key);
+      if (i >= 0) this.pendingItems[i] = item;
+      else {
+        this.items = this.items.map(p => (p.key === item.key ? item : p));
+        this.dirty = true;
+      }
+      return;
+    }
     this.flushItems();
     this.index.set(item.key, item);
     this.items = this.items.map(i => (i.key === item.key ? item : i));

@@ -31,11 +31,30 @@ interface SyncNode {
   synced: [string, number][];
 }
 
-/** The same store, with every put taking `ms` longer (a slow device). */
+/** The same store, with every put taking `ms` longer per record (a slow device). */
 function slow(store: RecordStore, ms: number): RecordStore {
   return new Proxy(store, {
     get(target, prop, receiver) {
       if (prop === 'put') return async (record: StoredChatRecord) => (await new Promise(resolve => setTimeout(resolve, ms)), target.put(record));
+      if (prop === 'putMany') return async (records: StoredChatRecord[]) => (await new Promise(resolve => setTimeout(resolve, ms * records.length)), target.putMany(records));
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** Writes seen by a {@link counted} store: single puts, and the size of each putMany. */
+interface Writes {
+  put: number;
+  putMany: number[];
+}
+
+/** The same store, counting its writes into `writes`. */
+function counted(store: RecordStore, writes: Writes): RecordStore {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'put') return (record: StoredChatRecord) => (writes.put++, target.put(record));
+      if (prop === 'putMany') return (records: StoredChatRecord[]) => (writes.putMany.push(records.length), target.putMany(records));
       const value = Reflect.get(target, prop, receiver) as unknown;
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -52,13 +71,14 @@ function world() {
   const nodes: SyncNode[] = [];
 
   /** A device: its own IndexedDB, identity and log, and (once started) its ChatSync over a TestPeer. */
-  async function node(id: string, options: { retentionMs?: number; slowPutMs?: number } & ChatSyncOptions = {}): Promise<SyncNode> {
+  async function node(id: string, options: { retentionMs?: number; slowPutMs?: number; writes?: Writes } & ChatSyncOptions = {}): Promise<SyncNode> {
     const peer = net.peer(id, id.toUpperCase());
     const db = freshDatabase(`sync-${id}`);
     databases.push(db);
     const store = new DexieRecordStore(db, ROOM);
     const identity = await DeviceIdentity.forRoom(ROOM, new MemoryIdentityStore());
-    const log = new ChatLog(ROOM, options.slowPutMs ? slow(store, options.slowPutMs) : store, identity, { now, retentionMs: options.retentionMs });
+    const used = options.writes ? counted(store, options.writes) : store;
+    const log = new ChatLog(ROOM, options.slowPutMs ? slow(used, options.slowPutMs) : used, identity, { now, retentionMs: options.retentionMs });
     await log.init();
     const sync = new ChatSync(peer, log, { batchBytes: options.batchBytes, idleTimeoutMs: options.idleTimeoutMs ?? 2000 });
     syncs.push(sync);
@@ -152,6 +172,22 @@ describe('ChatSync', () => {
     for (const b of batches) expect(new TextEncoder().encode(JSON.stringify(b.records)).byteLength).toBeLessThanOrEqual(2000 + 64);
     expect(batches.flatMap(b => b.records)).toEqual(written);
     expect(await texts(c.store)).toEqual(written.map(r => (r.kind === 'msg' ? r.text : '')));
+  });
+
+  it('writes each received batch in one transaction (one putMany per batch, no single put)', async () => {
+    const w = world();
+    const a = await w.node('a', { batchBytes: 2000 });
+    const written = await w.chat(a, 30, 'message number ');
+    const writes: Writes = { put: 0, putMany: [] };
+    const c = await w.node('c', { writes });
+    w.net.connect(a.peer, c.peer);
+    await until(async () => expect(await c.store.count()).toBe(30));
+    await w.settle();
+    const batches = batchesSent(a.peer, 'c');
+    expect(batches.length).toBeGreaterThan(3);
+    expect(writes).toEqual({ put: 0, putMany: batches.map(b => b.records.length) });
+    expect(await texts(c.store)).toEqual(written.map(r => (r.kind === 'msg' ? r.text : '')));
+    expect(c.synced).toEqual([['a', 30]]);
   });
 
   // BUG (src/core/chat/chat-sync.ts:66 and `receive`, lines 138-151): every batch is handled by its own

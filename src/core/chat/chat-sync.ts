@@ -41,7 +41,8 @@ interface Pending {
  * records we lack (`chat-sync-batch`, oldest first, in batches); and the same the
  * other way round. Peers are synced one at a time, each with the vector updated by
  * the previous one, so a newcomer among several peers receives each record about once.
- * Every record passes {@link ChatLog.ingest} (signature, window, duplicates).
+ * Every record passes the log's rules (signature, window, duplicates); a received batch is
+ * ingested as one ({@link ChatLog.ingestBatch}: one IndexedDB transaction per batch).
  */
 export class ChatSync {
   /** Batches dropped because no request of ours was waiting for them. */
@@ -161,10 +162,15 @@ export class ChatSync {
     pending.chain = pending.chain.then(async () => {
       if (pending.finished) return;
       clearTimeout(pending.timer);
-      for (const record of batch.records) {
+      // The whole batch in one ingestBatch (one transaction); near the cap, in slices no larger
+      // than what may still be accepted, so the cut falls where ingesting one by one puts it.
+      let rest = batch.records;
+      while (rest.length) {
         if (pending.received >= MAX_RECORDS_PER_SYNC) return this.finish(pending);
-        const result = await this.log.ingest(record);
-        if (result.status === 'accepted') pending.received++;
+        const take = Math.min(rest.length, MAX_RECORDS_PER_SYNC - pending.received);
+        const results = await this.log.ingestBatch(rest.slice(0, take));
+        rest = rest.slice(take);
+        pending.received += results.filter(r => r.status === 'accepted').length;
       }
       if (batch.done) this.finish(pending);
       else if (!pending.finished) pending.timer = setTimeout(() => this.finish(pending), this.idleTimeoutMs);

@@ -2,7 +2,7 @@
 export { ChatSession, ChatSendError } from './chat-session';
 export type { ChatMessage, ChatNotice, ChatModeChange, ChatTombstone, ChatItem, ChatSessionOptions, ChatSessionEvents, ChatMesh } from './chat-session';
 export { ChatLog, MAX_FUTURE_SKEW_MS, toWire } from './chat-log';
-export type { IngestResult, RefusalReason, ChatLogEvents, ChatLogOptions } from './chat-log';
+export type { IngestResult, RefusalReason, ChatLogEvents, ChatLogOptions, AcceptedRecord } from './chat-log';
 export { ChatSync } from './chat-sync';
 export { recordSigningBytes, signRecord, verifyRecord, recordKey, RECORD_SIGNING_TAG } from './chat-record';
 export { DexieRecordStore, MemoryRecordStore } from './record-store';

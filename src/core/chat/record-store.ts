@@ -9,8 +9,21 @@ export interface RecordStore {
   readonly persistent: boolean;
   get(author: string, seq: number): Promise<StoredChatRecord | undefined>;
   put(record: StoredChatRecord): Promise<void>;
+  /**
+   * The records held under each `[author, seq]` key, in the order of `keys` (undefined where
+   * none is held). One read for a whole sync batch.
+   */
+  getMany(keys: readonly (readonly [author: string, seq: number])[]): Promise<(StoredChatRecord | undefined)[]>;
+  /**
+   * Writes all `records` (insert or replace by author+seq) in one transaction: either every
+   * record is stored or, when it rejects (with a `StorageError`: `storage-full` on quota),
+   * none of them is and what was stored before is untouched.
+   */
+  putMany(records: readonly StoredChatRecord[]): Promise<void>;
   /** The author's tombstone for `target`, if held. */
   tombstoneFor(author: string, target: number): Promise<StoredChatRecord | undefined>;
+  /** The held tombstones whose `[author, target]` is among `targets` (any order; one read). */
+  tombstonesFor(targets: readonly (readonly [author: string, target: number])[]): Promise<StoredChatRecord[]>;
   /** Records with `ts >= since`, oldest first. */
   since(since: number): Promise<StoredChatRecord[]>;
   /** Up to `limit` records ordered before the cursor `[ts, author, seq]` (null: from the newest), newest first. */
@@ -56,8 +69,31 @@ export class DexieRecordStore implements RecordStore {
   async put(record: StoredChatRecord) {
     await this.run(() => this.db.chatRecords.put(record));
   }
+  getMany(keys: readonly (readonly [author: string, seq: number])[]) {
+    if (!keys.length) return Promise.resolve([]);
+    return this.run(() => this.db.chatRecords.bulkGet(keys.map(([author, seq]) => [this.room, author, seq] as [string, string, number])));
+  }
+  async putMany(records: readonly StoredChatRecord[]) {
+    if (!records.length) return;
+    // An explicit transaction: a failing write aborts it, so none of the batch is kept.
+    try {
+      await this.db.transaction('rw', this.db.chatRecords, () => this.db.chatRecords.bulkPut(records as StoredChatRecord[]));
+    } catch (err) {
+      // Dexie reports failed requests of a bulk write as one BulkError; name the first cause (e.g. QuotaExceededError).
+      throw toStorageError((err as { name?: string; failures?: unknown[] }).name === 'BulkError' ? ((err as { failures: unknown[] }).failures[0] ?? err) : err);
+    }
+  }
   tombstoneFor(author: string, target: number) {
     return this.run(() => this.db.chatRecords.where('[room+author+target]').equals([this.room, author, target]).first());
+  }
+  tombstonesFor(targets: readonly (readonly [author: string, target: number])[]) {
+    if (!targets.length) return Promise.resolve([]);
+    return this.run(() =>
+      this.db.chatRecords
+        .where('[room+author+target]')
+        .anyOf(targets.map(([author, target]) => [this.room, author, target]))
+        .toArray(),
+    );
   }
   since(since: number) {
     return this.run(() => this.db.chatRecords.where('[room+ts]').between([this.room, since], [this.room, Infinity], true, true).toArray());
@@ -120,8 +156,18 @@ export class MemoryRecordStore implements RecordStore {
   async put(record: StoredChatRecord) {
     this.records.set(key(record), record);
   }
+  async getMany(keys: readonly (readonly [author: string, seq: number])[]) {
+    return keys.map(([author, seq]) => this.records.get(`${author}:${seq}`));
+  }
+  async putMany(records: readonly StoredChatRecord[]) {
+    for (const r of records) this.records.set(key(r), r);
+  }
   async tombstoneFor(author: string, target: number) {
     return [...this.records.values()].find(r => r.kind === 'retract' && r.author === author && r.target === target);
+  }
+  async tombstonesFor(targets: readonly (readonly [author: string, target: number])[]) {
+    const wanted = new Set(targets.map(([author, target]) => `${author}:${target}`));
+    return [...this.records.values()].filter(r => r.kind === 'retract' && wanted.has(`${r.author}:${r.target}`));
   }
   async since(since: number) {
     return [...this.records.values()].filter(r => r.ts >= since).sort((a, b) => a.ts - b.ts);

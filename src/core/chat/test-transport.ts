@@ -220,9 +220,11 @@ let databases = 0;
  * chat record fail as the browser does when the quota is exhausted (`QuotaExceededError`),
  * through a Dexie middleware, so the real store code sees a real Dexie rejection.
  */
-export function freshDatabase(label = 'test'): P2pDatabase & { failWrites(on?: boolean): void } {
+export function freshDatabase(label = 'test'): P2pDatabase & { failWrites(on?: boolean, when?: 'before' | 'after-write'): void } {
   const db = new P2pDatabase(`${label}-${++databases}-${Math.random().toString(36).slice(2)}`);
   let failing = false;
+  let after = false;
+  const quota = () => Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
   db.use({
     stack: 'dbcore',
     name: 'test-quota',
@@ -233,10 +235,11 @@ export function freshDatabase(label = 'test'): P2pDatabase & { failWrites(on?: b
         return {
           ...table,
           mutate: req =>
-            failing && name === 'chatRecords' && req.type !== 'delete' ? Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError')) : table.mutate(req),
+            failing && name === 'chatRecords' && req.type !== 'delete' ? (after ? table.mutate(req).then(quota) : quota()) : table.mutate(req),
         };
       },
     }),
   });
-  return Object.assign(db, { failWrites: (on = true) => void (failing = on) });
+  // `after-write`: the write reaches IndexedDB inside its transaction, then fails (the transaction must roll it back).
+  return Object.assign(db, { failWrites: (on = true, when: 'before' | 'after-write' = 'before') => void ((failing = on), (after = when === 'after-write')) });
 }
