@@ -47,7 +47,7 @@ const int = (name, fallback) => {
 const HISTORY = Math.max(2, int('BENCH_HISTORY', 10_000));
 /** Reloads per row of part 3 (cheap). */
 const RUNS = Math.max(1, int('BENCH_HISTORY_RUNS', 3));
-/** Fresh newcomers in part 2 (a whole-history sync takes about a minute and a half at 10 000). */
+/** Fresh newcomers in part 2 (a whole-history sync takes about 7 s at 10 000). */
 const SYNC_RUNS = Math.max(1, int('BENCH_HISTORY_SYNC_RUNS', 1));
 const SYNC_TIMEOUT_MS = int('BENCH_HISTORY_SYNC_TIMEOUT_MS', Math.max(60_000, 30 * HISTORY));
 const SEED_RELOAD_EVERY = int('BENCH_HISTORY_SEED_RELOAD_EVERY', 1000);
