@@ -4,7 +4,7 @@ import { DeviceIdentity, MemoryIdentityStore } from '../identity';
 import { P2pDatabase, StorageError } from '../store';
 import { chatRecordMessage, MAX_CHAT_TEXT_LENGTH, type ChatRecordWire } from '../wire';
 import { recordSigningBytes, signRecord, verifyRecord } from './chat-record';
-import { ChatItem, ChatMessage, ChatSendError, ChatSession, ChatSessionOptions } from './chat-session';
+import { ChatItem, ChatMessage, ChatSendError, ChatSession, ChatSessionOptions, STORAGE_ERROR_QUIET_MS } from './chat-session';
 import { toWire } from './chat-log';
 import { DEFAULT_RETENTION_MS } from './retention';
 import { freshDatabase, TestNetwork, TestPeer } from './test-transport';
@@ -785,6 +785,25 @@ describe('storage failures', () => {
     expect(texts(bob)).toEqual(['stored', 'not stored']);
     expect(await stored(ann)).toEqual(['stored']);
     expect(await stored(bob)).toEqual(['stored', 'not stored']);
+  });
+});
+
+describe('storage failures, reported once', () => {
+  it('a full disk failing many records in a row is reported once per quiet period, the rest counted', async () => {
+    const { ann, bob, annDb, settle, advance } = await twoPeers();
+    const errors: StorageError[] = [];
+    ann.on('error', e => errors.push(e));
+    (annDb as ReturnType<typeof freshDatabase>).failWrites();
+    for (const text of ['one', 'two', 'three']) await bob.send(text);
+    await until(() => expect(texts(ann)).toEqual(['one', 'two', 'three']));
+    await settle();
+    expect(errors.map(e => e.code)).toEqual(['storage-full']);
+    expect(ann.suppressedStorageErrors).toBe(2);
+    advance(STORAGE_ERROR_QUIET_MS + 1);
+    await bob.send('four');
+    await until(() => expect(texts(ann)).toContain('four'));
+    await settle();
+    expect(errors.map(e => e.code)).toEqual(['storage-full', 'storage-full']);
   });
 });
 

@@ -10,6 +10,9 @@ import { linkSegments, Segment } from './link-segments';
 import { DexieRecordStore, MemoryRecordStore, PageCursor, RecordStore } from './record-store';
 import { DEFAULT_RETENTION_MS } from './retention';
 
+/** Quiet time (ms) after a storage error during which the same error is not reported again (counted instead). */
+export const STORAGE_ERROR_QUIET_MS = 5_000;
+
 /** A chat message as the widget shows it and as `p2pMessage` carries it. */
 export interface ChatMessage {
   kind: 'message';
@@ -127,6 +130,10 @@ export class ChatSession {
 
   private items: ChatItem[] = [];
   private readonly index = new Map<string, ChatItem>();
+  /** When each storage error code was last reported (ms, session clock). */
+  private readonly storageErrorAt = new Map<string, number>();
+  /** Storage errors not reported because the same one was reported less than STORAGE_ERROR_QUIET_MS before. */
+  suppressedStorageErrors = 0;
   private readonly emitter = createNanoEvents<ChatSessionEvents>();
   private readonly offs: Unsubscribe[] = [];
   private readonly livePeer = new Map<string, string>();
@@ -336,12 +343,27 @@ export class ChatSession {
     return { refused: { ...this.log.refused }, rejectedTooLong: this.rejectedTooLong, syncSent: this.sync?.sent ?? 0, unsolicited: this.sync?.unsolicited ?? 0 };
   }
 
+  /**
+   * Emits a storage error unless the same code was emitted in the last {@link STORAGE_ERROR_QUIET_MS}:
+   * a full disk fails every record of a sync batch (up to 250), and the host page should hear it once.
+   */
+  private reportStorageError(err: StorageError): void {
+    const now = this.now();
+    const last = this.storageErrorAt.get(err.code);
+    if (last !== undefined && now - last < STORAGE_ERROR_QUIET_MS) {
+      this.suppressedStorageErrors++;
+      return;
+    }
+    this.storageErrorAt.set(err.code, now);
+    this.emitter.emit('error', err);
+  }
+
   private start(): void {
     const mesh = this.mesh;
     this.offs.push(
       this.log.on('record', (record, target) => this.onRecord(record, target)),
       this.log.on('batch', accepted => this.onBatch(accepted)),
-      this.log.on('storageError', err => this.emitter.emit('error', err)),
+      this.log.on('storageError', err => this.reportStorageError(err)),
       mesh.channel(chatRecordMessage).onMessage(({ record }, peerId) => void this.receive(record, peerId)),
       mesh.on('peerJoin', peer => this.notice('join', peer)),
       mesh.on('peerLeave', peer => this.notice('leave', peer)),
