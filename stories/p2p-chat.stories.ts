@@ -38,13 +38,14 @@ export const LiveWithPeers: Story = {
   },
 };
 
-/** Alone in a room: the widget says it waits for peers, and messages can still be written. */
+/** Alone in a room: the widget says it waits for peers; a message written now is kept and shown. */
 export const AloneInTheRoom: Story = {
   args: { room: emptyRoom('storybook-alone') },
   play: async ({ canvasElement }) => {
     const { root, getByRole } = await inWidget(canvasElement, 'p2p-chat');
     await waitFor(() => expect(root.querySelector('[part="status"]')?.textContent).toBe('Waiting for peers…'), PEER_WAIT);
-    await expect(getByRole('button', { name: 'Send' })).toBeTruthy();
+    await userEvent.type(getByRole('textbox', { name: 'Message' }), 'Anyone here?{Enter}');
+    await waitFor(() => expect(root.querySelector('[part="message-list"]')?.textContent).toContain('Anyone here?'));
   },
 };
 

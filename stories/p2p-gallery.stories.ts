@@ -1,7 +1,7 @@
 import type { Meta, StoryObj } from '@storybook/web-components-vite';
 import { expect, userEvent, waitFor } from 'storybook/test';
 import { LIVE_ROOM, SAMPLE_PEER_NAME } from './sample-peer/rooms.mjs';
-import { attributeArgTypes, emptyRoom, inWidget, liveArgs, PEER_WAIT, renderWidget, WidgetArgs } from './widget-story';
+import { attributeArgTypes, emptyRoom, inWidget, liveArgs, PEER_WAIT, renderWidget, storyRelays, WidgetArgs } from './widget-story';
 
 
 const meta: Meta<WidgetArgs> = {
@@ -42,6 +42,8 @@ export const LightboxOpen: Story = {
     const dialog = await findByRole('dialog', { name: /^Picture by/ }, PEER_WAIT);
     await waitFor(() => expect(dialog.querySelector('img.full')).toBeTruthy(), PEER_WAIT);
     await waitFor(() => expect((dialog.querySelector('img.full') as HTMLImageElement).naturalWidth).toBeGreaterThan(0), PEER_WAIT);
+    await userEvent.keyboard('{Escape}');
+    await waitFor(() => expect(root.querySelector('[role="dialog"]')).toBeNull());
   },
 };
 
@@ -70,5 +72,23 @@ export const Chinese: Story = {
     const { root, getByRole } = await inWidget(canvasElement, 'p2p-gallery');
     await waitFor(() => expect(tiles(root).length).toBeGreaterThanOrEqual(3), PEER_WAIT);
     await expect(getByRole('region', { name: '图片' })).toBeTruthy();
+  },
+};
+
+/** Connecting: the relay accepts the connection but never answers. */
+export const Connecting: Story = {
+  args: { room: emptyRoom('storybook-gallery-connecting'), 'relay-urls': storyRelays().silentRelayUrl },
+  play: async ({ canvasElement }) => {
+    const { root } = await inWidget(canvasElement, 'p2p-gallery');
+    await expect(root.querySelector('[part="status"]')?.textContent).toBe('Connecting to relays…');
+  },
+};
+
+/** Relays unreachable: after 10 s the widget says so in plain words and emits `p2pError`. */
+export const RelaysUnreachable: Story = {
+  args: { room: emptyRoom('storybook-gallery-unreachable'), 'relay-urls': 'ws://127.0.0.1:9' },
+  play: async ({ canvasElement }) => {
+    const { root } = await inWidget(canvasElement, 'p2p-gallery');
+    await waitFor(() => expect(root.querySelector('[part="status"]')?.textContent).toMatch(/^Connection failed/), { timeout: 30_000 });
   },
 };

@@ -1,7 +1,7 @@
 import type { Meta, StoryObj } from '@storybook/web-components-vite';
 import { expect, userEvent, waitFor } from 'storybook/test';
 import { LIVE_ROOM, SAMPLE_PEER_NAME } from './sample-peer/rooms.mjs';
-import { attributeArgTypes, emptyRoom, inWidget, liveArgs, PEER_WAIT, renderWidget, WidgetArgs } from './widget-story';
+import { attributeArgTypes, emptyRoom, inWidget, liveArgs, PEER_WAIT, renderWidget, storyRelays, WidgetArgs } from './widget-story';
 
 
 const meta: Meta<WidgetArgs> = {
@@ -82,5 +82,23 @@ export const Chinese: Story = {
     const { root, getByRole } = await inWidget(canvasElement, 'p2p-music');
     await waitForTracks(root);
     await expect(getByRole('button', { name: '播放 Morning Tone' })).toBeTruthy();
+  },
+};
+
+/** Connecting: the relay accepts the connection but never answers. */
+export const Connecting: Story = {
+  args: { room: emptyRoom('storybook-music-connecting'), 'relay-urls': storyRelays().silentRelayUrl },
+  play: async ({ canvasElement }) => {
+    const { root } = await inWidget(canvasElement, 'p2p-music');
+    await expect(root.querySelector('[part="status"]')?.textContent).toBe('Connecting to relays…');
+  },
+};
+
+/** Relays unreachable: after 10 s the widget says so in plain words and emits `p2pError`. */
+export const RelaysUnreachable: Story = {
+  args: { room: emptyRoom('storybook-music-unreachable'), 'relay-urls': 'ws://127.0.0.1:9' },
+  play: async ({ canvasElement }) => {
+    const { root } = await inWidget(canvasElement, 'p2p-music');
+    await waitFor(() => expect(root.querySelector('[part="status"]')?.textContent).toMatch(/^Connection failed/), { timeout: 30_000 });
   },
 };
