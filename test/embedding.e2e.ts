@@ -92,10 +92,13 @@ describe('embedding on a third-party page', () => {
 
   it('shows bad attributes and unreachable relays in plain words and as p2pError', async () => {
     const room = uniqueRoom('errors');
-    const page = await openChatPage(world, room, [{ strategy: 'carrier-pigeon' }, { 'relay-urls': 'ws://127.0.0.1:9' }, { 'ice-servers': '{not json' }]);
+    const page = await openChatPage(world, room, [{ strategy: 'carrier-pigeon' }, { 'relay-urls': 'ws://127.0.0.1:9' }, { 'ice-servers': '{not json' }, { 'relay-urls': 'ws://127.0.0.1:9', lang: 'zh-CN' }]);
     await expect.poll(() => page.locator('#chat-0').getByRole('alert').innerText()).toMatch(/strategy must be one of nostr, mqtt, torrent/);
     await expect.poll(() => page.locator('#chat-2').getByRole('alert').innerText()).toMatch(/ice-servers must be a JSON array/);
     await page.locator('#chat-1').getByRole('status').filter({ hasText: /Connection failed: could not reach any relay \(ws:\/\/127\.0\.0\.1:9\)/ }).waitFor({ timeout: 20_000 });
+    // The same failure in Chinese: the status and the alert come from i18n, not the core's English.
+    await page.locator('#chat-3').getByRole('status').filter({ hasText: '连接失败：无法连接任何中继（ws://127.0.0.1:9）' }).waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.locator('#chat-3').getByRole('alert').innerText()).toBe('无法连接任何中继（ws://127.0.0.1:9）');
     const codes = await page.evaluate(() => (window as any).p2pEvents.filter((e: any) => e.type === 'p2pError').map((e: any) => `${e.target}:${e.detail.code}`));
     expect(codes).toEqual(expect.arrayContaining(['chat-0:bad-attribute', 'chat-2:bad-attribute', 'chat-1:relay-unreachable']));
   });

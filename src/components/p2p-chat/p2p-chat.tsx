@@ -5,7 +5,7 @@ import { AttributeError, resolveMeshOptions } from '../../core/config';
 import { formatDateTime, formatDuration, formatTime, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
 import { joinMesh, MeshHandle, MeshStatus, PeerInfo } from '../../core/mesh';
 import type { WireStats } from '../../core/wire';
-import { safeLocalStorage, statusText } from '../shared/widget-status';
+import { errorText, safeLocalStorage, statusText } from '../shared/widget-status';
 
 /** Detail of `p2pPeerJoin` / `p2pPeerLeave`. */
 export interface P2pPeerDetail {
@@ -407,7 +407,7 @@ export class P2pChat {
   }
 
   private fail(code: string, message: string) {
-    this.error = message;
+    this.error = errorText(code, message, this.status, this.t);
     this.p2pError.emit({ code, message });
   }
 

@@ -5,7 +5,7 @@ import { formatBytes, formatDay, formatRelativeTime, Lang, resolveLang, stringsF
 import { joinMesh, MeshHandle, MeshStatus, PeerInfo } from '../../core/mesh';
 import { Swarm, type TransferProgress } from '../../core/swarm';
 import { MAX_IMAGE_BYTES, type WireStats } from '../../core/wire';
-import { safeLocalStorage, statusText } from '../shared/widget-status';
+import { errorText, safeLocalStorage, statusText } from '../shared/widget-status';
 
 /** Detail of `p2pImageAdd`. */
 export interface P2pImageDetail {
@@ -242,7 +242,7 @@ export class P2pGallery {
   }
 
   private fail(code: string, message: string) {
-    this.error = message;
+    this.error = errorText(code, message, this.status, this.t);
     this.p2pError.emit({ code, message });
   }
 

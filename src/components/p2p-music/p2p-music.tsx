@@ -5,7 +5,7 @@ import { joinMesh, MeshHandle, MeshStatus } from '../../core/mesh';
 import { audioKind, BanList, coverFromBytes, currentLine, LyricLine, MusicLibrary, MusicTrack, parseLrc, StreamingPlayer, TrackRefusedError, truncateUtf8 } from '../../core/music';
 import { Swarm, type TransferProgress } from '../../core/swarm';
 import type { WireStats } from '../../core/wire';
-import { safeLocalStorage, statusText } from '../shared/widget-status';
+import { errorText, safeLocalStorage, statusText } from '../shared/widget-status';
 
 /** Detail of `p2pTrackAdd`, `p2pTrackPlay` and `p2pTrackEnd`. */
 export interface P2pTrackDetail {
@@ -311,7 +311,7 @@ export class P2pMusic {
   }
 
   private fail(code: string, message: string) {
-    this.error = message;
+    this.error = errorText(code, message, this.status, this.t);
     this.p2pError.emit({ code, message });
   }
 

@@ -11,7 +11,29 @@ export function statusText(status: MeshStatus, t: Strings): string {
     case 'connected':
       return t.statusConnected(status.peers);
     case 'failed':
-      return t.statusFailed(status.reason);
+      return t.statusFailed(status.code === 'relay-unreachable' ? t.relaysUnreachable(status.relays ?? null) : status.reason);
+  }
+}
+
+/**
+ * An error in the visitor's language: the codes the core reports in English (relays unreachable,
+ * a flooding peer, storage) come from i18n; anything else is shown as the core worded it.
+ * The `p2pError` event keeps the core's English message for the host page's logs.
+ */
+export function errorText(code: string, message: string, status: MeshStatus, t: Strings): string {
+  switch (code) {
+    case 'relay-unreachable':
+      return t.relaysUnreachable(status.state === 'failed' ? (status.relays ?? null) : null);
+    case 'peer-flood':
+      return t.peerFlood;
+    case 'storage-full':
+      return t.storageFull;
+    case 'storage-unavailable':
+      return t.storageUnavailable;
+    case 'storage-failed':
+      return t.storageFailed;
+    default:
+      return message;
   }
 }
 

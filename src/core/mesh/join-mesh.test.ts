@@ -100,7 +100,7 @@ describe('joinMesh', () => {
     const handle = await joinMesh({ ...base, room: `${base.room}-dead`, relayUrls: ['ws://127.0.0.1:9'], relayTimeoutMs: 1000 });
     handle.room.on('error', e => errors.push(e.code));
     const status = await nextStatus(handle.room, 'failed');
-    expect(status).toEqual({ state: 'failed', reason: 'could not reach any relay (ws://127.0.0.1:9)' });
+    expect(status).toEqual({ state: 'failed', reason: 'could not reach any relay (ws://127.0.0.1:9)', code: 'relay-unreachable', relays: 'ws://127.0.0.1:9' });
     expect(errors).toEqual(['relay-unreachable']);
     await handle.release();
   });

@@ -42,7 +42,8 @@ export type MeshStatus =
   | { state: 'connecting' }
   | { state: 'waiting' }
   | { state: 'connected'; peers: number }
-  | { state: 'failed'; reason: string };
+  /** `code` says why when it is known; `relays`: the relay URLs that could not be reached (comma-separated; absent: Trystero's defaults). */
+  | { state: 'failed'; reason: string; code?: 'relay-unreachable'; relays?: string };
 
 /** One remote peer in the roster. */
 export interface PeerInfo {
@@ -299,8 +300,8 @@ export class MeshRoom {
     if (this.peers.size > 0) next = { state: 'connected', peers: this.peers.size };
     else if (this.relaySeen) next = { state: 'waiting' };
     else if (Date.now() - this.startedAt > (this.options.relayTimeoutMs ?? 10_000)) {
-      const urls = this.options.relayUrls?.join(', ') || 'the default public relays';
-      next = { state: 'failed', reason: `could not reach any relay (${urls})` };
+      const relays = this.options.relayUrls?.join(', ') || undefined;
+      next = { state: 'failed', reason: `could not reach any relay (${relays ?? 'the default public relays'})`, code: 'relay-unreachable', ...(relays ? { relays } : {}) };
     } else next = { state: 'connecting' };
     if (JSON.stringify(next) === JSON.stringify(this.status)) return;
     const wasFailed = this.status.state === 'failed';
