@@ -151,7 +151,7 @@ describe('storage errors are visible and lose nothing', () => {
     });
     const [a, b] = await Promise.all([openChatPage(world, room, [{ 'user-name': 'Private' }], { context: blocked }), openChatPage(world, room, [{ 'user-name': 'Bob' }])]);
     await Promise.all([waitForPeers(a, 1), waitForPeers(b, 1)]);
-    await expect.poll(() => a.locator('p2p-chat').getByRole('alert').innerText()).toMatch(/does not allow saving messages/);
+    await expect.poll(() => a.locator('p2p-chat').getByRole('alert').innerText()).toMatch(/does not allow saving \(private mode or storage blocked\)/);
     const codes = await a.evaluate(() => (window as any).p2pEvents.filter((e: any) => e.type === 'p2pError').map((e: any) => e.detail.code));
     expect(codes).toContain('storage-unavailable');
     await say(a, 'hello without storage');
