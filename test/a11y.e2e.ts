@@ -82,7 +82,7 @@ describe('accessibility', () => {
     it(`<p2p-gallery> (${theme}): wall and lightbox`, async () => {
       const room = uniqueRoom(`a11y-gallery-${theme}`);
       const [a, b] = await Promise.all(['Ann', 'Bob'].map(name => openWidgetPage(world, 'p2p-gallery', room, [{ 'user-name': name, theme }])));
-      await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 30_000, 'p2p-gallery')));
+      await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 60_000, 'p2p-gallery')));
       await a.locator('p2p-gallery input[type="file"]').setInputFiles(['lake.png', 'forest.webp'].map(n => path.join(ROOT, 'test/fixtures/images', n)));
       await b.locator('p2p-gallery [part="tile"]').nth(1).waitFor({ timeout: 20_000 });
       expect(await audit(b, 'p2p-gallery')).toEqual([]);
@@ -95,7 +95,7 @@ describe('accessibility', () => {
     it(`<p2p-music> (${theme}): track lists from a peer, player playing, lyrics, settings`, async () => {
       const room = uniqueRoom(`a11y-music-${theme}`);
       const [a, b] = await Promise.all(['Ann', 'Bob'].map(name => openWidgetPage(world, 'p2p-music', room, [{ 'user-name': name, theme }])));
-      await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 30_000, 'p2p-music')));
+      await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 60_000, 'p2p-music')));
       await a.locator('p2p-music header input[type="file"]').setInputFiles(audio('morning-tone.mp3', 'morning-tone.lrc', 'evening-tone.wav', 'night-tone.flac'));
       await expect.poll(() => b.locator('p2p-music [part="track"]').count(), { timeout: 30_000 }).toBe(3);
       await b.locator('p2p-music').getByRole('button', { name: 'Play Morning Tone' }).click();
@@ -179,7 +179,7 @@ describe('keyboard', () => {
   it('<p2p-music>: Tab reaches Add tracks and the player; the play button works with Enter and Space', async () => {
     const room = uniqueRoom('kbd-music');
     const [a, b] = await Promise.all(['Ann', 'Bob'].map(name => openWidgetPage(world, 'p2p-music', room, [{ 'user-name': name }])));
-    await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 30_000, 'p2p-music')));
+    await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 60_000, 'p2p-music')));
     await a.locator('p2p-music header input[type="file"]').setInputFiles(audio('evening-tone.wav'));
     await expect.poll(() => b.locator('p2p-music [part="track"]').count(), { timeout: 30_000 }).toBe(1);
     const state = () => b.locator('p2p-music').evaluate((el: any) => el.getPlayerState()) as Promise<{ playing: boolean; currentTime: number }>;
@@ -202,7 +202,7 @@ describe('keyboard', () => {
   it('<p2p-gallery>: a tile opens with Enter, Tab stays in the lightbox, Escape closes it and gives the focus back', async () => {
     const room = uniqueRoom('kbd-gallery');
     const [a, b] = await Promise.all(['Ann', 'Bob'].map(name => openWidgetPage(world, 'p2p-gallery', room, [{ 'user-name': name }])));
-    await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 30_000, 'p2p-gallery')));
+    await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 60_000, 'p2p-gallery')));
     await a.locator('p2p-gallery input[type="file"]').setInputFiles(['lake.png', 'forest.webp'].map(n => path.join(ROOT, 'test/fixtures/images', n)));
     await b.locator('p2p-gallery [part="tile"]').nth(1).waitFor({ timeout: 20_000 });
     await tabTo(b, 'p2p-gallery', f => f.name.startsWith('Open picture by Ann'));

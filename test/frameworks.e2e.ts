@@ -120,7 +120,7 @@ describe('framework examples', () => {
     const room = uniqueRoom(label);
     const url = (name: string) => `${server.url}/?${new URLSearchParams({ room, relay: relay.url, ice: '[]', name })}`;
     const [ann, bob] = await Promise.all([visit(url('Ann')), visit(url('Bob'))]);
-    await Promise.all([waitForPeers(ann, 1, 0, 30_000), waitForPeers(bob, 1, 0, 30_000)]);
+    await Promise.all([waitForPeers(ann, 1, 0, 60_000), waitForPeers(bob, 1, 0, 60_000)]);
     await say(ann, `hello from ${label}`);
     await expect.poll(() => heard(bob)).toEqual([`Ann: hello from ${label}`]);
     await say(bob, 'hi Ann');
@@ -154,7 +154,7 @@ describe('framework examples', () => {
       return page;
     };
     const [ann, bob] = await Promise.all([open('Ann'), open('Bob')]);
-    await Promise.all([waitForPeers(ann, 1, 0, 30_000), waitForPeers(bob, 1, 0, 30_000)]);
+    await Promise.all([waitForPeers(ann, 1, 0, 60_000), waitForPeers(bob, 1, 0, 60_000)]);
     // The lazy loader (not a bundle) defined the tag.
     expect(await ann.evaluate(() => [...document.scripts].map(s => s.src).filter(Boolean))).toEqual([`${host.url}/dist/p2p-widgets/p2p-widgets.esm.js`]);
     await say(ann, 'hello from plain HTML');

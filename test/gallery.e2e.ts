@@ -38,7 +38,7 @@ describe('<p2p-gallery>', () => {
   it('shares pictures live, strips GPS/EXIF, serves from whoever holds them, and honours only the owner’s removal', async () => {
     const room = uniqueRoom('gallery');
     const [a, b, c] = await Promise.all(['Ann', 'Bob', 'Cy'].map(name => openWidgetPage(world, 'p2p-gallery', room, [{ 'user-name': name }])));
-    await Promise.all([a, b, c].map(p => waitForPeers(p, 2, 0, 30_000, 'p2p-gallery')));
+    await Promise.all([a, b, c].map(p => waitForPeers(p, 2, 0, 60_000, 'p2p-gallery')));
 
     // Ann adds three pictures with the file picker; Bob and Cy see the thumbnails live.
     await gallery(a).locator('input[type="file"]').setInputFiles(images('sunset-gps.jpg', 'lake.png', 'forest.webp'));
@@ -80,7 +80,7 @@ describe('<p2p-gallery>', () => {
   it('refuses non-pictures by content, and a hostile peer’s forged removal and bogus thumbnails do not break the wall', async () => {
     const room = uniqueRoom('gallery-hostile');
     const [a, b] = await Promise.all(['Ann', 'Bob'].map(name => openWidgetPage(world, 'p2p-gallery', room, [{ 'user-name': name }])));
-    await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 30_000, 'p2p-gallery')));
+    await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 60_000, 'p2p-gallery')));
 
     await gallery(a).locator('input[type="file"]').setInputFiles(images('not-a-picture.jpg'));
     await expect.poll(() => gallery(a).getByRole('alert').innerText()).toMatch(/not a picture/);
@@ -95,7 +95,7 @@ describe('<p2p-gallery>', () => {
     await evil.goto(`${world.host.url}/test/fixtures/bare-trystero.html`);
     await evil.waitForFunction(() => (window as any).ready === true);
     await evil.evaluate(([url, r]) => (window as any).join(url, r, location.host, 2), [world.relay.url, room]);
-    await waitForPeers(b, 2, 0, 30_000, 'p2p-gallery');
+    await waitForPeers(b, 2, 0, 60_000, 'p2p-gallery');
     const signed = (fields: Record<string, unknown>) => evil.evaluate(([r, f]) => (window as any).signedGalleryRecord(r, f), [room, fields] as const);
     const send = (record: unknown) => evil.evaluate(rec => (window as any).send('gallery', JSON.stringify({ v: 1, record: rec })), record);
     const seq = Number(pic.id.split(':')[1]);

@@ -71,7 +71,7 @@ describe('<p2p-music>', () => {
   it('lists tracks with tags and covers, plays mp3, wav and flac, streams a long track while it downloads, syncs lyrics, honours the ban list', async () => {
     const room = uniqueRoom('music');
     const [a, b] = await Promise.all(['Ann', 'Bob'].map(name => openWidgetPage(world, 'p2p-music', room, [{ 'user-name': name }])));
-    await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 30_000, 'p2p-music')));
+    await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 60_000, 'p2p-music')));
     await music(a).locator('header input[type="file"]').setInputFiles(audio('morning-tone.mp3', 'morning-tone.lrc', 'evening-tone.wav', 'night-tone.flac'));
     await expect.poll(() => tracks(b).count(), { timeout: 30_000 }).toBe(3);
     const titles = (await tracks(b).locator('.info .title').allInnerTexts()).sort();
@@ -117,7 +117,7 @@ describe('<p2p-music>', () => {
     const bobContext = await world.browser.newContext();
     const a = await openWidgetPage(world, 'p2p-music', room, [{ 'user-name': 'Ann' }]);
     let b = await openWidgetPage(world, 'p2p-music', room, [{ 'user-name': 'Bob' }], { context: bobContext });
-    await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 30_000, 'p2p-music')));
+    await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 60_000, 'p2p-music')));
     await music(a).locator('header input[type="file"]').setInputFiles(audio('evening-tone.wav', 'morning-tone.mp3'));
     await expect.poll(() => tracks(b).count(), { timeout: 30_000 }).toBe(2);
     const byTitle = Object.fromEntries((await added(b)).map(d => [d.title, d.cid]));
@@ -130,7 +130,7 @@ describe('<p2p-music>', () => {
     // Cy joins during playback: Bob's track keeps playing, uninterrupted.
     const before = (await state(b)).currentTime;
     const c = await openWidgetPage(world, 'p2p-music', room, [{ 'user-name': 'Cy' }]);
-    await waitForPeers(b, 2, 0, 30_000, 'p2p-music');
+    await waitForPeers(b, 2, 0, 60_000, 'p2p-music');
     await b.waitForTimeout(1000);
     const after = await state(b);
     expect(after.title).toBe('Morning Tone');
@@ -153,7 +153,7 @@ describe('<p2p-music>', () => {
   it('seeks into a part not downloaded yet, and says plainly when the rest is unavailable', async () => {
     const room = uniqueRoom('music-seek');
     const [a, b] = await Promise.all(['Ann', 'Bob'].map(name => openWidgetPage(world, 'p2p-music', room, [{ 'user-name': name }])));
-    await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 30_000, 'p2p-music')));
+    await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 60_000, 'p2p-music')));
     await shareLongWav(a);
     await expect.poll(() => tracks(b).count(), { timeout: 30_000 }).toBe(1);
     const [{ cid }] = await added(b);
