@@ -6,10 +6,12 @@
  */
 import { HTMLStencilElement, JSXBase } from "@stencil/core/internal";
 import { P2pErrorDetail, P2pMessageDetail, P2pPeerDetail } from "./components/p2p-chat/p2p-chat";
+import { ConnectionStats } from "./core/mesh";
 import { WireStats } from "./core/wire";
 import { P2pGalleryErrorDetail, P2pGalleryStats, P2pImageDetail } from "./components/p2p-gallery/p2p-gallery";
 import { P2pMusicErrorDetail, P2pMusicStats, P2pPlayerState, P2pTrackDetail } from "./components/p2p-music/p2p-music";
 export { P2pErrorDetail, P2pMessageDetail, P2pPeerDetail } from "./components/p2p-chat/p2p-chat";
+export { ConnectionStats } from "./core/mesh";
 export { WireStats } from "./core/wire";
 export { P2pGalleryErrorDetail, P2pGalleryStats, P2pImageDetail } from "./components/p2p-gallery/p2p-gallery";
 export { P2pMusicErrorDetail, P2pMusicStats, P2pPlayerState, P2pTrackDetail } from "./components/p2p-music/p2p-music";
@@ -36,6 +38,10 @@ export namespace Components {
          */
         "burnSeconds": number;
         /**
+          * What the connection panel shows, as data: per connected peer its `path` (`direct` | `stun` | `turn` | `unknown`, from the selected ICE candidate pair), `rttMs` (ms), `bytesSent` and `bytesReceived` (bytes), `sendBitrate` and `receiveBitrate` (bits/s since the previous call) and `connectedForMs` (ms); per signaling relay its `url`, `state` (`connecting` | `connected` | `reconnecting` | `retired`), `reason` (why retired) and `retryAtMs` (ms since epoch); and `relaysDown` (no relay connected: nobody new can join). Empty lists before the widget joined.
+         */
+        "getConnectionStats": () => Promise<ConnectionStats>;
+        /**
           * Counters of what peers sent that was refused: wire drops by reason, record refusals, too-long messages.
          */
         "getWireStats": () => Promise<WireStats & { rejectedTooLong: number; refused: Record<string, number>; }>;
@@ -43,6 +49,10 @@ export namespace Components {
           * JSON array of RTCIceServer (STUN/TURN), e.g. `[{"urls":"turn:turn.example.org","username":"u","credential":"p"}]`.
          */
         "iceServers"?: string;
+        /**
+          * `relay` to connect only through the TURN servers of `ice-servers` (hides every visitor's address from peers); default `all`.
+         */
+        "iceTransportPolicy"?: string;
         /**
           * Language of the widget: `en` or `zh-CN`. Default (`''`, as the native `lang` property): the browser's language. Typed `string`, not optional, so the element stays assignable to `HTMLElement`.
           * @default ''
@@ -122,6 +132,10 @@ export namespace Components {
          */
         "columns"?: number;
         /**
+          * What the connection panel shows, as data: per connected peer its `path` (`direct` | `stun` | `turn` | `unknown`, from the selected ICE candidate pair), `rttMs` (ms), `bytesSent` and `bytesReceived` (bytes), `sendBitrate` and `receiveBitrate` (bits/s since the previous call) and `connectedForMs` (ms); per signaling relay its `url`, `state` (`connecting` | `connected` | `reconnecting` | `retired`), `reason` (why retired) and `retryAtMs` (ms since epoch); and `relaysDown` (no relay connected: nobody new can join). Empty lists before the widget joined.
+         */
+        "getConnectionStats": () => Promise<ConnectionStats>;
+        /**
           * Counters of refused gallery records and wire drops.
          */
         "getStats": () => Promise<P2pGalleryStats>;
@@ -129,6 +143,10 @@ export namespace Components {
           * JSON array of RTCIceServer (STUN/TURN).
          */
         "iceServers"?: string;
+        /**
+          * `relay` to connect only through the TURN servers of `ice-servers` (hides every visitor's address from peers); default `all`.
+         */
+        "iceTransportPolicy"?: string;
         /**
           * Share pictures as they are, with their location and camera metadata (off: metadata is removed).
           * @default false
@@ -196,6 +214,10 @@ export namespace Components {
          */
         "ban": string;
         /**
+          * What the connection panel shows, as data: per connected peer its `path` (`direct` | `stun` | `turn` | `unknown`, from the selected ICE candidate pair), `rttMs` (ms), `bytesSent` and `bytesReceived` (bytes), `sendBitrate` and `receiveBitrate` (bits/s since the previous call) and `connectedForMs` (ms); per signaling relay its `url`, `state` (`connecting` | `connected` | `reconnecting` | `retired`), `reason` (why retired) and `retryAtMs` (ms since epoch); and `relaysDown` (no relay connected: nobody new can join). Empty lists before the widget joined.
+         */
+        "getConnectionStats": () => Promise<ConnectionStats>;
+        /**
           * The player's state: current track, position (s), whether it plays, download progress.
          */
         "getPlayerState": () => Promise<P2pPlayerState>;
@@ -207,6 +229,10 @@ export namespace Components {
           * JSON array of RTCIceServer (STUN/TURN).
          */
         "iceServers"?: string;
+        /**
+          * `relay` to connect only through the TURN servers of `ice-servers` (hides every visitor's address from peers); default `all`.
+         */
+        "iceTransportPolicy"?: string;
         /**
           * Language of the widget: `en` or `zh-CN`. Default (`''`, as the native `lang` property): the browser's language. Typed `string`, not optional, so the element stays assignable to `HTMLElement`.
           * @default ''
@@ -378,6 +404,10 @@ declare namespace LocalJSX {
          */
         "iceServers"?: string;
         /**
+          * `relay` to connect only through the TURN servers of `ice-servers` (hides every visitor's address from peers); default `all`.
+         */
+        "iceTransportPolicy"?: string;
+        /**
           * Language of the widget: `en` or `zh-CN`. Default (`''`, as the native `lang` property): the browser's language. Typed `string`, not optional, so the element stays assignable to `HTMLElement`.
           * @default ''
          */
@@ -453,6 +483,10 @@ declare namespace LocalJSX {
           * JSON array of RTCIceServer (STUN/TURN).
          */
         "iceServers"?: string;
+        /**
+          * `relay` to connect only through the TURN servers of `ice-servers` (hides every visitor's address from peers); default `all`.
+         */
+        "iceTransportPolicy"?: string;
         /**
           * Share pictures as they are, with their location and camera metadata (off: metadata is removed).
           * @default false
@@ -531,6 +565,10 @@ declare namespace LocalJSX {
          */
         "iceServers"?: string;
         /**
+          * `relay` to connect only through the TURN servers of `ice-servers` (hides every visitor's address from peers); default `all`.
+         */
+        "iceTransportPolicy"?: string;
+        /**
           * Language of the widget: `en` or `zh-CN`. Default (`''`, as the native `lang` property): the browser's language. Typed `string`, not optional, so the element stays assignable to `HTMLElement`.
           * @default ''
          */
@@ -590,6 +628,7 @@ declare namespace LocalJSX {
         "strategy": string;
         "relayUrls": string;
         "iceServers": string;
+        "iceTransportPolicy": string;
         "userName": string;
         "lang": string;
         "theme": 'light' | 'dark' | 'auto';
@@ -605,6 +644,7 @@ declare namespace LocalJSX {
         "strategy": string;
         "relayUrls": string;
         "iceServers": string;
+        "iceTransportPolicy": string;
         "userName": string;
         "lang": string;
         "theme": 'light' | 'dark' | 'auto';
@@ -619,6 +659,7 @@ declare namespace LocalJSX {
         "strategy": string;
         "relayUrls": string;
         "iceServers": string;
+        "iceTransportPolicy": string;
         "userName": string;
         "lang": string;
         "theme": 'light' | 'dark' | 'auto';

@@ -1,11 +1,12 @@
-import { Component, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
+import { Component, forceUpdate, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
 import { elementScroll, measureElement, observeElementOffset, observeElementRect, Virtualizer } from '@tanstack/virtual-core';
 import { ChatItem, ChatMessage, ChatSendError, ChatSession, parseRetention } from '../../core/chat';
 import { AttributeError, resolveMeshOptions } from '../../core/config';
 import { formatDateTime, formatDuration, formatTime, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
-import { joinMesh, MeshHandle, MeshStatus, PeerInfo } from '../../core/mesh';
+import { ConnectionStats, joinMesh, MeshHandle, MeshStatus, PeerInfo } from '../../core/mesh';
 import type { WireStats } from '../../core/wire';
 import { errorText, safeLocalStorage, statusText } from '../shared/widget-status';
+import { ConnectionPanel, ConnectionPanelController, ConnectionToggle, RelayNotice } from '../shared/connection-panel';
 
 /** Detail of `p2pPeerJoin` / `p2pPeerLeave`. */
 export interface P2pPeerDetail {
@@ -50,6 +51,9 @@ const RETENTION_CHOICES = [3_600_000, 12 * 3_600_000, 86_400_000, 7 * 86_400_000
  *
  * @part header - the top bar with the connection state and the view buttons
  * @part status - the connection state text
+ * @part connection-toggle - the header button that opens the connection panel
+ * @part connection-panel - the connection panel: peers (path, round trip, bytes, rate, age) and relays
+ * @part relay-notice - the line shown while every signaling relay is lost
  * @part banner - the burn-after-reading banner
  * @part peer-list - the list of people in the room
  * @part message-list - the (virtualized) list of messages and notices
@@ -76,6 +80,8 @@ export class P2pChat {
   @Prop() relayUrls?: string;
   /** JSON array of RTCIceServer (STUN/TURN), e.g. `[{"urls":"turn:turn.example.org","username":"u","credential":"p"}]`. */
   @Prop() iceServers?: string;
+  /** `relay` to connect only through the TURN servers of `ice-servers` (hides every visitor's address from peers); default `all`. */
+  @Prop() iceTransportPolicy?: string;
   /** Display name shown to others. Default: a friendly name generated once per site and remembered. */
   @Prop() userName?: string;
   /**
@@ -132,7 +138,27 @@ export class P2pChat {
     void this.connect();
   }
 
+  /** The connection panel (header toggle): figures re-read every 2 s while open. */
+  private readonly connection = new ConnectionPanelController(
+    () => this.handle?.room ?? null,
+    () => forceUpdate(this.el),
+  );
+
+  /**
+   * What the connection panel shows, as data: per connected peer its `path` (`direct` | `stun` |
+   * `turn` | `unknown`, from the selected ICE candidate pair), `rttMs` (ms), `bytesSent` and
+   * `bytesReceived` (bytes), `sendBitrate` and `receiveBitrate` (bits/s since the previous call)
+   * and `connectedForMs` (ms); per signaling relay its `url`, `state` (`connecting` | `connected` |
+   * `reconnecting` | `retired`), `reason` (why retired) and `retryAtMs` (ms since epoch); and
+   * `relaysDown` (no relay connected: nobody new can join). Empty lists before the widget joined.
+   */
+  @Method()
+  async getConnectionStats(): Promise<ConnectionStats> {
+    return this.connection.read();
+  }
+
   disconnectedCallback() {
+    this.connection.close();
     void this.disconnect();
   }
 
@@ -142,6 +168,7 @@ export class P2pChat {
   @Watch('strategy')
   @Watch('relayUrls')
   @Watch('iceServers')
+  @Watch('iceTransportPolicy')
   @Watch('maxLength')
   protected async reconnect() {
     await this.disconnect();
@@ -215,7 +242,7 @@ export class P2pChat {
     let retentionMs;
     try {
       options = resolveMeshOptions(
-        { room: this.room, appId: this.appId, password: this.password, strategy: this.strategy, relayUrls: this.relayUrls, iceServers: this.iceServers, userName: this.userName },
+        { room: this.room, appId: this.appId, password: this.password, strategy: this.strategy, relayUrls: this.relayUrls, iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy, userName: this.userName },
         { location: window.location, storage: safeLocalStorage() },
       );
       try {
@@ -634,6 +661,7 @@ export class P2pChat {
             <span part="status" role="status" class="status">
               {this.statusText()}
             </span>
+            <ConnectionToggle panel={this.connection} t={t} controls="connection-panel" />
             <span class="views">
               <button type="button" class="link" aria-pressed={this.view === 'marked' ? 'true' : 'false'} onClick={() => void this.openView('marked')}>
                 {t.markedView}
@@ -643,6 +671,8 @@ export class P2pChat {
               </button>
             </span>
           </header>
+          <RelayNotice status={this.status} t={t} />
+          <ConnectionPanel panel={this.connection} t={t} lang={lang} id="connection-panel" />
           {this.burn ? (
             <p part="banner" class="banner" role="note">
               {t.burnBanner(this.burnSeconds)}

@@ -1,11 +1,12 @@
-import { Component, Element, Event, EventEmitter, h, Host, Listen, Method, Prop, State, Watch } from '@stencil/core';
+import { Component, forceUpdate, Element, Event, EventEmitter, h, Host, Listen, Method, Prop, State, Watch } from '@stencil/core';
 import { AttributeError, resolveMeshOptions } from '../../core/config';
 import { GalleryPicture, GalleryWall, ImageRefusedError } from '../../core/gallery';
 import { formatBytes, formatDay, formatRelativeTime, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
-import { joinMesh, MeshHandle, MeshStatus, PeerInfo } from '../../core/mesh';
+import { ConnectionStats, joinMesh, MeshHandle, MeshStatus, PeerInfo } from '../../core/mesh';
 import { Swarm, type TransferProgress } from '../../core/swarm';
 import { MAX_IMAGE_BYTES, type WireStats } from '../../core/wire';
 import { errorText, safeLocalStorage, statusText } from '../shared/widget-status';
+import { ConnectionPanel, ConnectionPanelController, ConnectionToggle, RelayNotice } from '../shared/connection-panel';
 
 /** Detail of `p2pImageAdd`. */
 export interface P2pImageDetail {
@@ -53,6 +54,9 @@ function parseSize(value: string): number {
  *
  * @part header - the top bar with the connection state and the add button
  * @part status - the connection state text
+ * @part connection-toggle - the header button that opens the connection panel
+ * @part connection-panel - the connection panel: peers (path, round trip, bytes, rate, age) and relays
+ * @part relay-notice - the line shown while every signaling relay is lost
  * @part note - the metadata note
  * @part grid - the picture grid
  * @part tile - one picture on the grid
@@ -76,6 +80,8 @@ export class P2pGallery {
   @Prop() relayUrls?: string;
   /** JSON array of RTCIceServer (STUN/TURN). */
   @Prop() iceServers?: string;
+  /** `relay` to connect only through the TURN servers of `ice-servers` (hides every visitor's address from peers); default `all`. */
+  @Prop() iceTransportPolicy?: string;
   /** Display name shown to others. Default: a friendly name generated once per site and remembered. */
   @Prop() userName?: string;
   /**
@@ -125,7 +131,27 @@ export class P2pGallery {
     void this.connect();
   }
 
+  /** The connection panel (header toggle): figures re-read every 2 s while open. */
+  private readonly connection = new ConnectionPanelController(
+    () => this.handle?.room ?? null,
+    () => forceUpdate(this.el),
+  );
+
+  /**
+   * What the connection panel shows, as data: per connected peer its `path` (`direct` | `stun` |
+   * `turn` | `unknown`, from the selected ICE candidate pair), `rttMs` (ms), `bytesSent` and
+   * `bytesReceived` (bytes), `sendBitrate` and `receiveBitrate` (bits/s since the previous call)
+   * and `connectedForMs` (ms); per signaling relay its `url`, `state` (`connecting` | `connected` |
+   * `reconnecting` | `retired`), `reason` (why retired) and `retryAtMs` (ms since epoch); and
+   * `relaysDown` (no relay connected: nobody new can join). Empty lists before the widget joined.
+   */
+  @Method()
+  async getConnectionStats(): Promise<ConnectionStats> {
+    return this.connection.read();
+  }
+
   disconnectedCallback() {
+    this.connection.close();
     void this.disconnect();
   }
 
@@ -135,6 +161,7 @@ export class P2pGallery {
   @Watch('strategy')
   @Watch('relayUrls')
   @Watch('iceServers')
+  @Watch('iceTransportPolicy')
   protected async reconnect() {
     await this.disconnect();
     await this.connect();
@@ -178,7 +205,7 @@ export class P2pGallery {
     let options;
     try {
       options = resolveMeshOptions(
-        { room: this.room, appId: this.appId, password: this.password, strategy: this.strategy, relayUrls: this.relayUrls, iceServers: this.iceServers, userName: this.userName },
+        { room: this.room, appId: this.appId, password: this.password, strategy: this.strategy, relayUrls: this.relayUrls, iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy, userName: this.userName },
         { location: window.location, storage: safeLocalStorage() },
       );
       parseSize(this.maxSize ?? '20MB');
@@ -484,6 +511,7 @@ export class P2pGallery {
             <span part="status" role="status" class="status">
               {statusText(this.status, t)}
             </span>
+            <ConnectionToggle panel={this.connection} t={t} controls="connection-panel" />
             <button type="button" class="add" disabled={!this.wall} onClick={() => this.fileInput?.click()}>
               {t.addPictures}
             </button>
@@ -500,6 +528,8 @@ export class P2pGallery {
               }}
             />
           </header>
+          <RelayNotice status={this.status} t={t} />
+          <ConnectionPanel panel={this.connection} t={t} lang={lang} id="connection-panel" />
           <p part="note" class="note">
             {this.keepMetadata ? t.metadataKeptNote : t.metadataNote} {t.dropHere}
           </p>

@@ -1,11 +1,12 @@
-import { Component, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
+import { Component, forceUpdate, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
 import { AttributeError, resolveMeshOptions } from '../../core/config';
 import { formatBytes, formatClock, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
-import { joinMesh, MeshHandle, MeshStatus } from '../../core/mesh';
+import { ConnectionStats, joinMesh, MeshHandle, MeshStatus } from '../../core/mesh';
 import { audioKind, BanList, coverFromBytes, currentLine, LyricLine, MusicLibrary, MusicTrack, parseLrc, StreamingPlayer, TrackRefusedError, truncateUtf8 } from '../../core/music';
 import { Swarm, type TransferProgress } from '../../core/swarm';
 import type { WireStats } from '../../core/wire';
 import { errorText, safeLocalStorage, statusText } from '../shared/widget-status';
+import { ConnectionPanel, ConnectionPanelController, ConnectionToggle, RelayNotice } from '../shared/connection-panel';
 
 /** Detail of `p2pTrackAdd`, `p2pTrackPlay` and `p2pTrackEnd`. */
 export interface P2pTrackDetail {
@@ -63,6 +64,9 @@ const BAN_KEY = 'p2p-widgets:music-ban';
  *
  * @part header - the top bar with the connection state and the add button
  * @part status - the connection state text
+ * @part connection-toggle - the header button that opens the connection panel
+ * @part connection-panel - the connection panel: peers (path, round trip, bytes, rate, age) and relays
+ * @part relay-notice - the line shown while every signaling relay is lost
  * @part track-list - the room's lists, grouped by who shares them
  * @part track - one track
  * @part player - the player bar
@@ -87,6 +91,8 @@ export class P2pMusic {
   @Prop() relayUrls?: string;
   /** JSON array of RTCIceServer (STUN/TURN). */
   @Prop() iceServers?: string;
+  /** `relay` to connect only through the TURN servers of `ice-servers` (hides every visitor's address from peers); default `all`. */
+  @Prop() iceTransportPolicy?: string;
   /** Display name shown to others. Default: a friendly name generated once per site and remembered. */
   @Prop() userName?: string;
   /**
@@ -154,7 +160,27 @@ export class P2pMusic {
     void this.connect();
   }
 
+  /** The connection panel (header toggle): figures re-read every 2 s while open. */
+  private readonly connection = new ConnectionPanelController(
+    () => this.handle?.room ?? null,
+    () => forceUpdate(this.el),
+  );
+
+  /**
+   * What the connection panel shows, as data: per connected peer its `path` (`direct` | `stun` |
+   * `turn` | `unknown`, from the selected ICE candidate pair), `rttMs` (ms), `bytesSent` and
+   * `bytesReceived` (bytes), `sendBitrate` and `receiveBitrate` (bits/s since the previous call)
+   * and `connectedForMs` (ms); per signaling relay its `url`, `state` (`connecting` | `connected` |
+   * `reconnecting` | `retired`), `reason` (why retired) and `retryAtMs` (ms since epoch); and
+   * `relaysDown` (no relay connected: nobody new can join). Empty lists before the widget joined.
+   */
+  @Method()
+  async getConnectionStats(): Promise<ConnectionStats> {
+    return this.connection.read();
+  }
+
   disconnectedCallback() {
+    this.connection.close();
     void this.disconnect();
   }
 
@@ -164,6 +190,7 @@ export class P2pMusic {
   @Watch('strategy')
   @Watch('relayUrls')
   @Watch('iceServers')
+  @Watch('iceTransportPolicy')
   protected async reconnect() {
     await this.disconnect();
     await this.connect();
@@ -236,7 +263,7 @@ export class P2pMusic {
     let cacheBytes: number;
     try {
       options = resolveMeshOptions(
-        { room: this.room, appId: this.appId, password: this.password, strategy: this.strategy, relayUrls: this.relayUrls, iceServers: this.iceServers, userName: this.userName },
+        { room: this.room, appId: this.appId, password: this.password, strategy: this.strategy, relayUrls: this.relayUrls, iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy, userName: this.userName },
         { location: window.location, storage: safeLocalStorage() },
       );
       cacheBytes = parseBytes(this.maxCache ?? '500MB', 'max-cache');
@@ -645,6 +672,7 @@ export class P2pMusic {
             <span part="status" role="status" class="status">
               {statusText(this.status, t)}
             </span>
+            <ConnectionToggle panel={this.connection} t={t} controls="connection-panel" />
             <button type="button" class="link" aria-pressed={this.showSettings ? 'true' : 'false'} onClick={() => (this.showSettings = !this.showSettings)}>
               {t.settings}
             </button>
@@ -664,6 +692,8 @@ export class P2pMusic {
               }}
             />
           </header>
+          <RelayNotice status={this.status} t={t} />
+          <ConnectionPanel panel={this.connection} t={t} lang={this.uiLang} id="connection-panel" />
           {this.showSettings ? (
             <section part="settings" class="settings" aria-label={t.musicSettings}>
               <label>

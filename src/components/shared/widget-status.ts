@@ -26,6 +26,8 @@ export function errorText(code: string, message: string, status: MeshStatus, t: 
       return t.relaysUnreachable(status.state === 'failed' ? (status.relays ?? null) : null);
     case 'peer-flood':
       return t.peerFlood;
+    case 'peer-unreachable':
+      return t.peerUnreachable;
     case 'storage-full':
       return t.storageFull;
     case 'storage-unavailable':

@@ -118,6 +118,15 @@ describe('resolveMeshOptions', () => {
     },
   );
 
+  it('passes ice-transport-policy "relay" and "all" through, and refuses anything else', () => {
+    expect(resolveMeshOptions({ iceTransportPolicy: ' relay ' }, { location, storage: null }).iceTransportPolicy).toBe('relay');
+    expect(resolveMeshOptions({ iceTransportPolicy: 'all' }, { location, storage: null }).iceTransportPolicy).toBe('all');
+    expect(resolveMeshOptions({ iceTransportPolicy: '' }, { location, storage: null }).iceTransportPolicy).toBeUndefined();
+    for (const iceTransportPolicy of ['none', 'RELAY', 'turn']) {
+      expect(attributeError(() => resolveMeshOptions({ iceTransportPolicy }, { location, storage: null })).attribute).toBe('ice-transport-policy');
+    }
+  });
+
   it('does not throw when storage throws, and still gives a name', () => {
     const options = resolveMeshOptions({}, { location, storage: throwingStorage });
     expect(options.userName.trim().length).toBeGreaterThan(0);

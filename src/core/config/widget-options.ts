@@ -12,6 +12,7 @@ export interface SharedAttributes {
   strategy?: string;
   relayUrls?: string;
   iceServers?: string;
+  iceTransportPolicy?: string;
   userName?: string;
 }
 
@@ -46,7 +47,8 @@ export const USER_NAME_KEY = 'p2p-widgets:user-name';
  * Resolves the shared attributes into {@link MeshOptions}.
  * Defaults: `room` = origin + path, `app-id` = host, `strategy` = nostr,
  * `user-name` = a friendly name generated once per site (unique-names-generator) and kept in localStorage.
- * @throws AttributeError for an unknown strategy, an invalid relay URL or invalid `ice-servers` JSON.
+ * @throws AttributeError for an unknown strategy, an invalid relay URL, invalid `ice-servers` JSON
+ *   or an `ice-transport-policy` other than `all` / `relay`.
  */
 export function resolveMeshOptions(attrs: SharedAttributes, page: PageContext): MeshOptions {
   const strategy = (attrs.strategy?.trim() || 'nostr') as Strategy;
@@ -63,6 +65,11 @@ export function resolveMeshOptions(attrs: SharedAttributes, page: PageContext): 
   if (attrs.password) options.password = attrs.password;
   if (relayUrls.length) options.relayUrls = relayUrls;
   if (attrs.iceServers?.trim()) options.iceServers = parseIceServers(attrs.iceServers);
+  const policy = attrs.iceTransportPolicy?.trim();
+  if (policy) {
+    if (policy !== 'all' && policy !== 'relay') throw new AttributeError('ice-transport-policy', `ice-transport-policy must be "all" or "relay", not "${policy}"`);
+    options.iceTransportPolicy = policy;
+  }
   return options;
 }
 

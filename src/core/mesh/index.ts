@@ -3,7 +3,9 @@
  */
 export { joinMesh, LINGER_MS, openMeshCount } from './join-mesh';
 export type { MeshHandle } from './join-mesh';
-export { MeshRoom } from './mesh-room';
+export { MeshRoom, DEFAULT_OFFER_POOL_SIZE } from './mesh-room';
+export type { ConnectionStats, PeerConnectionStats, RelayConnectionStats, ConnectionPath } from './connection-stats';
+export { HEARTBEAT_INTERVAL_MS, PEER_TIMEOUT_MS } from './peer-heartbeat';
 export type { MeshOptions, MeshStatus, PeerInfo, MeshError, MeshEvents, MeshChannel } from './mesh-room';
 export { STRATEGIES, loadStrategy, isRelayOpen } from './strategies';
 export type { Strategy } from './strategies';

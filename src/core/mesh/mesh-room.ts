@@ -4,6 +4,7 @@ import type { JoinRoomConfig, MessageAction, Room } from '@trystero-p2p/core';
 import {
   DropCounters,
   encodeMessage,
+  heartbeatMessage,
   InboundValidator,
   MessageSpec,
   PeerRateLimiter,
@@ -12,6 +13,8 @@ import {
   WireStats,
 } from '../wire';
 import { isRelayOpen, loadStrategy, Strategy, StrategyModule } from './strategies';
+import { ConnectionStats, PeerConnectionStats, readTransport, RelayConnectionStats } from './connection-stats';
+import { HEARTBEAT_INTERVAL_MS, PeerHeartbeat } from './peer-heartbeat';
 
 /** Options of a mesh room; the shared widget attributes map onto these. */
 export interface MeshOptions {
@@ -27,6 +30,16 @@ export interface MeshOptions {
   relayUrls?: string[];
   /** ICE servers (STUN/TURN) for the RTCPeerConnections; default: Trystero's public STUN servers. */
   iceServers?: RTCIceServer[];
+  /**
+   * `RTCConfiguration.iceTransportPolicy` of every RTCPeerConnection: `all` (default) or `relay`
+   * (only TURN-relayed candidates: no address of the visitor reaches a peer; needs TURN in `iceServers`).
+   */
+  iceTransportPolicy?: RTCIceTransportPolicy;
+  /**
+   * RTCPeerConnections with a ready offer kept per page (patched Trystero option `offerPoolSize`);
+   * default {@link DEFAULT_OFFER_POOL_SIZE}. Each one holds ports (and a TURN allocation when TURN is configured).
+   */
+  offerPoolSize?: number;
   /** Display name announced to peers (1–64 characters). */
   userName: string;
   /** How long to wait for a first relay connection before reporting `failed`, ms; default 10 000. */
@@ -37,11 +50,21 @@ export interface MeshOptions {
   rtcPolyfill?: typeof RTCPeerConnection;
 }
 
-/** Connection state shown by every widget. */
+/**
+ * Offers kept ready per page. Trystero's 20 cost 20 RTCPeerConnections (and 20 TURN allocations
+ * with TURN) per visitor; with trickle ICE a fresh offer goes out at once and its candidates follow
+ * within ~0.2 s, so one warm offer (for the first peer) is enough: see bench/README.md, "offer pool".
+ */
+export const DEFAULT_OFFER_POOL_SIZE = 1;
+
+/**
+ * Connection state shown by every widget. `relaysDown`: every signaling relay is lost (after one
+ * was reached): connected peers stay, but nobody new can join until a relay is back.
+ */
 export type MeshStatus =
   | { state: 'connecting' }
-  | { state: 'waiting' }
-  | { state: 'connected'; peers: number }
+  | { state: 'waiting'; relaysDown?: boolean }
+  | { state: 'connected'; peers: number; relaysDown?: boolean }
   /** `code` says why when it is known; `relays`: the relay URLs that could not be reached (comma-separated; absent: Trystero's defaults). */
   | { state: 'failed'; reason: string; code?: 'relay-unreachable'; relays?: string };
 
@@ -59,7 +82,11 @@ export interface PeerInfo {
 
 /** An error a widget should show and re-emit as `p2pError`. */
 export interface MeshError {
-  /** Stable code: `join-error`, `relay-unreachable`, `strategy-load`, `room-conflict`, `peer-flood`. */
+  /**
+   * Stable code: `join-error`, `relay-unreachable`, `strategy-load`, `room-conflict`, `peer-flood`,
+   * `peer-unreachable` (a connection to one peer failed after the offer/answer exchange; retried
+   * when it announces again; usually a network that needs TURN).
+   */
   code: string;
   /** Plain-words explanation. */
   message: string;
@@ -107,6 +134,11 @@ export class MeshRoom {
   private strategyModule: StrategyModule | null = null;
   private timers: ReturnType<typeof setInterval>[] = [];
   private relaySeen = false;
+  private relaysDown = false;
+  private readonly heartbeat = new PeerHeartbeat();
+  private readonly transferSamples = new Map<string, { at: number; sent: number; received: number }>();
+  private removeListeners: (() => void) | null = null;
+  private lastTick = Date.now();
   private readonly startedAt = Date.now();
   private left = false;
   private userName: string;
@@ -126,14 +158,17 @@ export class MeshRoom {
     }
     if (this.left) return;
     this.selfId = this.strategyModule.selfId;
-    const config: JoinRoomConfig = { appId: options.appId };
+    const config: JoinRoomConfig & { offerPoolSize: number } = { appId: options.appId, offerPoolSize: options.offerPoolSize ?? DEFAULT_OFFER_POOL_SIZE };
     if (options.password) config.password = options.password;
     if (options.relayUrls?.length) config.relayConfig = { urls: options.relayUrls, warnOnRelayFailure: false };
-    if (options.iceServers) config.rtcConfig = { iceServers: options.iceServers };
+    const rtcConfig: RTCConfiguration = {};
+    if (options.iceServers) rtcConfig.iceServers = options.iceServers;
+    if (options.iceTransportPolicy) rtcConfig.iceTransportPolicy = options.iceTransportPolicy;
+    if (Object.keys(rtcConfig).length) config.rtcConfig = rtcConfig;
     if (options.rtcPolyfill) config.rtcPolyfill = options.rtcPolyfill;
     try {
       this.room = this.strategyModule.joinRoom(config, options.room, {
-        onJoinError: ({ error }) => this.emitter.emit('error', { code: 'join-error', message: error }),
+        onJoinError: ({ error }) => this.emitter.emit('error', joinError(error)),
       });
     } catch (err) {
       this.fail('join-error', errorText(err));
@@ -142,9 +177,110 @@ export class MeshRoom {
     this.room.onPeerJoin = peerId => this.handlePeerJoin(peerId);
     this.room.onPeerLeave = peerId => this.handlePeerLeave(peerId);
     this.channel(presenceMessage).onMessage((msg, peerId) => this.updatePeer(peerId, { name: msg.name }));
+    this.channel(heartbeatMessage).onMessage((_msg, peerId) => this.heartbeat.heard(peerId));
     this.timers.push(setInterval(() => this.pollRelays(), 250));
     this.timers.push(setInterval(() => this.pingPeers(), options.pingIntervalMs ?? 5000));
+    this.timers.push(setInterval(() => this.tick(), HEARTBEAT_INTERVAL_MS));
+    this.removeListeners = this.watchNetwork();
     this.pollRelays();
+  }
+
+  /**
+   * Once per {@link HEARTBEAT_INTERVAL_MS}: sends `heartbeat` to every peer, drops peers silent for
+   * longer than the heartbeat timeout (closing their connection, so Trystero forgets them and a
+   * live peer reconnects), and after the page slept (a tick > 10 s late) reconnects the relays.
+   */
+  private tick(): void {
+    const now = Date.now();
+    const slept = now - this.lastTick > 10_000;
+    this.lastTick = now;
+    if (slept) this.reconnectRelays(true);
+    if (this.peers.size) void this.channel(heartbeatMessage).send({ v: PROTOCOL_VERSION });
+    for (const peerId of this.heartbeat.expired()) {
+      if (!this.peers.has(peerId)) continue;
+      try {
+        this.room?.getPeers()[peerId]?.close();
+      } catch {
+        /* already closed */
+      }
+      this.handlePeerLeave(peerId);
+    }
+  }
+
+  /**
+   * Reconnects the signaling relays at once when the browser says the network is back (`online`),
+   * the page resumes from being frozen (`resume`, Page Lifecycle) or comes back from the
+   * back/forward cache (`pageshow` persisted). Returns the function that removes the listeners.
+   */
+  private watchNetwork(): () => void {
+    if (typeof window === 'undefined' || typeof document === 'undefined') return () => undefined;
+    const onOnline = () => this.reconnectRelays(true);
+    const onResume = () => this.reconnectRelays(true);
+    const onPageShow = (e: PageTransitionEvent) => e.persisted && this.reconnectRelays(true);
+    window.addEventListener('online', onOnline);
+    window.addEventListener('pageshow', onPageShow);
+    document.addEventListener('resume', onResume);
+    return () => {
+      window.removeEventListener('online', onOnline);
+      window.removeEventListener('pageshow', onPageShow);
+      document.removeEventListener('resume', onResume);
+    };
+  }
+
+  /** Asks the strategy to retry its relay sockets now (`cycle`: reopen open ones too, they may be dead after sleep). */
+  private reconnectRelays(cycle: boolean): void {
+    try {
+      this.strategyModule?.reconnectRelaysNow?.(cycle);
+    } catch {
+      /* a strategy without it (mqtt.js reconnects by itself) */
+    }
+  }
+
+  /**
+   * Connection statistics: per peer its path, RTT, bytes and bitrate (from `getStats()`), and each
+   * of this room's relays with its state. Bitrates are measured since the previous call.
+   */
+  async connectionStats(): Promise<ConnectionStats> {
+    const at = Date.now();
+    const peers: PeerConnectionStats[] = [];
+    const connections = this.room?.getPeers() ?? {};
+    for (const peer of this.peers.values()) {
+      const pc = connections[peer.id];
+      const reading = pc ? await readTransport(pc).catch(() => null) : null;
+      const sent = reading?.bytesSent ?? 0;
+      const received = reading?.bytesReceived ?? 0;
+      const previous = this.transferSamples.get(peer.id) ?? { at: peer.joinedAt, sent: 0, received: 0 };
+      const seconds = Math.max(0.001, (at - previous.at) / 1000);
+      this.transferSamples.set(peer.id, { at, sent, received });
+      peers.push({
+        peerId: peer.id,
+        name: peer.name,
+        rttMs: reading?.rttMs ?? peer.rttMs,
+        path: reading?.path ?? 'unknown',
+        bytesSent: sent,
+        bytesReceived: received,
+        sendBitrate: Math.max(0, Math.round(((sent - previous.sent) * 8) / seconds)),
+        receiveBitrate: Math.max(0, Math.round(((received - previous.received) * 8) / seconds)),
+        connectedForMs: at - peer.joinedAt,
+      });
+    }
+    const relays = this.relayStates();
+    return { at, peers, relays, relaysDown: relays.length > 0 && !relays.some(r => r.state === 'connected') };
+  }
+
+  /** This room's relays and their states (patched Trystero's getRelayStates, else the sockets' readyState). */
+  private relayStates(): RelayConnectionStats[] {
+    const mine = this.options.relayUrls;
+    const isMine = (url: string) => !mine?.length || mine.includes(url);
+    const states = this.strategyModule?.getRelayStates?.();
+    if (states) {
+      return Object.entries(states)
+        .filter(([url]) => isMine(url))
+        .map(([url, s]) => ({ url, state: s.state === 'closed' ? 'retired' : s.state, reason: s.reason ?? null, retryAtMs: s.retryAtMs ?? null }));
+    }
+    return Object.entries(this.strategyModule?.getRelaySockets() ?? {})
+      .filter(([url]) => isMine(url))
+      .map(([url, socket]) => ({ url, state: isRelayOpen(socket) ? 'connected' : this.relaySeen ? 'reconnecting' : 'connecting', reason: null, retryAtMs: null }));
   }
 
   /** Subscribes to mesh events; returns the unsubscribe function. */
@@ -205,6 +341,7 @@ export class MeshRoom {
         const result = validator.check(payload, peerId);
         if (!result.ok) return;
         if (!this.peers.has(peerId)) this.handlePeerJoin(peerId);
+        this.heartbeat.touch(peerId);
         emitter.emit('message', result.value, peerId);
       };
       entry = { action, emitter, validator };
@@ -233,6 +370,8 @@ export class MeshRoom {
     this.left = true;
     this.timers.forEach(clearInterval);
     this.timers = [];
+    this.removeListeners?.();
+    this.removeListeners = null;
     const room = this.room;
     this.room = null;
     this.peers.clear();
@@ -241,7 +380,11 @@ export class MeshRoom {
   }
 
   private countChunk(peerId: string, channel: string): void {
-    if (this.blockedPeers.has(peerId) || this.floodLimiter.take(peerId)) return;
+    if (this.blockedPeers.has(peerId)) return;
+    if (this.floodLimiter.take(peerId)) {
+      this.heartbeat.touch(peerId); // a long message in progress is a sign of life
+      return;
+    }
     this.blockedPeers.add(peerId);
     this.counters.drop(channel, 'flood');
     this.emitter.emit('error', { code: 'peer-flood', message: `a peer sent too much data and was disconnected` });
@@ -266,6 +409,8 @@ export class MeshRoom {
   private handlePeerLeave(peerId: string): void {
     const peer = this.peers.get(peerId);
     this.channels.forEach(c => c.validator.forgetPeer(peerId));
+    this.heartbeat.forget(peerId);
+    this.transferSamples.delete(peerId);
     if (!peer) return;
     this.peers.delete(peerId);
     this.emitter.emit('peerLeave', { ...peer });
@@ -290,15 +435,18 @@ export class MeshRoom {
     const sockets = Object.entries(this.strategyModule?.getRelaySockets() ?? {})
       .filter(([url]) => !mine?.length || mine.includes(url))
       .map(([, socket]) => socket);
-    if (sockets.some(isRelayOpen)) this.relaySeen = true;
+    const open = sockets.some(isRelayOpen);
+    if (open) this.relaySeen = true;
+    this.relaysDown = this.relaySeen && !open;
     this.refreshStatus();
   }
 
   private refreshStatus(): void {
     if (this.left) return;
     let next: MeshStatus;
-    if (this.peers.size > 0) next = { state: 'connected', peers: this.peers.size };
-    else if (this.relaySeen) next = { state: 'waiting' };
+    const down = this.relaysDown ? { relaysDown: true } : {};
+    if (this.peers.size > 0) next = { state: 'connected', peers: this.peers.size, ...down };
+    else if (this.relaySeen) next = { state: 'waiting', ...down };
     else if (Date.now() - this.startedAt > (this.options.relayTimeoutMs ?? 10_000)) {
       const relays = this.options.relayUrls?.join(', ') || undefined;
       next = { state: 'failed', reason: `could not reach any relay (${relays ?? 'the default public relays'})`, code: 'relay-unreachable', ...(relays ? { relays } : {}) };
@@ -326,6 +474,17 @@ export class MeshRoom {
     this.emitter.emit('status', this.status);
     this.emitter.emit('error', { code, message });
   }
+}
+
+/**
+ * Trystero's join errors in plain words: its "could not connect to peer X after exchanging SDP;
+ * configure TURN servers…" (a developer's hint) becomes `peer-unreachable`.
+ */
+function joinError(error: string): MeshError {
+  if (/after exchanging SDP/.test(error)) {
+    return { code: 'peer-unreachable', message: 'could not connect directly to one visitor; trying again when they announce themselves' };
+  }
+  return { code: 'join-error', message: error };
 }
 
 function errorText(err: unknown): string {

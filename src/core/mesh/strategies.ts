@@ -11,6 +11,10 @@ export interface StrategyModule {
   selfId: string;
   /** Map of relay URL → WebSocket (or MQTT client) the strategy currently holds. */
   getRelaySockets: () => Record<string, unknown>;
+  /** Patched Trystero (nostr, torrent): retries every waiting relay socket now; `cycle` reopens open ones too. */
+  reconnectRelaysNow?: (cycle?: boolean) => void;
+  /** Patched Trystero (nostr, torrent): each relay socket's state, keyed by the configured URL. */
+  getRelayStates?: () => Record<string, { state: 'connecting' | 'connected' | 'reconnecting' | 'retired' | 'closed'; reason: string | null; retryAtMs: number | null }>;
 }
 
 /**

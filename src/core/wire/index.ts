@@ -7,7 +7,7 @@ export { DropCounters, DROP_REASONS } from './drop-counters';
 export type { DropReason, WireStats } from './drop-counters';
 export { PeerRateLimiter } from './rate-limiter';
 export type { RateLimit } from './rate-limiter';
-export { presenceMessage, MAX_NAME_LENGTH, MAX_CHAT_TEXT_LENGTH, codePointLength } from './message-schemas';
+export { presenceMessage, heartbeatMessage, MAX_NAME_LENGTH, MAX_CHAT_TEXT_LENGTH, codePointLength } from './message-schemas';
 export type { PresenceMessage } from './message-schemas';
 export {
   chatRecordSchema,

@@ -1,0 +1,67 @@
+/**
+ * Liveness of the peers a page is connected to, from heartbeats over the data channel (seed 001:
+ * "what happens when the other side refreshes" or vanishes). A peer counts as gone when nothing
+ * arrived from it for {@link PEER_TIMEOUT_MS}; the local page's own stalls (a frozen or sleeping
+ * tab, a main thread busy for seconds) are not blamed on the peers: when the checks themselves
+ * ran late, every peer's clock restarts.
+ */
+
+/** How often a page sends `heartbeat` to each peer, ms. */
+export const HEARTBEAT_INTERVAL_MS = 1000;
+/**
+ * Silence after which a peer is dropped, ms: 3.5 heartbeats, so one late or lost heartbeat never
+ * drops a live peer, and a dead tab leaves within 5 s (timeout + one check interval).
+ */
+export const PEER_TIMEOUT_MS = 3500;
+/** A gap between two checks longer than this means the page itself stalled, ms. */
+export const STALL_GAP_MS = 2500;
+
+/** Tracks when each peer was last heard from; time comes from `now` (ms) so tests can drive it. */
+export class PeerHeartbeat {
+  private readonly lastHeard = new Map<string, number>();
+  private lastCheck: number;
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly timeoutMs = PEER_TIMEOUT_MS,
+  ) {
+    this.lastCheck = now();
+  }
+
+  /**
+   * A heartbeat arrived from `peerId`: tracking starts with a peer's first heartbeat, so a peer
+   * running an older version without heartbeats is never dropped for its silence.
+   */
+  heard(peerId: string): void {
+    this.lastHeard.set(peerId, this.now());
+  }
+
+  /** Something else (a message, a chunk of one) arrived from `peerId`: a sign of life if it is tracked. */
+  touch(peerId: string): void {
+    if (this.lastHeard.has(peerId)) this.lastHeard.set(peerId, this.now());
+  }
+
+  /** Stops tracking a peer (it left). */
+  forget(peerId: string): void {
+    this.lastHeard.delete(peerId);
+  }
+
+  /**
+   * Returns the peers silent for longer than the timeout (and stops tracking them). Call it about
+   * every second; when this call comes more than {@link STALL_GAP_MS} after the previous one, the
+   * page itself stalled and every peer's silence is restarted instead.
+   */
+  expired(): string[] {
+    const now = this.now();
+    const stalled = now - this.lastCheck > STALL_GAP_MS;
+    this.lastCheck = now;
+    if (stalled) {
+      for (const id of this.lastHeard.keys()) this.lastHeard.set(id, now);
+      return [];
+    }
+    const gone: string[] = [];
+    for (const [id, at] of this.lastHeard) if (now - at > this.timeoutMs) gone.push(id);
+    gone.forEach(id => this.lastHeard.delete(id));
+    return gone;
+  }
+}
