@@ -31,9 +31,6 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
-          // One retry: with Trystero 0.25.4 a newcomer sometimes takes over a minute to connect
-          // (README, known limits); a test that fails twice fails the run.
-          retry: 1,
           sequence: { groupOrder: 1 },
         },
       },
@@ -45,7 +42,6 @@ export default defineConfig({
           setupFiles: ['.storybook/vitest.setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          retry: 1,
           sequence: { groupOrder: 2 },
           browser: {
             enabled: true,

@@ -187,7 +187,7 @@ export class MeshRoom {
 
   /**
    * Once per {@link HEARTBEAT_INTERVAL_MS}: sends `heartbeat` to every peer, drops peers silent for
-   * longer than the heartbeat timeout (closing their connection, so Trystero forgets them and a
+   * longer than {@link PEER_TIMEOUT_MS} (closing their connection, so Trystero forgets them and a
    * live peer reconnects), and after the page slept (a tick > 10 s late) reconnects the relays.
    */
   private tick(): void {

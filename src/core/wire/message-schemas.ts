@@ -36,7 +36,7 @@ export const presenceMessage = defineMessage({
 export type PresenceMessage = v.InferOutput<typeof presenceMessage.schema>;
 
 /**
- * `heartbeat`: "I am still here", sent to every peer once per second over the data channel, so a
+ * `heartbeat`: "I am still here", sent to every peer every 0.5 s over the data channel, so a
  * peer whose tab died without closing its connections (crash, sleep) leaves the others' lists
  * within seconds instead of WebRTC's 11–13 s consent timeout. Shape: `{ v: 1 }`.
  * Limits: 32 bytes, 4/s with a burst of 8 per peer.
