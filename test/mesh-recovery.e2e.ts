@@ -41,7 +41,7 @@ describe('mesh recovery', () => {
     expect(await peerNames(newcomer)).toEqual(['Ann', 'Bob', 'Cy']);
     for (const p of members) await expect.poll(() => peerNames(p)).toContain('Dee');
     await Promise.all([...members, newcomer].map(p => p.context().close()));
-  });
+  }, 200_000);
 
   it('keeps links through a 3-minute relay outage, says so, and finds the relay again without a reload', async () => {
     const port = await freePort();
@@ -81,7 +81,7 @@ describe('mesh recovery', () => {
     } finally {
       await relay.stop();
     }
-  });
+  }, 300_000);
 
   it('reconnects to the relay when the browser comes back online', async () => {
     const room = uniqueRoom('offline');
