@@ -3,7 +3,7 @@
  * static servers. Each is started by the caller and stopped by PID.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -176,8 +176,12 @@ export async function startMosquitto() {
   const [plain, ws] = [await freePort(), await freePort()];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mosquitto-'));
   const conf = path.join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${plain} 127.0.0.1`, `listener ${ws} 127.0.0.1`, 'protocol websockets', 'allow_anonymous true', 'persistence false', 'log_dest stdout', ''].join('\n'));
-  return startBinary(process.env.MOSQUITTO_PATH ?? '/usr/sbin/mosquitto', ['-c', conf], ws, `ws://127.0.0.1:${ws}`, path.join(dir, 'mosquitto.log'));
+  chmodSync(dir, 0o777); // run as root, mosquitto drops to its own user before opening the log
+  const logFile = path.join(dir, 'mosquitto.log');
+  // log_dest file: flushed per line (stdout into a file is block-buffered until exit).
+  writeFileSync(conf, [`listener ${plain} 127.0.0.1`, `listener ${ws} 127.0.0.1`, 'protocol websockets', 'allow_anonymous true', 'persistence false', `log_dest file ${logFile}`, 'log_type all', ''].join('\n'));
+  const server = await startBinary(process.env.MOSQUITTO_PATH ?? '/usr/sbin/mosquitto', ['-c', conf], ws, `ws://127.0.0.1:${ws}`, path.join(dir, 'stdout.log'));
+  return { ...server, logFile, log: () => readFileSync(logFile, 'utf8') };
 }
 
 /**
