@@ -51,7 +51,7 @@ export class ConnectionPanelController {
 
 /** The header button that opens and closes the panel (`id` of the panel it controls). */
 export const ConnectionToggle: FunctionalComponent<{ panel: ConnectionPanelController; t: Strings; controls: string }> = ({ panel, t, controls }) => (
-  <button type="button" class="link" part="connection-toggle" aria-expanded={panel.open ? 'true' : 'false'} aria-controls={controls} onClick={() => panel.toggle()}>
+  <button type="button" class="link" part="connection-toggle" aria-expanded={panel.open ? 'true' : 'false'} aria-controls={panel.open ? controls : undefined} onClick={() => panel.toggle()}>
     {t.connectionToggle}
   </button>
 );
