@@ -16,8 +16,10 @@
  * run: it is a measurement, not a test. Exit code is non-zero only when the bench itself
  * could not run (no bundle, no browser, servers did not start).
  *
- * Then runs bench/chat-history.mjs (10 000-message chat history: newcomer sync, reopen) as a
- * child process with its own servers and browser; BENCH_HISTORY=0 skips it.
+ * Then runs bench/chat-history.mjs (10 000-message chat history: newcomer sync, reopen) and
+ * bench/mesh-join.mjs (newcomer into an idle room, fresh joins, relay events per idle peer, offer
+ * pool size; widget vs bare Trystero patched and as published) as child processes with their own
+ * servers and browsers; BENCH_HISTORY=0 / BENCH_JOIN=0 skip them.
  *
  * Knobs (environment): BENCH_JOIN_RUNS (7), BENCH_PINGS (200), BENCH_PING_INTERVAL_MS (250);
  * the BENCH_HISTORY* knobs of bench/chat-history.mjs.
@@ -346,8 +348,23 @@ function runChatHistory() {
   }
 }
 
+/** The mesh-join part (bench/mesh-join.mjs): a child process with its own servers and browser; BENCH_JOIN=0 skips it. */
+function runMeshJoin() {
+  if (process.env.BENCH_JOIN === '0') {
+    console.log('bench: mesh joins skipped (BENCH_JOIN=0)');
+    return;
+  }
+  console.log('\nbench: mesh joins (bench/mesh-join.mjs)…');
+  const child = spawnSync(process.execPath, [path.join(ROOT, 'bench/mesh-join.mjs')], { cwd: ROOT, stdio: 'inherit' });
+  if (child.status !== 0) {
+    console.error(`bench: mesh joins could not run (exit ${child.status ?? child.signal})`);
+    process.exitCode = 1;
+  }
+}
+
 main()
   .then(runChatHistory)
+  .then(runMeshJoin)
   .catch(err => {
     console.error('bench: could not run:', err);
     process.exit(1);
