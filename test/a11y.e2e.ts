@@ -176,6 +176,34 @@ describe('keyboard', () => {
     await Promise.all([a, b].map(p => p.context().close()));
   });
 
+  for (const [tag, lang, toggle, heading] of [
+    ['p2p-chat', 'en', 'Connection', 'Connection details'],
+    ['p2p-gallery', 'zh-CN', '连接', '连接详情'],
+    ['p2p-music', 'en', 'Connection', 'Connection details'],
+  ] as const) {
+    it(`${tag} (${lang}): the connection panel opens from the keyboard, is labelled and passes axe`, async () => {
+      const room = uniqueRoom(`kbd-panel-${tag}`);
+      const [a, b] = await Promise.all(['Ann', 'Bob'].map(name => openWidgetPage(world, tag, room, [{ 'user-name': name, lang }])));
+      await Promise.all([waitForOnePeer(a, tag), waitForOnePeer(b, tag)]);
+      await tabTo(a, tag, f => f.tag === 'button' && f.name === toggle);
+      const button = a.locator(tag).getByRole('button', { name: toggle });
+      expect(await button.getAttribute('aria-expanded')).toBe('false');
+      await a.keyboard.press('Enter');
+      expect(await button.getAttribute('aria-expanded')).toBe('true');
+      const panel = a.locator(tag).getByRole('region', { name: heading });
+      await panel.waitFor();
+      // One row per peer: Bob, connected directly (loopback, no ICE servers), with a round trip.
+      await expect.poll(() => panel.locator('tbody tr').count(), { timeout: 10_000 }).toBe(1);
+      await expect.poll(() => panel.locator('tbody tr td[data-path]').getAttribute('data-path')).toBe('direct');
+      expect(await panel.locator('tbody th[scope="row"]').innerText()).toBe('Bob');
+      expect(await panel.locator('li[data-relay-state]').getAttribute('data-relay-state')).toBe('connected');
+      expect(await audit(a, tag)).toEqual([]);
+      await a.keyboard.press('Enter');
+      await expect.poll(() => panel.count()).toBe(0);
+      await Promise.all([a, b].map(p => p.context().close()));
+    });
+  }
+
   it('<p2p-music>: Tab reaches Add tracks and the player; the play button works with Enter and Space', async () => {
     const room = uniqueRoom('kbd-music');
     const [a, b] = await Promise.all(['Ann', 'Bob'].map(name => openWidgetPage(world, 'p2p-music', room, [{ 'user-name': name }])));

@@ -91,7 +91,15 @@ describe('a hostile peer', () => {
 
   it('disconnects a peer that pushes megabytes, and the widgets keep chatting', async () => {
     await send('chat', 'A'.repeat(8 * 1024 * 1024));
-    await Promise.all([waitForPeers(ann, 1), waitForPeers(bob, 1)]);
+    await Promise.all([waitForPeers(ann, 1), waitForPeers(bob, 1)]).catch(async err => {
+      // Evidence for a failure seen once in a full run (not reproduced alone or under CPU load).
+      for (const [name, page] of [['Ann', ann], ['Bob', bob]] as const) {
+        const status = await page.locator('p2p-chat [part="status"]').innerText().catch(() => '?');
+        const connection = await page.locator('p2p-chat').evaluate((el: any) => el.getConnectionStats()).catch(() => null);
+        console.error(`${name}: "${status}"`, JSON.stringify(connection), JSON.stringify(await stats(page).catch(() => null)));
+      }
+      throw err;
+    });
     expect((await stats(ann)).dropped.flood).toBeGreaterThanOrEqual(1);
     const errors = await ann.evaluate(() => (window as any).p2pEvents.filter((e: any) => e.type === 'p2pError').map((e: any) => e.detail.code));
     expect(errors).toContain('peer-flood');

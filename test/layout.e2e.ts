@@ -122,7 +122,7 @@ describe('layout', () => {
       await b.locator('p2p-chat').evaluate((el: any) => el.sendMessage('Averyveryverylongwordwithoutspacesthatmustwrapinsidethebubbleandnotoverflow'));
       await a.locator('p2p-chat .message').nth(1).waitFor();
       await checkWidths(a, 'p2p-chat', 'conversation');
-      await a.locator('p2p-chat [part="header"] button').nth(1).click();
+      await a.locator('p2p-chat [part="header"] button:not([part="connection-toggle"])').nth(1).click(); // Settings
       await a.locator('p2p-chat [part="settings"]').waitFor();
       await checkWidths(a, 'p2p-chat', 'settings');
       await Promise.all([a, b].map(p => p.context().close()));
@@ -138,7 +138,7 @@ describe('layout', () => {
       await expect.poll(() => b.locator('p2p-music').evaluate((el: any) => el.getPlayerState().then((s: any) => s.playing)), { timeout: 30_000 }).toBe(true);
       await checkWidths(b, 'p2p-music', 'listening', undefined, 8);
       await checkWidths(a, 'p2p-music', 'own list', undefined, 8);
-      await b.locator('p2p-music [part="header"] button').first().click();
+      await b.locator('p2p-music [part="header"] button:not([part="connection-toggle"])').first().click(); // Settings
       await b.locator('p2p-music [part="settings"]').waitFor();
       await checkWidths(b, 'p2p-music', 'settings', undefined, 8);
       await Promise.all([a, b].map(p => p.context().close()));

@@ -112,6 +112,42 @@ describe('mesh recovery', () => {
     }
   });
 
+  it('a dead relay among several does not slow joins, and the panel says which is down', async () => {
+    const dead = `ws://127.0.0.1:${await freePort()}`; // nothing listens there
+    const room = uniqueRoom('dead-relay');
+    const attrs = { 'relay-urls': `${dead},${world.relay.url}` };
+    const start = Date.now();
+    const [a, b] = await Promise.all(['Ann', 'Bob'].map(n => openChatPage(world, room, [{ ...attrs, 'user-name': n }])));
+    await Promise.all([a, b].map(p => waitForPeers(p, 1, 0, 10_000)));
+    console.log(`with one dead relay of two: pair met ${Date.now() - start} ms after opening`);
+    const stats = await chat(a).evaluate((el: any) => el.getConnectionStats());
+    expect(Object.fromEntries(stats.relays.map((r: any) => [r.url, r.state]))).toEqual({ [dead]: 'reconnecting', [world.relay.url]: 'connected' });
+    expect(stats.relaysDown).toBe(false);
+    expect(await relayNotice(a).count()).toBe(0);
+    await Promise.all([a, b].map(p => p.context().close()));
+  });
+
+  it('a tab frozen for 10 s (sleep) is dropped by the others and met again when it resumes', async () => {
+    const room = uniqueRoom('freeze');
+    const [a, b] = await Promise.all(['Ann', 'Bob'].map(n => openChatPage(world, room, [{ 'user-name': n }])));
+    await Promise.all([a, b].map(p => waitForPeers(p, 1)));
+    // Bob's page stops running script, as a frozen or sleeping tab (CDP's lifecycle "frozen" is
+    // ignored for a visible page, so the debugger pauses it); its network stack keeps going.
+    const cdp = await b.context().newCDPSession(b);
+    await cdp.send('Debugger.enable');
+    await cdp.send('Debugger.pause');
+    await expect.poll(() => peerNames(a), { timeout: 6_000 }).toEqual([]);
+    await sleep(10_000);
+    await cdp.send('Debugger.resume');
+    const resumedAt = Date.now();
+    await expect.poll(() => peerNames(a), { timeout: 15_000 }).toEqual(['Bob']);
+    await waitForPeers(b, 1, 0, 15_000);
+    console.log(`frozen tab met again ${Date.now() - resumedAt} ms after it resumed`);
+    await send(b, 'back from sleep');
+    await expect.poll(() => texts(a)).toContain('back from sleep');
+    await Promise.all([a, b].map(p => p.context().close()));
+  });
+
   it('a visitor who reloads three times is met again each time, listed once, with its history', async () => {
     const room = uniqueRoom('reload');
     const [a, b] = await Promise.all(['Ann', 'Bob'].map(n => openChatPage(world, room, [{ 'user-name': n }])));

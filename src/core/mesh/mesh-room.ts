@@ -198,11 +198,7 @@ export class MeshRoom {
     if (this.peers.size) void this.channel(heartbeatMessage).send({ v: PROTOCOL_VERSION });
     for (const peerId of this.heartbeat.expired()) {
       if (!this.peers.has(peerId)) continue;
-      try {
-        this.room?.getPeers()[peerId]?.close();
-      } catch {
-        /* already closed */
-      }
+      this.closePeer(peerId);
       this.handlePeerLeave(peerId);
     }
   }
@@ -388,12 +384,25 @@ export class MeshRoom {
     this.blockedPeers.add(peerId);
     this.counters.drop(channel, 'flood');
     this.emitter.emit('error', { code: 'peer-flood', message: `a peer sent too much data and was disconnected` });
+    this.closePeer(peerId);
+    this.handlePeerLeave(peerId);
+  }
+
+  /**
+   * Closes the connection to a peer and lets Trystero forget it at once. `RTCPeerConnection.close()`
+   * fires no state-change event (W3C webrtc-pc, "close the connection"), so Trystero would keep the
+   * dead peer in its room until the peer announced again; dispatching `connectionstatechange` makes
+   * its handler read `connectionState` (now `closed`) and run its own leave path.
+   */
+  private closePeer(peerId: string): void {
+    const pc = this.room?.getPeers()[peerId];
+    if (!pc) return;
     try {
-      this.room?.getPeers()[peerId]?.close();
+      pc.close();
+      pc.dispatchEvent(new Event('connectionstatechange'));
     } catch {
       /* already closed */
     }
-    this.handlePeerLeave(peerId);
   }
 
   private handlePeerJoin(peerId: string): void {
