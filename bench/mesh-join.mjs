@@ -43,7 +43,7 @@ const POOLS = [0, 1, 4, 20];
 const VARIANTS = [
   { key: 'widget', label: 'p2p-chat widget', url: (w, room, q = {}) => `${w.host.url}/bench/fixtures/chat-bench.html?${new URLSearchParams({ bundle: w.bundleUrl, room, relay: w.relay.url, appId: APP_ID, name: 'bench', ...q })}` },
   { key: 'patched', label: 'bare Trystero, patched', url: (w, room, q = {}) => `${w.host.url}/bench/fixtures/trystero-bare.html?${new URLSearchParams({ room, relay: w.relay.url, appId: APP_ID, ...q })}` },
-  { key: 'upstream', label: 'bare Trystero 0.25.4 (as published)', url: (w, room) => `${w.host.url}/bench/fixtures/trystero-upstream.html?${new URLSearchParams({ room, relay: w.relay.url, appId: APP_ID })}` },
+  { key: 'upstream', label: 'bare Trystero 0.25.4 (as published)', url: (w, room) => `${w.host.url}/bench/fixtures/trystero-bare.html?${new URLSearchParams({ room, relay: w.relay.url, appId: APP_ID, build: 'upstream' })}` },
 ];
 
 const sleep = ms => new Promise(r => setTimeout(r, ms));

@@ -19,6 +19,18 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
  * @property {() => Promise<void>} stop
  */
 
+/** Stops a child process by PID: SIGTERM, then SIGKILL after 3 s; resolves when it has exited. */
+function stopChild(child) {
+  return new Promise(done => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    child.once('exit', () => done());
+    process.kill(child.pid, 'SIGTERM');
+    setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
+    }, 3000).unref();
+  });
+}
+
 /**
  * Starts `node script args…` and resolves once it prints a line matching
  * `ready` (whose first group is the URL). Rejects after `timeoutMs`.
@@ -46,15 +58,7 @@ export function startNodeProcess(script, args, ready, timeoutMs = 15_000) {
       resolve({
         pid: child.pid,
         url: match[1],
-        stop: () =>
-          new Promise(done => {
-            if (child.exitCode !== null || child.signalCode !== null) return done();
-            child.once('exit', () => done());
-            process.kill(child.pid, 'SIGTERM');
-            setTimeout(() => {
-              if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
-            }, 3000).unref();
-          }),
+        stop: () => stopChild(child),
       });
     };
     child.stdout.on('data', onData);
@@ -127,15 +131,7 @@ async function startBinary(command, args, port, url, logFile, timeoutMs = 15_000
     url,
     logFile,
     log: () => readFileSync(logFile, 'utf8'),
-    stop: () =>
-      new Promise(done => {
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        child.once('exit', () => done());
-        process.kill(child.pid, 'SIGTERM');
-        setTimeout(() => {
-          if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
-        }, 3000).unref();
-      }),
+    stop: () => stopChild(child),
   };
 }
 
