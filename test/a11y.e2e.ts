@@ -189,7 +189,8 @@ describe('keyboard', () => {
       const button = a.locator(tag).getByRole('button', { name: toggle });
       expect(await button.getAttribute('aria-expanded')).toBe('false');
       await a.keyboard.press('Enter');
-      expect(await button.getAttribute('aria-expanded')).toBe('true');
+      // The widget re-renders on its next frame: wait for it.
+      await expect.poll(() => button.getAttribute('aria-expanded')).toBe('true');
       const panel = a.locator(tag).getByRole('region', { name: heading });
       await panel.waitFor();
       // One row per peer: Bob, connected directly (loopback, no ICE servers), with a round trip.
