@@ -195,7 +195,8 @@ export class MeshRoom {
     const slept = now - this.lastTick > 10_000;
     this.lastTick = now;
     if (slept) this.reconnectRelays(true);
-    if (this.peers.size) void this.channel(heartbeatMessage).send({ v: PROTOCOL_VERSION });
+    // A peer whose data channel just closed makes Trystero's send reject: that peer leaves on its own.
+    if (this.peers.size) this.channel(heartbeatMessage).send({ v: PROTOCOL_VERSION }).catch(() => undefined);
     for (const peerId of this.heartbeat.expired()) {
       if (!this.peers.has(peerId)) continue;
       this.closePeer(peerId);
