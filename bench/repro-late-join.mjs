@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
- * Reproduces the "late join" failure the music bench works around (not part of `npm run bench`):
+ * Reproduced the "late join" failure of Trystero 0.25.4, fixed by the offer-pool patch in
+ * patches/ (root cause: bench/idle-join-probe.mjs); kept as a regression check, not part of `npm run bench`:
  * three `<p2p-music>` pages (no tracks) join a room, wait WAIT0 ms (default 62 000, longer than
  * Trystero 0.25's offer-pool TTL of 57.3 s), then N fresh pages join one after another (each leaves
  * before the next). Each newcomer should reach "Connected to 3 peers" within 20 s. With WAIT0=0 and
- * GAP=0 they do; once the three have been in the room for about a minute, most newcomers stay at
- * 1–2 peers and the older page reports p2pError "could not connect to peer … after exchanging SDP".
+ * GAP=0 they did; once the three had been in the room for about a minute, most newcomers stayed at
+ * 1–2 peers (before the patch). With the patch: 3 of 3 newcomers met all three in 0.96–1.25 s
+ * (WAIT0=75000 N=3 TAG=p2p-chat, 2026-12-01).
  *
  *   node bench/repro-late-join.mjs            # WAIT0=62000 N=4
  *   WAIT0=0 N=8 node bench/repro-late-join.mjs

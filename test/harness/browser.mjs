@@ -88,9 +88,9 @@ export async function openWidgetPage(world, tag, room, widgets = [{}], options =
 }
 
 /**
- * Waits until the nth widget on the page says it is connected to `n` peers. The default 60 s
- * allows for a late joiner: with Trystero 0.25.4 over Nostr, joining a room whose members have
- * been idle for a minute sometimes takes 20–50 s (see bench/README.md).
+ * Waits until the nth widget on the page says it is connected to `n` peers. The default 60 s is
+ * a generous ceiling for first connections on a loaded machine; joins take 1–3 s here, including
+ * into rooms idle for minutes since the Trystero offer-pool patch (README, "Trystero patches").
  * @param {import('playwright-core').Page} page
  * @param {number} n
  */
