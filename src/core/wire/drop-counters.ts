@@ -3,15 +3,18 @@
  * - `not-text`: the payload was not a string (binary or a raw JSON value sent around our framing)
  * - `oversize`: the encoded payload exceeded the message's `maxBytes`
  * - `malformed-json`: the payload was not valid JSON
+ * - `too-complex`: JSON nested deeper than `MAX_JSON_DEPTH` or holding more than `MAX_JSON_VALUES`
+ *   values, refused before parsing: a megabyte of `[[[[…` or of `[0,0,0,…` costs V8's `JSON.parse`
+ *   80–160 ms on a 2-core machine, and no message of ours comes near either limit
  * - `schema`: valid JSON that does not match the message schema (including a wrong protocol version)
  * - `rate`: the peer exceeded the message's per-peer rate limit
  * - `flood`: the peer exceeded the per-peer byte budget of the room and was disconnected
  * - `not-binary` / `bad-frame`: a data frame on a bulk channel was not binary / had a bad header
  * - `unsolicited`: data for a request we did not make (or already gave up)
  */
-export type DropReason = 'not-text' | 'oversize' | 'malformed-json' | 'schema' | 'rate' | 'flood' | 'not-binary' | 'bad-frame' | 'unsolicited';
+export type DropReason = 'not-text' | 'oversize' | 'malformed-json' | 'too-complex' | 'schema' | 'rate' | 'flood' | 'not-binary' | 'bad-frame' | 'unsolicited';
 
-export const DROP_REASONS: readonly DropReason[] = ['not-text', 'oversize', 'malformed-json', 'schema', 'rate', 'flood', 'not-binary', 'bad-frame', 'unsolicited'];
+export const DROP_REASONS: readonly DropReason[] = ['not-text', 'oversize', 'malformed-json', 'too-complex', 'schema', 'rate', 'flood', 'not-binary', 'bad-frame', 'unsolicited'];
 
 /** Counts of dropped inbound messages, by reason and by channel. */
 export interface WireStats {

@@ -1,7 +1,7 @@
 /**
  * wire: schemas and limits for every message between peers; the only door for peer bytes.
  */
-export { PROTOCOL_VERSION, defineMessage, encodeMessage, InboundValidator } from './message-definition';
+export { PROTOCOL_VERSION, MAX_JSON_DEPTH, MAX_JSON_VALUES, defineMessage, encodeMessage, exceedsJsonShape, InboundValidator } from './message-definition';
 export type { MessageSpec, MessageOf, Inbound } from './message-definition';
 export { DropCounters, DROP_REASONS } from './drop-counters';
 export type { DropReason, WireStats } from './drop-counters';

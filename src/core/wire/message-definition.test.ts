@@ -1,8 +1,9 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { DropCounters } from './drop-counters';
-import { defineMessage, encodeMessage, InboundValidator, MessageSpec, PROTOCOL_VERSION } from './message-definition';
+import { defineMessage, encodeMessage, InboundValidator, MAX_JSON_VALUES, MessageSpec, PROTOCOL_VERSION } from './message-definition';
 import { chatRecordMessage } from './chat-record-schemas';
+import { galleryWallMessage } from './gallery-schemas';
 import { presenceMessage } from './message-schemas';
 
 /** A well-formed chat record as JSON (the wire checks patterns, not signatures). */
@@ -294,14 +295,22 @@ describe('InboundValidator', () => {
     expect(s.dropped['not-text']).toBe(7);
     expect(s.dropped.oversize).toBe(1);
     expect(s.dropped['malformed-json']).toBe(1); // bare lone-surrogate text
-    expect(s.dropped.schema).toBe(3); // nested array, ts 1e300, Infinity
+    expect(s.dropped['too-complex']).toBe(1); // nested array
+    expect(s.dropped.schema).toBe(2); // ts 1e300, Infinity
     expect(s.accepted).toBe(1); // a name holding a lone surrogate is still a string
   });
 
-  it('drops a deeply nested JSON value within the size limit as schema', () => {
+  it('drops a deeply nested JSON value within the size limit as too-complex, before parsing it', () => {
     const { validator } = setup(chatRecordMessage);
     const nested = '['.repeat(30_000) + ']'.repeat(30_000);
-    expect(validator.check(nested, 'p')).toEqual({ ok: false, reason: 'schema' });
+    expect(validator.check(nested, 'p')).toEqual({ ok: false, reason: 'too-complex' });
+  });
+
+  it('drops a message of more than MAX_JSON_VALUES values as too-complex, and keeps brackets inside strings out of the count', () => {
+    const { validator: wall } = setup(galleryWallMessage);
+    expect(wall.check('[' + Array(MAX_JSON_VALUES + 1).fill(0).join(',') + ']', 'p')).toEqual({ ok: false, reason: 'too-complex' });
+    const record = JSON.parse(recordJson({ text: '[[[[[[[[[[[[[[[[[[[[[[,,,,' + '['.repeat(2000) + '\\"{{{{' }));
+    expect(setup(chatRecordMessage).validator.check(JSON.stringify(record), 'q').ok).toBe(true);
   });
 });
 
