@@ -184,4 +184,44 @@ describe('mesh recovery', () => {
     for (const p of [a, b]) expect(await peerNames(p)).toEqual([p === a ? 'Bob' : 'Ann']);
     await Promise.all([a, b, c].map(p => p.context().close().catch(() => undefined)));
   });
+
+  it('a peer whose handshake readiness is lost is disconnected and met again within seconds, on both sides', async () => {
+    // Trystero activates a peer once both sides sent "@_hsready" over the new data channel. The bare
+    // client here drops its first one: Ann never hears it, while the bare client hears Ann's and lists
+    // her. Ann's handshake times out (10 s); the connection must then close (so the bare client forgets
+    // Ann too) and Ann announce again, so that both list each other afresh, not 1–2 minutes later.
+    const room = uniqueRoom('hsready');
+    const ann = await openChatPage(world, room, [{ 'user-name': 'Ann' }]);
+    const evilContext = await world.browser.newContext();
+    await evilContext.addInitScript(() => {
+      const send = RTCDataChannel.prototype.send;
+      let dropped = 0;
+      RTCDataChannel.prototype.send = function (data: any) {
+        const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
+        if (bytes && !dropped && String.fromCharCode(...bytes.subarray(0, 96)).includes('@_hsready')) {
+          dropped++;
+          (window as any).droppedReadiness = dropped;
+          return;
+        }
+        return send.call(this, data);
+      };
+    });
+    const evil = await evilContext.newPage();
+    await evil.goto(`${world.host.url}/test/fixtures/bare-trystero.html`);
+    await evil.waitForFunction(() => (window as any).ready === true);
+    const startedAt = Date.now();
+    void evil.evaluate(([url, r]) => {
+      (window as any).leaves = 0;
+      void (window as any).join(url, r, location.host, 1);
+      const room = (window as any).room;
+      room.onPeerLeave = () => (window as any).leaves++;
+    }, [world.relay.url, room] as const);
+    await evil.waitForFunction(() => (window as any).droppedReadiness === 1, null, { timeout: 30_000 });
+    // Recovery: the stale connection closed (the bare client saw Ann leave) and both list each other.
+    await evil.waitForFunction(() => (window as any).leaves >= 1, null, { timeout: 20_000 });
+    await waitForPeers(ann, 1, 0, 20_000);
+    await evil.waitForFunction(() => Object.keys((window as any).room.getPeers()).length === 1, null, { timeout: 5_000 });
+    console.log(`lost readiness recovered ${Date.now() - startedAt} ms after the bare client joined`);
+    await Promise.all([ann.context().close(), evilContext.close()]);
+  });
 });

@@ -155,6 +155,15 @@ export class P2pGallery {
     void this.disconnect();
   }
 
+  /** A new `user-name` reaches the peers at once (presence) and names what this visitor shares from now on. */
+  @Watch('userName')
+  protected userNameChanged() {
+    const name = this.userName?.trim();
+    if (!name || !this.handle) return;
+    this.handle.room.setUserName(name);
+    this.wall?.setUserName(name);
+  }
+
   @Watch('room')
   @Watch('appId')
   @Watch('password')

@@ -184,6 +184,15 @@ export class P2pMusic {
     void this.disconnect();
   }
 
+  /** A new `user-name` reaches the peers at once (presence) and names what this visitor shares from now on. */
+  @Watch('userName')
+  protected userNameChanged() {
+    const name = this.userName?.trim();
+    if (!name || !this.handle) return;
+    this.handle.room.setUserName(name);
+    this.library?.setUserName(name);
+  }
+
   @Watch('room')
   @Watch('appId')
   @Watch('password')
