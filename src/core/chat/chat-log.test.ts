@@ -6,7 +6,7 @@ import type { ChatRecordWire } from '../wire';
 import { ChatLog, MAX_FUTURE_SKEW_MS, toWire, type IngestResult } from './chat-log';
 import { recordSigningBytes, signRecord, UnsignedRecord } from './chat-record';
 import { DexieRecordStore, MemoryRecordStore, PageCursor, RecordStore } from './record-store';
-import { freshDatabase } from './test-transport';
+import { freshDatabase } from '../testing';
 
 const ROOM = 'room-log';
 const T0 = 1_700_000_000_000;

@@ -7,7 +7,7 @@ import { recordSigningBytes, signRecord, verifyRecord } from './chat-record';
 import { ChatItem, ChatMessage, ChatSendError, ChatSession, ChatSessionOptions, STORAGE_ERROR_QUIET_MS } from './chat-session';
 import { toWire } from './chat-log';
 import { DEFAULT_RETENTION_MS } from './retention';
-import { freshDatabase, TestNetwork, TestPeer } from './test-transport';
+import { freshDatabase, TestNetwork, TestPeer } from '../testing';
 
 const ROOM = 'room-chat';
 const T0 = 1_700_000_000_000;

@@ -7,7 +7,7 @@ import { ChatLog } from './chat-log';
 import { recordSigningBytes, signRecord } from './chat-record';
 import { ChatSync, ChatSyncOptions } from './chat-sync';
 import { DexieRecordStore, RecordStore } from './record-store';
-import { freshDatabase, TestNetwork, TestPeer } from './test-transport';
+import { freshDatabase, TestNetwork, TestPeer } from '../testing';
 
 const ROOM = 'room-sync';
 const T0 = 1_700_000_000_000;

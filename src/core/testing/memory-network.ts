@@ -1,20 +1,38 @@
 import type * as v from 'valibot';
 import { createNanoEvents, Emitter, Unsubscribe } from 'nanoevents';
 import type { MeshChannel, MeshEvents, PeerInfo } from '../mesh';
-import { P2pDatabase } from '../store';
 import { DropCounters, encodeMessage, InboundValidator, MessageSpec, presenceMessage, PROTOCOL_VERSION } from '../wire';
-import type { ChatMesh } from './chat-session';
+import type { ChatMesh } from '../chat/chat-session';
+
+/** How a {@link TestNetwork} carries payloads between its peers. */
+export interface MemoryNetworkOptions {
+  /** Clock for rate limits and `joinedAt`, ms; pass the same clock as the sessions. Default `Date.now`. */
+  now?: () => number;
+  /** Seed of the network's pseudo-random generator (latency, loss): the same seed, the same run. Default 1. */
+  seed?: number;
+  /**
+   * One-way latency per payload, ms, drawn uniformly from `[min, max]`; payloads between two peers
+   * still arrive in the order sent (a data channel is ordered). Default `[0, 0]`: a microtask later.
+   */
+  latencyMs?: [number, number];
+  /**
+   * Probability (0–1) that a payload is lost. A data channel is reliable, so keep 0 to model one;
+   * set it to model what a link going down mid-transfer loses. Default 0.
+   */
+  loss?: number;
+}
 
 /**
- * Test helper (not shipped): an in-process mesh of {@link TestPeer}s that implements
- * {@link ChatMesh} (and so the `SyncMesh` of chat sync). Every payload travels as the JSON
- * text `encodeMessage` produces and goes through the real {@link InboundValidator} of the
- * receiving peer, exactly like `MeshRoom` does with Trystero, so the wire rules (size, rate,
- * JSON, schema) apply to every channel (`presence`, `chat`, `chat-sync-req`, `chat-sync-batch`, …).
+ * Test helper for Node unit tests (not shipped in the bundles): an in-process mesh of
+ * {@link TestPeer}s that implements the mesh's narrow interface ({@link ChatMesh}: `channel`,
+ * `on`, `peers`, `selfId`). Every payload travels as the JSON text `encodeMessage` produces and
+ * goes through the real {@link InboundValidator} of the receiving peer, exactly like `MeshRoom`
+ * does with Trystero, so the wire rules (size, rate, nesting, JSON, schema) apply to every channel.
  *
- * Delivery of `send` is asynchronous like a data channel (a microtask later, in order per
- * sender): `send` resolves once the payload is handed over, not once it was handled.
- * Use {@link TestNetwork.settle} (or `vi.waitFor`) before asserting on receivers.
+ * Delivery is asynchronous like a data channel: a microtask later by default, or after a seeded
+ * random latency, in order per pair of peers; payloads in flight to a peer that left are lost.
+ * `send` resolves once the payload is handed over, not once it was handled. Use
+ * {@link TestNetwork.settle} (or `vi.waitFor`) before asserting on receivers;
  * {@link TestNetwork.deliver} injects a raw payload synchronously.
  */
 export class TestNetwork {
@@ -25,10 +43,23 @@ export class TestNetwork {
   /** Payloads sent but not yet handed to their receiver. */
   inFlight = 0;
 
-  /**
-   * @param now - clock used for rate limits and `joinedAt`; pass the same clock as the sessions
-   */
-  constructor(private readonly now: () => number = () => Date.now()) {}
+  /** Payloads lost on purpose (`loss`) or because their link went down while they were in flight. */
+  lost = 0;
+  private readonly now: () => number;
+  private readonly latency: [number, number];
+  private readonly loss: number;
+  private random: () => number;
+  /** Per ordered pair of peers: when its last payload is due (ms of the real clock), to keep order. */
+  private readonly lastDue = new Map<string, number>();
+
+  /** @param options - a clock (kept as the first argument's type for older call sites), or {@link MemoryNetworkOptions} */
+  constructor(options: MemoryNetworkOptions | (() => number) = {}) {
+    const o = typeof options === 'function' ? { now: options } : options;
+    this.now = o.now ?? (() => Date.now());
+    this.latency = o.latencyMs ?? [0, 0];
+    this.loss = o.loss ?? 0;
+    this.random = mulberry32(o.seed ?? 1);
+  }
 
   /** Adds a peer to the network (connected to nobody yet). */
   peer(selfId: string, userName: string): TestPeer {
@@ -66,13 +97,36 @@ export class TestNetwork {
     this.members.get(to)?.receive(from, channel, payload);
   }
 
-  /** Sends a payload as a data channel would: handed over a microtask later, in order. */
+  /** Removes a peer from the network: every link of it goes down (its peers see `peerLeave`). */
+  leave(peer: TestPeer): void {
+    for (const other of this.members.values()) if (other !== peer) this.disconnect(peer, other);
+    this.members.delete(peer.selfId);
+  }
+
+  /**
+   * Sends a payload as a data channel would: handed over after the configured latency (a microtask
+   * by default), in order per pair; lost with probability `loss`, or when the link is down on arrival.
+   */
   post(from: string, to: string, channel: string, payload: string): void {
+    if (this.loss > 0 && this.random() < this.loss) {
+      this.lost++;
+      return;
+    }
     this.inFlight++;
-    queueMicrotask(() => {
+    const arrive = () => {
       this.inFlight--;
-      this.deliver(from, to, channel, payload);
-    });
+      if (!this.connected(from, to)) this.lost++;
+      else this.deliver(from, to, channel, payload);
+    };
+    const [min, max] = this.latency;
+    if (max <= 0) {
+      queueMicrotask(arrive);
+      return;
+    }
+    const key = `${from}>${to}`;
+    const due = Math.max(Date.now() + min + this.random() * (max - min), this.lastDue.get(key) ?? 0);
+    this.lastDue.set(key, due);
+    setTimeout(arrive, due - Date.now());
   }
 
   /**
@@ -212,34 +266,14 @@ function linkKey(a: string, b: string): string {
   return JSON.stringify([a, b].sort());
 }
 
-let databases = 0;
-
-/**
- * A new, empty {@link P2pDatabase} with a unique name (needs an IndexedDB: in Node, import
- * `fake-indexeddb/auto` first in the test file). `failWrites()` makes every later write of a
- * chat record fail as the browser does when the quota is exhausted (`QuotaExceededError`),
- * through a Dexie middleware, so the real store code sees a real Dexie rejection.
- */
-export function freshDatabase(label = 'test'): P2pDatabase & { failWrites(on?: boolean, when?: 'before' | 'after-write'): void } {
-  const db = new P2pDatabase(`${label}-${++databases}-${Math.random().toString(36).slice(2)}`);
-  let failing = false;
-  let after = false;
-  const quota = () => Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
-  db.use({
-    stack: 'dbcore',
-    name: 'test-quota',
-    create: down => ({
-      ...down,
-      table: name => {
-        const table = down.table(name);
-        return {
-          ...table,
-          mutate: req =>
-            failing && name === 'chatRecords' && req.type !== 'delete' ? (after ? table.mutate(req).then(quota) : quota()) : table.mutate(req),
-        };
-      },
-    }),
-  });
-  // `after-write`: the write reaches IndexedDB inside its transaction, then fails (the transaction must roll it back).
-  return Object.assign(db, { failWrites: (on = true, when: 'before' | 'after-write' = 'before') => void ((failing = on), (after = when === 'after-write')) });
+/** Mulberry32: a small seeded 32-bit PRNG (Tommy Ettinger, public domain), returns [0, 1). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
