@@ -65,6 +65,10 @@ export class MusicLibrary {
   readonly refused = { 'bad-signature': 0, duplicate: 0, 'too-many': 0, 'bad-cover': 0 };
   storageError: StorageError | null = null;
   private readonly records = new Map<string, StoredMusicRecord>();
+  /** The `track-meta` and `untrack` records per track they target (`author:seq`): lookups, not scans. */
+  private readonly amendments = new Map<string, StoredMusicRecord[]>();
+  /** The peers' ids and names at the last refresh: a roster event that changes neither (an RTT update) does not refresh. */
+  private rosterNames = '';
   private readonly emitter = createNanoEvents<MusicLibraryEvents>();
   private readonly offs: Unsubscribe[] = [];
   private list: MusicTrack[] = [];
@@ -95,7 +99,7 @@ export class MusicLibrary {
     library.storageError = storageError;
     if (db) {
       try {
-        for (const r of await db.musicRecords.where('room').equals(options.room).toArray()) library.records.set(`${r.author}:${r.seq}`, r);
+        for (const r of await db.musicRecords.where('room').equals(options.room).toArray()) library.remember(r);
         const settings = await db.roomSettings.get(`music\n${options.room}`);
         (settings as { rememberedLists?: string[] } | undefined)?.rememberedLists?.forEach(a => library.remembered.add(a));
       } catch (err) {
@@ -202,7 +206,12 @@ export class MusicLibrary {
       this.mesh.channel(musicListMessage).onMessage(({ records }) => records.forEach(r => void this.ingest(r))),
       this.mesh.channel(musicQueryMessage).onMessage((_, peerId) => void this.answerQuery(peerId)),
       this.mesh.on('peerJoin', peer => void this.mesh.channel(musicQueryMessage).send({ v: PROTOCOL_VERSION }, peer.id)),
-      this.mesh.on('roster', () => this.refresh()),
+      this.mesh.on('roster', peers => {
+        const names = peers.map(p => `${p.id}\u0000${p.name ?? ''}`).join('\n');
+        if (names === this.rosterNames) return;
+        this.rosterNames = names;
+        this.refresh();
+      }),
       this.swarm.on('index', () => this.refresh()),
       this.swarm.on('complete', () => this.refresh()),
     );
@@ -241,7 +250,7 @@ export class MusicLibrary {
         return false;
       }
       const stored = { ...record, room: this.options.room } as StoredMusicRecord;
-      this.records.set(key, stored);
+      this.remember(stored);
       try {
         await this.db?.musicRecords.put(stored);
       } catch (err) {
@@ -259,9 +268,23 @@ export class MusicLibrary {
     return run;
   }
 
+  /** Keeps a record in memory and in the per-target index. */
+  private remember(r: StoredMusicRecord): void {
+    this.records.set(`${r.author}:${r.seq}`, r);
+    if (r.kind === 'track') return;
+    const target = `${r.author}:${r.target}`;
+    const list = this.amendments.get(target);
+    if (list) list.push(r);
+    else this.amendments.set(target, [r]);
+  }
+
+  /** The `track-meta` and `untrack` records its author made for track `r`. */
+  private amendmentsOf(r: StoredMusicRecord): StoredMusicRecord[] {
+    return this.amendments.get(`${r.author}:${r.seq}`) ?? [];
+  }
+
   private untracked(r: StoredMusicRecord): boolean {
-    for (const other of this.records.values()) if (other.kind === 'untrack' && other.author === r.author && other.target === r.seq) return true;
-    return false;
+    return this.amendmentsOf(r).some(a => a.kind === 'untrack');
   }
 
   private refresh(): void {
@@ -280,7 +303,7 @@ export class MusicLibrary {
         continue;
       }
       if (!own && !cached && holders.length === 0 && !this.remembered.has(r.author)) continue;
-      const meta = [...this.records.values()].filter(m => m.kind === 'track-meta' && m.author === r.author && m.target === r.seq).sort((a, b) => b.seq - a.seq);
+      const meta = this.amendmentsOf(r).filter(m => m.kind === 'track-meta').sort((a, b) => b.seq - a.seq);
       const cover = (meta.find(m => m.cover)?.cover ?? r.cover) as string | undefined;
       const lyrics = (meta.find(m => m.lyrics !== undefined)?.lyrics ?? r.lyrics) as string | undefined;
       byCid.set(cid, {
@@ -316,7 +339,7 @@ export class MusicLibrary {
       const holds = r.author === this.identity.publicKey || this.swarm.isComplete(r.cid as string);
       if (!holds) continue;
       out.push(toWire(r));
-      for (const m of this.records.values()) if (m.kind !== 'track' && m.author === r.author && m.target === r.seq) out.push(toWire(m));
+      for (const m of this.amendmentsOf(r)) out.push(toWire(m));
     }
     // Batches of at most 8 records and well under the message's 1 MiB.
     let batch: MusicRecordWire[] = [];
