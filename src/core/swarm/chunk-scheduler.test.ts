@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Assignment, ChunkScheduler, SchedulerOptions } from './chunk-scheduler';
 import { HaveMap } from './have-map';
+import { seededRandom as seeded } from '../testing';
 
-/** Seeded PRNG (mulberry32) in [0, 1). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const haveOf = (count: number, indices: Iterable<number>) => {
   const m = new HaveMap(count);

@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { P2pDatabase, StorageError, StoredSwarmFile } from '../store';
 import { ChunkStore, DexieChunkStore, fileEntry, MemoryChunkStore } from './chunk-store';
 import { buildManifest, Manifest } from './manifest';
+import { freshDatabase as freshTestDatabase } from '../testing';
 
 const KIB = 1024;
-let dbCount = 0;
 const databases: P2pDatabase[] = [];
 
 afterEach(() => {
@@ -13,26 +13,11 @@ afterEach(() => {
   databases.splice(0).forEach(db => db.close());
 });
 
-/** A new, empty database with a unique name; `failChunkWrites()` makes chunk writes fail as on a full disk. */
-function freshDatabase(): P2pDatabase & { failChunkWrites(on?: boolean): void } {
-  const db = new P2pDatabase(`chunk-store-test-${++dbCount}-${Math.random().toString(36).slice(2)}`);
-  let failing = false;
-  db.use({
-    stack: 'dbcore',
-    name: 'test-quota',
-    create: down => ({
-      ...down,
-      table: name => {
-        const table = down.table(name);
-        return {
-          ...table,
-          mutate: req => (failing && name === 'swarmChunks' && req.type !== 'delete' ? Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError')) : table.mutate(req)),
-        };
-      },
-    }),
-  });
+/** A new, empty database with a unique name; `failWrites()` makes chunk writes fail as on a full disk. */
+function freshDatabase() {
+  const db = freshTestDatabase('chunk-store-test', 'swarmChunks');
   databases.push(db);
-  return Object.assign(db, { failChunkWrites: (on = true) => void (failing = on) });
+  return db;
 }
 
 const stores: [string, () => ChunkStore][] = [
@@ -254,7 +239,7 @@ describe('DexieChunkStore over IndexedDB', () => {
     const store = new DexieChunkStore(db);
     await store.putFile(fileEntry(a, false));
     await store.putChunk(a.cid, 0, bytes(16 * KIB, 1));
-    db.failChunkWrites();
+    db.failWrites();
     const err = await store.putChunk(a.cid, 1, bytes(16 * KIB, 1)).catch(e => e);
     expect(err).toBeInstanceOf(StorageError);
     expect((err as StorageError).code).toBe('storage-full');

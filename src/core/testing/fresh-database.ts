@@ -4,11 +4,12 @@ let databases = 0;
 
 /**
  * A new, empty {@link P2pDatabase} with a unique name (needs an IndexedDB: in Node, import
- * `fake-indexeddb/auto` first in the test file). `failWrites()` makes every later write of a
- * chat record fail as the browser does when the quota is exhausted (`QuotaExceededError`),
- * through a Dexie middleware, so the real store code sees a real Dexie rejection.
+ * `fake-indexeddb/auto` first in the test file). `failWrites()` makes every later write to the
+ * table `failingTable` (not its deletes) fail as the browser does when the quota is exhausted
+ * (`QuotaExceededError`), through a Dexie middleware, so the real store code sees a real Dexie
+ * rejection; `when: 'after-write'` lets the write reach IndexedDB inside its transaction first.
  */
-export function freshDatabase(label = 'test'): P2pDatabase & { failWrites(on?: boolean, when?: 'before' | 'after-write'): void } {
+export function freshDatabase(label = 'test', failingTable = 'chatRecords'): P2pDatabase & { failWrites(on?: boolean, when?: 'before' | 'after-write'): void } {
   const db = new P2pDatabase(`${label}-${++databases}-${Math.random().toString(36).slice(2)}`);
   let failing = false;
   let after = false;
@@ -23,7 +24,7 @@ export function freshDatabase(label = 'test'): P2pDatabase & { failWrites(on?: b
         return {
           ...table,
           mutate: req =>
-            failing && name === 'chatRecords' && req.type !== 'delete' ? (after ? table.mutate(req).then(quota) : quota()) : table.mutate(req),
+            failing && name === failingTable && req.type !== 'delete' ? (after ? table.mutate(req).then(quota) : quota()) : table.mutate(req),
         };
       },
     }),

@@ -49,8 +49,8 @@ export class TestNetwork {
   private readonly latency: [number, number];
   private readonly loss: number;
   private random: () => number;
-  /** Per ordered pair of peers: when its last payload is due (ms of the real clock), to keep order. */
-  private readonly lastDue = new Map<string, number>();
+  /** Per ordered pair of peers (`from>to`): payloads waiting for their latency, in the order sent. */
+  private readonly queues = new Map<string, { due: number; arrive: () => void }[]>();
 
   /** @param options - a clock (kept as the first argument's type for older call sites), or {@link MemoryNetworkOptions} */
   constructor(options: MemoryNetworkOptions | (() => number) = {}) {
@@ -58,7 +58,7 @@ export class TestNetwork {
     this.now = o.now ?? (() => Date.now());
     this.latency = o.latencyMs ?? [0, 0];
     this.loss = o.loss ?? 0;
-    this.random = mulberry32(o.seed ?? 1);
+    this.random = seededRandom(o.seed ?? 1);
   }
 
   /** Adds a peer to the network (connected to nobody yet). */
@@ -123,10 +123,29 @@ export class TestNetwork {
       queueMicrotask(arrive);
       return;
     }
+    // One queue and one timer per ordered pair: payloads leave it in the order sent (timers of
+    // different delays that expire in the same millisecond may fire in either order).
     const key = `${from}>${to}`;
-    const due = Math.max(Date.now() + min + this.random() * (max - min), this.lastDue.get(key) ?? 0);
-    this.lastDue.set(key, due);
-    setTimeout(arrive, due - Date.now());
+    const queue = this.queues.get(key) ?? [];
+    const due = Math.max(Date.now() + min + this.random() * (max - min), queue[queue.length - 1]?.due ?? 0);
+    queue.push({ due, arrive });
+    if (queue.length === 1) {
+      this.queues.set(key, queue);
+      this.drain(key, queue);
+    }
+  }
+
+  /** Hands over the payloads of one pair's queue that are due, in order, then waits for the next. */
+  private drain(key: string, queue: { due: number; arrive: () => void }[]): void {
+    const head = queue[0];
+    if (!head) {
+      this.queues.delete(key);
+      return;
+    }
+    setTimeout(() => {
+      while (queue.length && queue[0].due <= Date.now()) queue.shift()!.arrive();
+      this.drain(key, queue);
+    }, Math.max(0, head.due - Date.now()));
   }
 
   /**
@@ -266,8 +285,8 @@ function linkKey(a: string, b: string): string {
   return JSON.stringify([a, b].sort());
 }
 
-/** Mulberry32: a small seeded 32-bit PRNG (Tommy Ettinger, public domain), returns [0, 1). */
-function mulberry32(seed: number): () => number {
+/** Mulberry32: a small seeded 32-bit PRNG (Tommy Ettinger, public domain); each call returns a number in [0, 1). */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
