@@ -1,10 +1,9 @@
 import { Component, forceUpdate, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
 import { elementScroll, measureElement, observeElementOffset, observeElementRect, Virtualizer } from '@tanstack/virtual-core';
 import { ChatItem, ChatMessage, ChatSendError, ChatSession, parseRetention } from '../../core/chat';
-import { AttributeError, resolveMeshOptions } from '../../core/config';
+import { AttributeError, resolveUserName } from '../../core/config';
+import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type PeerInfo, type WireStats } from '../../core/runtime';
 import { formatDateTime, formatDuration, formatTime, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
-import { ConnectionStats, joinMesh, MeshHandle, MeshStatus, PeerInfo } from '../../core/mesh';
-import type { WireStats } from '../../core/wire';
 import { errorText, safeLocalStorage, statusText } from '../shared/widget-status';
 import { ConnectionPanel, ConnectionPanelController, ConnectionToggle, RelayNotice } from '../shared/connection-panel';
 
@@ -125,14 +124,47 @@ export class P2pChat {
   /** Something went wrong (bad attribute, relays unreachable, storage full, …). Detail: {@link P2pErrorDetail}. */
   @Event() p2pError!: EventEmitter<P2pErrorDetail>;
 
-  private handle: MeshHandle | null = null;
-  private session: ChatSession | null = null;
-  private offs: (() => void)[] = [];
+  /** The room and the chat session in it (see core/runtime): joined on connect, left on disconnect. */
+  private readonly link = new RoomConnection<ChatSession>(
+    ({ mesh, options, roomKey }) =>
+      ChatSession.open(mesh, {
+        room: roomKey,
+        userName: options.userName,
+        maxLength: this.maxLength,
+        retentionMs: this.retentionValue(),
+        burnDefault: this.burnAfterReading,
+        burnAfterMs: Math.max(1, this.burnSeconds) * 1000,
+      }),
+    {
+      status: status => (this.status = status),
+      roster: peers => (this.peers = peers),
+      peerJoin: peer => this.p2pPeerJoin.emit({ peerId: peer.id, userName: peer.name }),
+      peerLeave: peer => this.p2pPeerLeave.emit({ peerId: peer.id, userName: peer.name }),
+      error: (code, message) => this.fail(code, message),
+      opened: session => {
+        this.items = session.list();
+        this.burn = session.burn;
+        this.retentionMs = session.retentionMs;
+        if (session.storageError) this.fail(session.storageError.code, session.storageError.message);
+        const offs = [
+          session.on('change', items => this.onItems(items)),
+          session.on('message', message => {
+            this.p2pMessage.emit(toDetail(message));
+            if (!message.own && this.virtualizer && !this.virtualizer.isAtEnd(40)) this.unseen++;
+            if (!message.own) this.announce(message);
+          }),
+          session.on('error', e => this.fail(e.code, e.message)),
+          session.on('burn', on => (this.burn = on)),
+        ];
+        this.syncVirtualizer(true);
+        return offs;
+      },
+    },
+  );
   private scrollEl?: HTMLDivElement;
   private virtualizer: Virtualizer<HTMLDivElement, HTMLLIElement> | null = null;
   private unmountVirtualizer: (() => void) | null = null;
   private loadingOlder = false;
-  private generation = 0;
 
   connectedCallback() {
     void this.connect();
@@ -140,7 +172,7 @@ export class P2pChat {
 
   /** The connection panel (header toggle): figures re-read every 2 s while open. */
   private readonly connection = new ConnectionPanelController(
-    () => this.handle?.room ?? null,
+    () => this.link.mesh,
     () => forceUpdate(this.el),
   );
 
@@ -177,9 +209,9 @@ export class P2pChat {
 
   @Watch('userName')
   protected userNameChanged() {
-    if (!this.userName?.trim() || !this.handle) return;
+    if (!this.userName?.trim() || !this.link.mesh) return;
     this.selfName = this.userName.trim();
-    this.handle.room.setUserName(this.selfName);
+    this.link.setUserName(this.selfName);
     this.session?.setUserName(this.selfName);
   }
 
@@ -211,17 +243,15 @@ export class P2pChat {
 
   /** The chat session once it is open (history loaded); waits up to 10 s after the element is added. */
   private async ready(): Promise<ChatSession> {
-    for (let waited = 0; !this.session; waited += 50) {
-      if (waited >= 10_000 || this.status.state === 'failed') throw new Error(`not connected: ${this.error ?? 'the chat is still starting'}`);
-      await new Promise(resolve => setTimeout(resolve, 50));
-    }
-    return this.session;
+    const session = await this.link.ready(10_000);
+    if (!session) throw new Error(`not connected: ${this.error ?? 'the chat is still starting'}`);
+    return session;
   }
 
   /** Counters of what peers sent that was refused: wire drops by reason, record refusals, too-long messages. */
   @Method()
   async getWireStats(): Promise<WireStats & { rejectedTooLong: number; refused: Record<string, number> }> {
-    const stats = this.handle?.room.wireStats() ?? { accepted: 0, dropped: {} as WireStats['dropped'], droppedByChannel: {} };
+    const stats = this.link.wireStats() ?? { accepted: 0, dropped: {} as WireStats['dropped'], droppedByChannel: {} };
     const chat = this.session?.stats();
     return { ...stats, rejectedTooLong: chat?.rejectedTooLong ?? 0, refused: chat?.refused ?? {} };
   }
@@ -235,101 +265,34 @@ export class P2pChat {
     return stringsFor(this.uiLang);
   }
 
+  private get session(): ChatSession | null {
+    return this.link.feature;
+  }
+
+  /** `retention` in ms; throws AttributeError when it cannot be read. */
+  private retentionValue(): number {
+    try {
+      return parseRetention(this.retention ?? '30d');
+    } catch (err) {
+      throw new AttributeError('retention', (err as Error).message);
+    }
+  }
+
   private async connect() {
-    const generation = ++this.generation;
     this.error = null;
-    let options;
-    let retentionMs;
-    try {
-      options = resolveMeshOptions(
-        { room: this.room, appId: this.appId, password: this.password, strategy: this.strategy, relayUrls: this.relayUrls, iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy, userName: this.userName },
-        { location: window.location, storage: safeLocalStorage() },
-      );
-      try {
-        retentionMs = parseRetention(this.retention ?? '30d');
-      } catch (err) {
-        throw new AttributeError('retention', (err as Error).message);
-      }
-    } catch (err) {
-      const code = err instanceof AttributeError ? 'bad-attribute' : 'join-error';
-      this.fail(code, err instanceof Error ? err.message : String(err));
-      this.status = { state: 'failed', reason: this.error ?? '' };
-      return;
-    }
-    this.selfName = options.userName;
-    let handle: MeshHandle;
-    try {
-      handle = await joinMesh(options);
-    } catch (err) {
-      this.fail('room-conflict', err instanceof Error ? err.message.replace(/^room-conflict: /, '') : String(err));
-      return;
-    }
-    if (generation !== this.generation) {
-      void handle.release();
-      return;
-    }
-    this.handle = handle;
-    const room = handle.room;
-    this.status = room.status;
-    this.peers = room.peerList();
-    this.offs.push(
-      room.on('status', status => (this.status = status)),
-      room.on('roster', peers => (this.peers = peers)),
-      room.on('peerJoin', peer => this.p2pPeerJoin.emit({ peerId: peer.id, userName: peer.name })),
-      room.on('peerLeave', peer => this.p2pPeerLeave.emit({ peerId: peer.id, userName: peer.name })),
-      room.on('error', e => this.fail(e.code, e.message)),
+    this.selfName = resolveUserName(this.userName, safeLocalStorage());
+    await this.link.connect(
+      { room: this.room, appId: this.appId, password: this.password, strategy: this.strategy, relayUrls: this.relayUrls, iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy, userName: this.userName },
+      { location: window.location, storage: safeLocalStorage() },
+      () => void this.retentionValue(),
     );
-    if (room.status.state === 'failed') this.fail('relay-unreachable', room.status.reason);
-    if (!room.selfId) return; // strategy failed to load: status already says why
-    let session: ChatSession;
-    try {
-      session = await ChatSession.open(room, {
-        room: `${options.appId}\n${options.room}`,
-        userName: options.userName,
-        maxLength: this.maxLength,
-        retentionMs,
-        burnDefault: this.burnAfterReading,
-        burnAfterMs: Math.max(1, this.burnSeconds) * 1000,
-      });
-    } catch (err) {
-      // Removed from the page while opening (the room was left under it): nothing to report then.
-      if (generation === this.generation) this.fail('join-error', err instanceof Error ? err.message : String(err));
-      return;
-    }
-    if (generation !== this.generation) {
-      session.destroy();
-      return;
-    }
-    this.session = session;
-    this.items = session.list();
-    this.burn = session.burn;
-    this.retentionMs = session.retentionMs;
-    if (session.storageError) this.fail(session.storageError.code, session.storageError.message);
-    this.offs.push(
-      session.on('change', items => this.onItems(items)),
-      session.on('message', message => {
-        this.p2pMessage.emit(toDetail(message));
-        if (!message.own && this.virtualizer && !this.virtualizer.isAtEnd(40)) this.unseen++;
-        if (!message.own) this.announce(message);
-      }),
-      session.on('error', e => this.fail(e.code, e.message)),
-      session.on('burn', on => (this.burn = on)),
-    );
-    this.syncVirtualizer(true);
   }
 
   private async disconnect() {
-    this.generation++;
     this.unmountVirtualizer?.();
     this.unmountVirtualizer = null;
     this.virtualizer = null;
-    this.offs.splice(0).forEach(off => off());
-    this.session?.destroy();
-    this.session = null;
-    const handle = this.handle;
-    this.handle = null;
-    // Not awaited: the room lingers a moment for a widget added back (see LINGER_MS in core/mesh).
-    void handle?.release();
+    this.link.disconnect();
   }
 
   componentDidLoad() {
@@ -433,7 +396,7 @@ export class P2pChat {
     this.announcements = [...this.announcements, { key: message.key, text: this.t.announce(message.userName, text) }].slice(-3);
   }
 
-  private fail(code: string, message: string) {
+  private fail(code: P2pErrorCode, message: string) {
     this.error = errorText(code, message, this.status, this.t);
     this.p2pError.emit({ code, message });
   }

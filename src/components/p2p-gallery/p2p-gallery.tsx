@@ -1,10 +1,8 @@
 import { Component, forceUpdate, Element, Event, EventEmitter, h, Host, Listen, Method, Prop, State, Watch } from '@stencil/core';
-import { AttributeError, resolveMeshOptions } from '../../core/config';
-import { GalleryPicture, GalleryWall, ImageRefusedError } from '../../core/gallery';
+import { parseByteSize } from '../../core/config';
+import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type PeerInfo, type TransferProgress, type WireStats } from '../../core/runtime';
+import { GalleryPicture, GalleryWall, ImageRefusedError, MAX_IMAGE_BYTES } from '../../core/gallery';
 import { formatBytes, formatDay, formatRelativeTime, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
-import { ConnectionStats, joinMesh, MeshHandle, MeshStatus, PeerInfo } from '../../core/mesh';
-import { Swarm, type TransferProgress } from '../../core/swarm';
-import { MAX_IMAGE_BYTES, type WireStats } from '../../core/wire';
 import { errorText, safeLocalStorage, statusText } from '../shared/widget-status';
 import { ConnectionPanel, ConnectionPanelController, ConnectionToggle, RelayNotice } from '../shared/connection-panel';
 
@@ -38,13 +36,8 @@ export interface P2pGalleryStats {
   swarm: Record<string, number> | null;
 }
 
-/** Parses `max-size`: bytes, or a number with KB/MB/GB (decimal). */
-function parseSize(value: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(value);
-  if (!m) throw new AttributeError('max-size', `max-size must look like 20MB or 5000000, not "${value}"`);
-  const factor = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9 }[(m[2] ?? 'b').toLowerCase() as 'b'];
-  return Math.min(MAX_IMAGE_BYTES, Math.round(Number(m[1]) * factor));
-}
+/** Parses `max-size` (see `parseByteSize`), at most {@link MAX_IMAGE_BYTES}. */
+const parseSize = (value: string) => parseByteSize(value, 'max-size', '20MB', MAX_IMAGE_BYTES);
 
 /**
  * A shared picture wall. Visitors add pictures (picker, drag-and-drop, paste);
@@ -117,15 +110,29 @@ export class P2pGallery {
   /** Something went wrong. Detail: {@link P2pGalleryErrorDetail}. */
   @Event() p2pError!: EventEmitter<P2pGalleryErrorDetail>;
 
-  private handle: MeshHandle | null = null;
-  private wall: GalleryWall | null = null;
-  private offs: (() => void)[] = [];
+  /** The room and the wall in it (see core/runtime): joined on connect, left on disconnect. */
+  private readonly link = new RoomConnection<GalleryWall>(
+    async ({ mesh, options, roomKey, swarm }) => GalleryWall.open(mesh, await swarm(), { room: roomKey, userName: options.userName }),
+    {
+      status: s => (this.status = s),
+      roster: p => (this.peers = p),
+      error: (code, message) => this.fail(code, message),
+      opened: wall => {
+        this.pictures = wall.list();
+        if (wall.storageError) this.fail(wall.storageError.code, wall.storageError.message);
+        return [
+          wall.on('change', pictures => (this.pictures = pictures)),
+          wall.on('add', picture => this.p2pImageAdd.emit(toDetail(picture))),
+          wall.on('error', e => this.fail(e.code, e.message)),
+        ];
+      },
+    },
+  );
   private thumbUrls = new Map<string, string>();
   private fileInput?: HTMLInputElement;
   private dialogEl?: HTMLElement;
   /** The tile button that opened the lightbox: focus goes back to it on close. */
   private opener: HTMLElement | null = null;
-  private generation = 0;
 
   connectedCallback() {
     void this.connect();
@@ -133,7 +140,7 @@ export class P2pGallery {
 
   /** The connection panel (header toggle): figures re-read every 2 s while open. */
   private readonly connection = new ConnectionPanelController(
-    () => this.handle?.room ?? null,
+    () => this.link.mesh,
     () => forceUpdate(this.el),
   );
 
@@ -159,8 +166,8 @@ export class P2pGallery {
   @Watch('userName')
   protected userNameChanged() {
     const name = this.userName?.trim();
-    if (!name || !this.handle) return;
-    this.handle.room.setUserName(name);
+    if (!name) return;
+    this.link.setUserName(name);
     this.wall?.setUserName(name);
   }
 
@@ -189,7 +196,7 @@ export class P2pGallery {
   /** Counters of refused gallery records and wire drops. */
   @Method()
   async getStats(): Promise<P2pGalleryStats> {
-    return { refused: { ...(this.wall?.stats().refused ?? {}) }, wire: this.handle?.room.wireStats() ?? null, swarm: this.wall ? { ...this.wall.swarm.stats } : null };
+    return { refused: { ...(this.wall?.stats().refused ?? {}) }, wire: this.link.wireStats(), swarm: this.wall ? { ...this.wall.swarm.stats } : null };
   }
 
   private get uiLang(): Lang {
@@ -208,92 +215,38 @@ export class P2pGallery {
     }
   }
 
+  private checkSize(): void {
+    parseSize(this.maxSize ?? '20MB');
+  }
+
+  private get wall(): GalleryWall | null {
+    return this.link.feature;
+  }
+
   private async connect() {
-    const generation = ++this.generation;
     this.error = null;
-    let options;
-    try {
-      options = resolveMeshOptions(
-        { room: this.room, appId: this.appId, password: this.password, strategy: this.strategy, relayUrls: this.relayUrls, iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy, userName: this.userName },
-        { location: window.location, storage: safeLocalStorage() },
-      );
-      parseSize(this.maxSize ?? '20MB');
-    } catch (err) {
-      this.fail(err instanceof AttributeError ? 'bad-attribute' : 'join-error', err instanceof Error ? err.message : String(err));
-      this.status = { state: 'failed', reason: this.error ?? '' };
-      return;
-    }
-    let handle: MeshHandle;
-    try {
-      handle = await joinMesh(options);
-    } catch (err) {
-      this.fail('room-conflict', err instanceof Error ? err.message.replace(/^room-conflict: /, '') : String(err));
-      return;
-    }
-    if (generation !== this.generation) return void handle.release();
-    this.handle = handle;
-    const room = handle.room;
-    this.status = room.status;
-    this.peers = room.peerList();
-    this.offs.push(
-      room.on('status', s => (this.status = s)),
-      room.on('roster', p => (this.peers = p)),
-      room.on('error', e => this.fail(e.code, e.message)),
-    );
-    if (!room.selfId) return;
-    let wall: GalleryWall;
-    let swarm: Swarm;
-    try {
-      swarm = await Swarm.forRoom(room);
-      wall = await GalleryWall.open(room, swarm, { room: `${options.appId}\n${options.room}`, userName: options.userName });
-    } catch (err) {
-      // Removed from the page while opening (the room was left under it): nothing to report then.
-      if (generation === this.generation) this.fail('join-error', err instanceof Error ? err.message : String(err));
-      return;
-    }
-    if (generation !== this.generation) return wall.destroy();
-    this.wall = wall;
-    this.pictures = wall.list();
-    if (wall.storageError) this.fail(wall.storageError.code, wall.storageError.message);
-    this.offs.push(
-      wall.on('change', pictures => (this.pictures = pictures)),
-      wall.on('add', picture => this.p2pImageAdd.emit(toDetail(picture))),
-      wall.on('error', e => this.fail(e.code, e.message)),
-      swarm.on('error', e => this.fail(e.code, e.message)),
+    await this.link.connect(
+      { room: this.room, appId: this.appId, password: this.password, strategy: this.strategy, relayUrls: this.relayUrls, iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy, userName: this.userName },
+      { location: window.location, storage: safeLocalStorage() },
+      () => this.checkSize(),
     );
   }
 
   private async disconnect() {
-    this.generation++;
-    this.offs.splice(0).forEach(off => off());
-    this.wall?.destroy();
-    this.wall = null;
+    this.link.disconnect();
     this.thumbUrls.forEach(url => URL.revokeObjectURL(url));
     this.thumbUrls.clear();
     this.closeLightbox();
-    const handle = this.handle;
-    this.handle = null;
-    // Not awaited: the room lingers a moment for a widget added back (see LINGER_MS in core/mesh).
-    void handle?.release();
   }
 
-  private fail(code: string, message: string) {
+  private fail(code: P2pErrorCode, message: string) {
     this.error = errorText(code, message, this.status, this.t);
     this.p2pError.emit({ code, message });
   }
 
-  /** The wall once the room is joined; null after 30 s or when the connection failed. */
-  private async joined(): Promise<GalleryWall | null> {
-    for (let waited = 0; !this.wall; waited += 100) {
-      if (waited >= 30_000 || this.status.state === 'failed') return null;
-      await new Promise(resolve => setTimeout(resolve, 100));
-    }
-    return this.wall;
-  }
-
   private async share(files: File[]): Promise<string[]> {
     // Files picked or dropped while the widget is still joining the room wait for it (up to 30 s).
-    const wall = await this.joined();
+    const wall = await this.link.ready();
     if (!wall) {
       this.fail('not-connected', this.t.statusFailed(this.error ?? this.t.statusConnecting));
       return [];

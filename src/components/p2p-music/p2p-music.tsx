@@ -1,10 +1,8 @@
 import { Component, forceUpdate, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
-import { AttributeError, resolveMeshOptions } from '../../core/config';
+import { parseByteSize } from '../../core/config';
+import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type TransferProgress, type WireStats } from '../../core/runtime';
 import { formatBytes, formatClock, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
-import { ConnectionStats, joinMesh, MeshHandle, MeshStatus } from '../../core/mesh';
 import { audioKind, BanList, coverFromBytes, currentLine, LyricLine, MusicLibrary, MusicTrack, parseLrc, StreamingPlayer, TrackRefusedError, truncateUtf8 } from '../../core/music';
-import { Swarm, type TransferProgress } from '../../core/swarm';
-import type { WireStats } from '../../core/wire';
 import { errorText, safeLocalStorage, statusText } from '../shared/widget-status';
 import { ConnectionPanel, ConnectionPanelController, ConnectionToggle, RelayNotice } from '../shared/connection-panel';
 
@@ -48,12 +46,6 @@ export interface P2pMusicStats {
   swarm: Record<string, number> | null;
 }
 
-/** Parses `max-cache`: bytes, or a number with KB/MB/GB. */
-function parseBytes(value: string, attribute: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(value);
-  if (!m) throw new AttributeError(attribute, `${attribute} must look like 500MB or 500000000, not "${value}"`);
-  return Math.round(Number(m[1]) * { b: 1, kb: 1e3, mb: 1e6, gb: 1e9 }[(m[2] ?? 'b').toLowerCase() as 'b']);
-}
 
 const BAN_KEY = 'p2p-widgets:music-ban';
 
@@ -132,11 +124,27 @@ export class P2pMusic {
   /** Something went wrong. Detail: {@link P2pMusicErrorDetail}. */
   @Event() p2pError!: EventEmitter<P2pMusicErrorDetail>;
 
-  private handle: MeshHandle | null = null;
-  private library: MusicLibrary | null = null;
+  /** The room and the music library in it (see core/runtime): joined on connect, left on disconnect. */
+  private readonly link = new RoomConnection<MusicLibrary>(
+    async ({ mesh, options, roomKey, swarm }) => MusicLibrary.open(mesh, await swarm({ cacheBytes: this.cacheBytes() }), { room: roomKey, userName: options.userName }),
+    {
+      status: s => (this.status = s),
+      error: (code, message) => this.fail(code, message),
+      opened: library => {
+        this.tracks = library.tracks();
+        if (library.storageError) this.fail(library.storageError.code, library.storageError.message);
+        const offs = [
+          library.on('change', tracks => this.onTracks(tracks)),
+          library.on('add', track => this.p2pTrackAdd.emit(this.detail(track))),
+          library.on('error', e => this.fail(e.code, e.message)),
+        ];
+        this.onTracks(library.tracks());
+        return offs;
+      },
+    },
+  );
   private player: StreamingPlayer | null = null;
   private audioContext: AudioContext | null = null;
-  private offs: (() => void)[] = [];
   private playerOffs: (() => void)[] = [];
   private progressOff: (() => void) | null = null;
   private fileInput?: HTMLInputElement;
@@ -145,7 +153,6 @@ export class P2pMusic {
   private attachTarget: MusicTrack | null = null;
   private lyricsEl?: HTMLOListElement;
   private coverUrls = new Map<string, string>();
-  private generation = 0;
   private loadingCid: string | null = null;
   /** Chunks of the current track held when its first audio played (shows streaming: fewer than all). */
   private startedWith: { chunks: number; totalChunks: number } | null = null;
@@ -162,7 +169,7 @@ export class P2pMusic {
 
   /** The connection panel (header toggle): figures re-read every 2 s while open. */
   private readonly connection = new ConnectionPanelController(
-    () => this.handle?.room ?? null,
+    () => this.link.mesh,
     () => forceUpdate(this.el),
   );
 
@@ -188,8 +195,8 @@ export class P2pMusic {
   @Watch('userName')
   protected userNameChanged() {
     const name = this.userName?.trim();
-    if (!name || !this.handle) return;
-    this.handle.room.setUserName(name);
+    if (!name) return;
+    this.link.setUserName(name);
     this.library?.setUserName(name);
   }
 
@@ -250,7 +257,7 @@ export class P2pMusic {
   /** Counters of refused records, wire drops and swarm figures. */
   @Method()
   async getStats(): Promise<P2pMusicStats> {
-    return { refused: { ...(this.library?.refused ?? {}) }, wire: this.handle?.room.wireStats() ?? null, swarm: this.library ? { ...this.library.swarm.stats } : null };
+    return { refused: { ...(this.library?.refused ?? {}) }, wire: this.link.wireStats(), swarm: this.library ? { ...this.library.swarm.stats } : null };
   }
 
   private get uiLang(): Lang {
@@ -265,72 +272,32 @@ export class P2pMusic {
     return BanList.parse(`${this.ban ?? ''}\n${this.userBan}`);
   }
 
+  private get library(): MusicLibrary | null {
+    return this.link.feature;
+  }
+
+  /** `max-cache` in bytes; throws AttributeError when it does not look like a size. */
+  private cacheBytes(): number {
+    return parseByteSize(this.maxCache ?? '500MB', 'max-cache', '500MB');
+  }
+
   private async connect() {
-    const generation = ++this.generation;
     this.error = null;
-    let options;
-    let cacheBytes: number;
-    try {
-      options = resolveMeshOptions(
-        { room: this.room, appId: this.appId, password: this.password, strategy: this.strategy, relayUrls: this.relayUrls, iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy, userName: this.userName },
-        { location: window.location, storage: safeLocalStorage() },
-      );
-      cacheBytes = parseBytes(this.maxCache ?? '500MB', 'max-cache');
-    } catch (err) {
-      this.fail(err instanceof AttributeError ? 'bad-attribute' : 'join-error', err instanceof Error ? err.message : String(err));
-      this.status = { state: 'failed', reason: this.error ?? '' };
-      return;
-    }
-    for (const problem of this.banList().problems) this.fail('bad-ban-entry', problem.message);
-    let handle: MeshHandle;
-    try {
-      handle = await joinMesh(options);
-    } catch (err) {
-      this.fail('room-conflict', err instanceof Error ? err.message.replace(/^room-conflict: /, '') : String(err));
-      return;
-    }
-    if (generation !== this.generation) return void handle.release();
-    this.handle = handle;
-    const room = handle.room;
-    this.status = room.status;
-    this.offs.push(
-      room.on('status', s => (this.status = s)),
-      room.on('error', e => this.fail(e.code, e.message)),
+    await this.link.connect(
+      { room: this.room, appId: this.appId, password: this.password, strategy: this.strategy, relayUrls: this.relayUrls, iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy, userName: this.userName },
+      { location: window.location, storage: safeLocalStorage() },
+      () => {
+        this.cacheBytes();
+        for (const problem of this.banList().problems) this.fail('bad-ban-entry', problem.message);
+      },
     );
-    if (!room.selfId) return;
-    let library: MusicLibrary;
-    try {
-      const swarm = await Swarm.forRoom(room, { cacheBytes });
-      library = await MusicLibrary.open(room, swarm, { room: `${options.appId}\n${options.room}`, userName: options.userName });
-    } catch (err) {
-      // Removed from the page while opening (the room was left under it): nothing to report then.
-      if (generation === this.generation) this.fail('join-error', err instanceof Error ? err.message : String(err));
-      return;
-    }
-    if (generation !== this.generation) return library.destroy();
-    this.library = library;
-    this.tracks = library.tracks();
-    if (library.storageError) this.fail(library.storageError.code, library.storageError.message);
-    this.offs.push(
-      library.on('change', tracks => this.onTracks(tracks)),
-      library.on('add', track => this.p2pTrackAdd.emit(this.detail(track))),
-      library.on('error', e => this.fail(e.code, e.message)),
-    );
-    this.onTracks(library.tracks());
   }
 
   private async disconnect() {
-    this.generation++;
-    this.offs.splice(0).forEach(off => off());
     this.stopPlayer();
-    this.library?.destroy();
-    this.library = null;
+    this.link.disconnect();
     this.coverUrls.forEach(url => URL.revokeObjectURL(url));
     this.coverUrls.clear();
-    const handle = this.handle;
-    this.handle = null;
-    // Not awaited: the room lingers a moment for a widget added back (see LINGER_MS in core/mesh).
-    void handle?.release();
   }
 
   private onTracks(tracks: readonly MusicTrack[]) {
@@ -346,7 +313,7 @@ export class P2pMusic {
     }
   }
 
-  private fail(code: string, message: string) {
+  private fail(code: P2pErrorCode, message: string) {
     this.error = errorText(code, message, this.status, this.t);
     this.p2pError.emit({ code, message });
   }
@@ -355,18 +322,9 @@ export class P2pMusic {
     return { cid: track.cid, title: track.title, artist: track.artist, holders: this.library?.swarm.holders(track.cid) ?? [], own: track.own };
   }
 
-  /** The library once the room is joined; null after 30 s or when the connection failed. */
-  private async joined(): Promise<MusicLibrary | null> {
-    for (let waited = 0; !this.library; waited += 100) {
-      if (waited >= 30_000 || this.status.state === 'failed') return null;
-      await new Promise(resolve => setTimeout(resolve, 100));
-    }
-    return this.library;
-  }
-
   private async add(files: File[]): Promise<string[]> {
     // Files picked or dropped while the widget is still joining the room wait for it (up to 30 s).
-    const library = await this.joined();
+    const library = await this.link.ready();
     if (!library) {
       this.fail('not-connected', this.t.statusFailed(this.error ?? this.t.statusConnecting));
       return [];

@@ -1,6 +1,6 @@
 import { FunctionalComponent, h } from '@stencil/core';
+import type { ConnectionStats, MeshRoom, MeshStatus } from '../../core/runtime';
 import { formatBytes, Lang, Strings } from '../../core/i18n';
-import type { ConnectionStats, MeshRoom, MeshStatus } from '../../core/mesh';
 
 /** How often the open panel re-reads `getStats()`, ms. */
 export const PANEL_REFRESH_MS = 2000;

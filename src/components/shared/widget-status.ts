@@ -1,5 +1,5 @@
 import type { Strings } from '../../core/i18n';
-import type { MeshStatus } from '../../core/mesh';
+import type { MeshStatus } from '../../core/runtime';
 
 /** The connection state in plain words (shared by every widget's header). */
 export function statusText(status: MeshStatus, t: Strings): string {

@@ -130,3 +130,17 @@ export function resolveUserName(given: string | undefined, storage: PageContext[
 function clipName(name: string): string {
   return [...name].slice(0, MAX_NAME_LENGTH).join('');
 }
+
+/**
+ * Parses a byte-size attribute (`max-size`, `max-cache`): a number of bytes, or a decimal number
+ * with `KB`, `MB` or `GB` (powers of 1000, as file managers show), case-insensitive.
+ * @param example - a valid value quoted in the error, e.g. `20MB`
+ * @returns bytes, capped at `max`
+ * @throws AttributeError naming `attribute` when the value does not look like a size
+ */
+export function parseByteSize(value: string, attribute: string, example: string, max = Number.MAX_SAFE_INTEGER): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(value);
+  if (!m) throw new AttributeError(attribute, `${attribute} must look like ${example} or ${parseByteSize(example, attribute, '0')}, not "${value}"`);
+  const factor = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9 }[(m[2] ?? 'b').toLowerCase() as 'b'];
+  return Math.min(max, Math.round(Number(m[1]) * factor));
+}

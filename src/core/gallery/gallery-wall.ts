@@ -5,7 +5,7 @@ import { dexieIdentityStore, openDatabase, P2pDatabase, StorageError, StoredGall
 import type { Download, Swarm, TransferProgress } from '../swarm';
 import { galleryQueryMessage, galleryRecordMessage, galleryWallMessage, PROTOCOL_VERSION, type GalleryRecordWire, type ImageType } from '../wire';
 import { signGalleryRecord, UnsignedGalleryRecord, verifyGalleryRecord } from './gallery-record';
-import { isAcceptableThumbnail } from './image-check';
+import { isAcceptableThumbnail } from '../wire/image-check';
 import { prepareImage } from './image-prepare';
 
 /** Records kept per room on this device (all authors): a bound on what strangers can make us store. */

@@ -1,6 +1,6 @@
 import exifr from 'exifr';
 import type { ImageType } from '../wire';
-import { sniffImageType } from './image-check';
+import { sniffImageType } from '../wire/image-check';
 
 /** A picture ready to share. */
 export interface PreparedImage {

@@ -6,6 +6,6 @@ export type { MeshHandle } from './join-mesh';
 export { MeshRoom, DEFAULT_OFFER_POOL_SIZE } from './mesh-room';
 export type { ConnectionStats, PeerConnectionStats, RelayConnectionStats, ConnectionPath } from './connection-stats';
 export { HEARTBEAT_INTERVAL_MS, PEER_TIMEOUT_MS } from './peer-heartbeat';
-export type { MeshOptions, MeshStatus, PeerInfo, MeshError, MeshEvents, MeshChannel } from './mesh-room';
+export type { MeshOptions, MeshStatus, PeerInfo, MeshError, MeshErrorCode, MeshEvents, MeshChannel } from './mesh-room';
 export { STRATEGIES, loadStrategy, isRelayOpen } from './strategies';
 export type { Strategy } from './strategies';

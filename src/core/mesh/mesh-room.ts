@@ -68,6 +68,9 @@ export type MeshStatus =
   /** `code` says why when it is known; `relays`: the relay URLs that could not be reached (comma-separated; absent: Trystero's defaults). */
   | { state: 'failed'; reason: string; code?: 'relay-unreachable'; relays?: string };
 
+/** The codes of the mesh's errors (a subset of the widgets' `P2pErrorCode`, see core/runtime). */
+export type MeshErrorCode = 'join-error' | 'relay-unreachable' | 'strategy-load' | 'room-conflict' | 'peer-flood' | 'peer-unreachable';
+
 /** One remote peer in the roster. */
 export interface PeerInfo {
   /** Trystero peer id: random per page session, so a machine cannot be tracked by it. */
@@ -87,7 +90,7 @@ export interface MeshError {
    * `peer-unreachable` (a connection to one peer failed after the offer/answer exchange; retried
    * when it announces again; usually a network that needs TURN).
    */
-  code: string;
+  code: MeshErrorCode;
   /** Plain-words explanation. */
   message: string;
 }
@@ -479,7 +482,7 @@ export class MeshRoom {
     }
   }
 
-  private fail(code: string, message: string): void {
+  private fail(code: MeshErrorCode, message: string): void {
     this.status = { state: 'failed', reason: message };
     this.emitter.emit('status', this.status);
     this.emitter.emit('error', { code, message });

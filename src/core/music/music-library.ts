@@ -4,7 +4,7 @@ import type { MeshRoom } from '../mesh';
 import { dexieIdentityStore, openDatabase, P2pDatabase, StorageError, StoredMusicRecord, toStorageError } from '../store';
 import type { Swarm } from '../swarm';
 import { musicListMessage, musicQueryMessage, musicRecordMessage, PROTOCOL_VERSION, type AudioType, type MusicRecordWire } from '../wire';
-import { isAcceptableThumbnail } from '../gallery/image-check';
+import { isAcceptableThumbnail } from '../wire/image-check';
 import type { ByteSource } from './streaming-player';
 import { prepareTrack } from './track-prepare';
 import { signMusicRecord, UnsignedMusicRecord, verifyMusicRecord } from './track-record';

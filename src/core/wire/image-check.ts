@@ -1,6 +1,6 @@
 import { fileTypeFromBuffer } from 'file-type/core';
 import { imageSize } from 'image-size';
-import { IMAGE_TYPES, type ImageType } from '../wire';
+import { IMAGE_TYPES, type ImageType } from './gallery-schemas';
 
 /**
  * The picture type of `bytes`, sniffed from their content with file-type (never from a
