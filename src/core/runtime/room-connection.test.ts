@@ -4,6 +4,7 @@ import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { startRelay, type ServerProcess } from '../../../test/harness/processes.mjs';
 import { AttributeError, type SharedAttributes } from '../config';
 import type { MeshStatus } from '../mesh';
+import type { Swarm } from '../swarm';
 import { RoomConnection, type FeatureContext } from './room-connection';
 import type { P2pErrorCode } from './error-codes';
 
@@ -121,5 +122,26 @@ describe('RoomConnection', () => {
     first.open();
     await joining;
     first.connection.disconnect();
+  });
+
+  it('shares one swarm between the widgets of a room, with the largest cache cap asked, and destroys it with the last', async () => {
+    const room = `${attributes.room}-swarm`;
+    const swarms: Swarm[] = [];
+    const open = (cacheBytes: number) =>
+      new RoomConnection(async ({ swarm }) => {
+        const s = await swarm({ cacheBytes, database: null });
+        swarms.push(s);
+        return { destroy: () => undefined };
+      }, { error: () => undefined });
+    const [a, b] = [open(1e6), open(5e6)];
+    await a.connect({ ...attributes, room }, page);
+    await b.connect({ ...attributes, room }, page);
+    expect(swarms).toHaveLength(2);
+    expect(swarms[0]).toBe(swarms[1]);
+    expect((swarms[0] as any).o.cacheBytes).toBe(5e6);
+    a.disconnect();
+    expect((swarms[0] as any).destroyed).toBe(false);
+    b.disconnect();
+    expect((swarms[0] as any).destroyed).toBe(true);
   });
 });

@@ -14,7 +14,8 @@ export interface FeatureContext {
   roomKey: string;
   /**
    * The room's content swarm, created on first call and shared with the page's other widgets in
-   * the room (the first to create it sets `options`: see `Swarm.forRoom`). Its errors reach `error`.
+   * the room (its cache cap is the largest they ask for; destroyed with the last of them: see
+   * `Swarm.acquire`). Its errors reach `error`.
    */
   swarm(options?: SwarmOptions): Promise<Swarm>;
 }
@@ -59,6 +60,8 @@ export class RoomConnection<F extends Feature> {
   private offs: Array<() => void> = [];
   private waiters: Array<(feature: F | null) => void> = [];
   private failed = false;
+  /** Drops this widget's hold on the room's swarm (after its feature is destroyed). */
+  private releaseSwarm: (() => void) | null = null;
 
   /**
    * @param open - opens the widget's feature in the joined room (e.g. `GalleryWall.open`); may throw
@@ -132,9 +135,14 @@ export class RoomConnection<F extends Feature> {
         roomKey: `${options.appId}\n${options.room}`,
         swarm: async swarmOptions => {
           if (!swarm) {
-            swarm = await Swarm.forRoom(mesh, swarmOptions);
-            const s = swarm;
-            if (generation === this.generation) this.offs.push(s.on('error', e => this.fail(e.code as P2pErrorCode, e.message)));
+            const hold = await Swarm.acquire(mesh, swarmOptions);
+            swarm = hold.swarm;
+            // Released with the widget (or at once when it was removed meanwhile): the last release destroys the swarm.
+            if (generation !== this.generation) hold.release();
+            else {
+              this.releaseSwarm = hold.release;
+              this.offs.push(swarm.on('error', e => this.fail(e.code as P2pErrorCode, e.message)));
+            }
           }
           return swarm;
         },
@@ -147,7 +155,10 @@ export class RoomConnection<F extends Feature> {
       }
       return;
     }
-    if (generation !== this.generation) return feature.destroy();
+    if (generation !== this.generation) {
+      feature.destroy();
+      return;
+    }
     this.current = feature;
     this.offs.push(...(h.opened?.(feature, mesh) ?? []));
     this.settle(feature);
@@ -185,6 +196,8 @@ export class RoomConnection<F extends Feature> {
     this.offs.splice(0).forEach(off => off());
     this.current?.destroy();
     this.current = null;
+    this.releaseSwarm?.();
+    this.releaseSwarm = null;
     const handle = this.handle;
     this.handle = null;
     void handle?.release();

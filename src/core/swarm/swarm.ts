@@ -119,6 +119,8 @@ export class Swarm {
   private readonly offs: Unsubscribe[] = [];
   private nextRequestId = 1;
   private destroyed = false;
+  /** Widgets holding this swarm (see {@link Swarm.acquire}). */
+  private holds = 0;
   private readonly o: Required<Omit<SwarmOptions, 'database' | 'scheduler'>> & { scheduler: SchedulerOptions };
 
   private constructor(
@@ -131,7 +133,11 @@ export class Swarm {
     this.validator = new InboundValidator(swarmControlMessage, new DropCounters());
   }
 
-  /** The swarm of a mesh room (created once per room per page). */
+  /**
+   * The swarm of a mesh room (created once per room per page, with the first caller's options).
+   * Prefer {@link Swarm.acquire}, which merges the callers' options and destroys the swarm with its
+   * last user.
+   */
   static forRoom(mesh: MeshRoom, options: SwarmOptions = {}): Promise<Swarm> {
     let swarm = swarms.get(mesh);
     if (!swarm) {
@@ -139,6 +145,27 @@ export class Swarm {
       swarms.set(mesh, swarm);
     }
     return swarm;
+  }
+
+  /**
+   * A hold on the swarm of a mesh room for one widget: the swarm is shared by every widget of the
+   * page in that room, its cache cap is the largest any of them asked for (`cacheBytes`), and it is
+   * destroyed (transfers cancelled, timers stopped, links closed) when the last hold is released.
+   * `release` is idempotent.
+   */
+  static async acquire(mesh: MeshRoom, options: SwarmOptions = {}): Promise<{ swarm: Swarm; release(): void }> {
+    const swarm = await Swarm.forRoom(mesh, options);
+    if (options.cacheBytes !== undefined && options.cacheBytes > swarm.o.cacheBytes) swarm.o.cacheBytes = options.cacheBytes;
+    swarm.holds++;
+    let released = false;
+    return {
+      swarm,
+      release() {
+        if (released) return;
+        released = true;
+        if (--swarm.holds === 0) swarm.destroy();
+      },
+    };
   }
 
   private static async create(mesh: MeshRoom, options: SwarmOptions): Promise<Swarm> {
@@ -277,6 +304,7 @@ export class Swarm {
   }
 
   /** Leaves: closes the swarm's data channels. */
+  /** Cancels every transfer, stops every timer, closes the swarm's links and forgets the room's swarm. Idempotent. */
   destroy(): void {
     this.destroyed = true;
     this.offs.splice(0).forEach(off => off());
