@@ -1,4 +1,3 @@
-import exifr from 'exifr';
 import type { ImageType } from '../wire';
 import { sniffImageType } from '../wire/image-check';
 
@@ -53,6 +52,8 @@ export async function prepareImage(file: Blob, options: { keepMetadata?: boolean
     let outMime: ImageType = mime;
     let metadataRemoved = false;
     if (!options.keepMetadata) {
+      // exifr is loaded on the first GIF shared, not with the widget.
+      const exifr = (await import('exifr')).default;
       const hasMetadata = await exifr.parse(file, { tiff: true, xmp: true, gps: true, icc: false, iptc: true }).then(
         m => !!m && Object.keys(m).length > 0,
         () => true,

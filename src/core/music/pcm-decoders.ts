@@ -1,5 +1,3 @@
-import { FLACDecoderWebWorker } from '@wasm-audio-decoders/flac';
-import { MPEGDecoderWebWorker } from 'mpg123-decoder';
 
 /** Decoded PCM: one Float32Array per channel. */
 export interface Pcm {
@@ -118,20 +116,26 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 /**
  * A decoder for a kind, off the main thread for MP3 (mpg123-decoder) and FLAC
  * (@wasm-audio-decoders/flac), both from the wasm-audio-decoders project; WAV is plain PCM.
+ * The MP3 and FLAC decoders (their WebAssembly included, about 80 KiB gzip) are loaded on the
+ * first play of such a track, not with the widget: `ready` waits for the download too.
+ * @throws Error for `wav` without its header
  */
 export function createDecoder(kind: AudioKind, wav?: WavFormat): PcmDecoder {
   if (kind === 'wav') {
     if (!wav) throw new Error('a WAV decoder needs the header');
     return new WavDecoder(wav);
   }
-  const decoder = kind === 'mp3' ? new MPEGDecoderWebWorker() : new FLACDecoderWebWorker();
+  const loaded =
+    kind === 'mp3' ? import('mpg123-decoder').then(m => new m.MPEGDecoderWebWorker()) : import('@wasm-audio-decoders/flac').then(m => new m.FLACDecoderWebWorker());
+  const ready = loaded.then(decoder => decoder.ready);
   return {
-    ready: decoder.ready,
+    ready,
     decode: async bytes => {
+      const decoder = await loaded;
       const out = await decoder.decode(bytes);
       return { channelData: out.channelData, samplesDecoded: out.samplesDecoded, sampleRate: out.sampleRate };
     },
-    reset: () => decoder.reset(),
-    free: () => void decoder.free(),
+    reset: async () => (await loaded).reset(),
+    free: () => void loaded.then(decoder => decoder.free()).catch(() => undefined),
   };
 }

@@ -1,5 +1,4 @@
 import { fileTypeFromBuffer } from 'file-type/core';
-import jsmediatags from 'jsmediatags/dist/jsmediatags.min.js';
 import { toBase64Url } from '../identity';
 import type { AudioType } from '../wire';
 
@@ -51,6 +50,8 @@ export async function prepareTrack(file: File, maxBytes: number): Promise<Prepar
   if (file.size > maxBytes) throw new TrackRefusedError('too-large', `This track is ${(file.size / 1e6).toFixed(1)} MB; the limit here is ${(maxBytes / 1e6).toFixed(0)} MB.`);
   const mime = await sniffAudioType(new Uint8Array(await file.slice(0, 4100).arrayBuffer()));
   if (!mime) throw new TrackRefusedError('not-audio', 'This file is not a track (MP3, WAV, FLAC, Ogg/Opus or M4A/AAC).');
+  // jsmediatags is loaded on the first track shared, not with the widget.
+  const jsmediatags = (await import('jsmediatags/dist/jsmediatags.min.js')).default;
   const tags = await new Promise<{ title?: string; artist?: string; album?: string; picture?: { format: string; data: number[] } }>(resolve =>
     jsmediatags.read(file, { onSuccess: r => resolve(r.tags), onError: () => resolve({}) }),
   );
