@@ -19,7 +19,8 @@
  * Then runs bench/chat-history.mjs (10 000-message chat history: newcomer sync, reopen) and
  * bench/mesh-join.mjs (newcomer into an idle room, fresh joins, relay events per idle peer, offer
  * pool size; widget vs bare Trystero patched and as published) as child processes with their own
- * servers and browsers; BENCH_HISTORY=0 / BENCH_JOIN=0 skip them.
+ * servers and browsers, and bench/widget-bytes.mjs (gzip bytes until each widget has rendered);
+ * BENCH_HISTORY=0 / BENCH_JOIN=0 / BENCH_BYTES=0 skip them.
  *
  * Knobs (environment): BENCH_JOIN_RUNS (7), BENCH_PINGS (200), BENCH_PING_INTERVAL_MS (250);
  * the BENCH_HISTORY* knobs of bench/chat-history.mjs.
@@ -362,7 +363,22 @@ function runMeshJoin() {
   }
 }
 
+/** The bytes part (bench/widget-bytes.mjs): gzip bytes until each widget has rendered; BENCH_BYTES=0 skips it. */
+function runWidgetBytes() {
+  if (process.env.BENCH_BYTES === '0') {
+    console.log('bench: widget bytes skipped (BENCH_BYTES=0)');
+    return;
+  }
+  console.log('\nbench: bytes until each widget has rendered (bench/widget-bytes.mjs)…');
+  const child = spawnSync(process.execPath, [path.join(ROOT, 'bench/widget-bytes.mjs')], { cwd: ROOT, stdio: 'inherit' });
+  if (child.status !== 0) {
+    console.error(`bench: widget bytes could not run (exit ${child.status ?? child.signal})`);
+    process.exitCode = 1;
+  }
+}
+
 main()
+  .then(runWidgetBytes)
   .then(runChatHistory)
   .then(runMeshJoin)
   .catch(err => {

@@ -6,13 +6,11 @@
  */
 import { HTMLStencilElement, JSXBase } from "@stencil/core/internal";
 import { P2pErrorDetail, P2pMessageDetail, P2pPeerDetail } from "./components/p2p-chat/p2p-chat";
-import { ConnectionStats } from "./core/mesh";
-import { WireStats } from "./core/wire";
+import { ConnectionStats, WireStats } from "./core/runtime";
 import { P2pGalleryErrorDetail, P2pGalleryStats, P2pImageDetail } from "./components/p2p-gallery/p2p-gallery";
 import { P2pMusicErrorDetail, P2pMusicStats, P2pPlayerState, P2pTrackDetail } from "./components/p2p-music/p2p-music";
 export { P2pErrorDetail, P2pMessageDetail, P2pPeerDetail } from "./components/p2p-chat/p2p-chat";
-export { ConnectionStats } from "./core/mesh";
-export { WireStats } from "./core/wire";
+export { ConnectionStats, WireStats } from "./core/runtime";
 export { P2pGalleryErrorDetail, P2pGalleryStats, P2pImageDetail } from "./components/p2p-gallery/p2p-gallery";
 export { P2pMusicErrorDetail, P2pMusicStats, P2pPlayerState, P2pTrackDetail } from "./components/p2p-music/p2p-music";
 export namespace Components {
