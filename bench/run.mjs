@@ -349,33 +349,27 @@ function runChatHistory() {
   }
 }
 
-/** The mesh-join part (bench/mesh-join.mjs): a child process with its own servers and browser; BENCH_JOIN=0 skips it. */
-function runMeshJoin() {
-  if (process.env.BENCH_JOIN === '0') {
-    console.log('bench: mesh joins skipped (BENCH_JOIN=0)');
+/**
+ * Runs one part of the bench as a child process (its own servers and browser); the environment
+ * variable `skip` set to 0 skips it. A part that cannot run makes the exit code non-zero.
+ */
+function runPart(label, script, skip) {
+  if (process.env[skip] === '0') {
+    console.log(`bench: ${label} skipped (${skip}=0)`);
     return;
   }
-  console.log('\nbench: mesh joins (bench/mesh-join.mjs)…');
-  const child = spawnSync(process.execPath, [path.join(ROOT, 'bench/mesh-join.mjs')], { cwd: ROOT, stdio: 'inherit' });
+  console.log(`\nbench: ${label} (${script})…`);
+  const child = spawnSync(process.execPath, [path.join(ROOT, script)], { cwd: ROOT, stdio: 'inherit' });
   if (child.status !== 0) {
-    console.error(`bench: mesh joins could not run (exit ${child.status ?? child.signal})`);
+    console.error(`bench: ${label} could not run (exit ${child.status ?? child.signal})`);
     process.exitCode = 1;
   }
 }
 
-/** The bytes part (bench/widget-bytes.mjs): gzip bytes until each widget has rendered; BENCH_BYTES=0 skips it. */
-function runWidgetBytes() {
-  if (process.env.BENCH_BYTES === '0') {
-    console.log('bench: widget bytes skipped (BENCH_BYTES=0)');
-    return;
-  }
-  console.log('\nbench: bytes until each widget has rendered (bench/widget-bytes.mjs)…');
-  const child = spawnSync(process.execPath, [path.join(ROOT, 'bench/widget-bytes.mjs')], { cwd: ROOT, stdio: 'inherit' });
-  if (child.status !== 0) {
-    console.error(`bench: widget bytes could not run (exit ${child.status ?? child.signal})`);
-    process.exitCode = 1;
-  }
-}
+/** Gzip bytes until each widget has rendered (bench/widget-bytes.mjs); BENCH_BYTES=0 skips it. */
+const runWidgetBytes = () => runPart('bytes until each widget has rendered', 'bench/widget-bytes.mjs', 'BENCH_BYTES');
+/** Mesh joins (bench/mesh-join.mjs); BENCH_JOIN=0 skips it. */
+const runMeshJoin = () => runPart('mesh joins', 'bench/mesh-join.mjs', 'BENCH_JOIN');
 
 main()
   .then(runWidgetBytes)

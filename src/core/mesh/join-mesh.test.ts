@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
+import { installNodeWebSocket } from '../testing';
 import { startRelay, type ServerProcess } from '../../../test/harness/processes.mjs';
 import { joinMesh, LINGER_MS, openMeshCount } from './join-mesh';
 import type { MeshOptions, MeshStatus } from './mesh-room';
@@ -14,13 +14,7 @@ describe('joinMesh', () => {
   let base: MeshOptions;
 
   beforeAll(async () => {
-    // Node's `ws` throws on 'error' events nobody listens to; browsers only log them.
-    (globalThis as any).WebSocket ??= class extends WebSocket {
-      constructor(...args: ConstructorParameters<typeof WebSocket>) {
-        super(...args);
-        this.on('error', () => undefined);
-      }
-    };
+    installNodeWebSocket();
     relay = await startRelay();
     base = {
       appId: 'join-mesh-test',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import WebSocket from 'ws';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
+import { installNodeWebSocket } from '../testing';
 import { startRelay, type ServerProcess } from '../../../test/harness/processes.mjs';
 import { AttributeError, type SharedAttributes } from '../config';
 import type { MeshStatus } from '../mesh';
@@ -19,13 +19,7 @@ describe('RoomConnection', () => {
   let attributes: SharedAttributes;
 
   beforeAll(async () => {
-    // Node's `ws` throws on 'error' events nobody listens to; browsers only log them.
-    (globalThis as any).WebSocket ??= class extends WebSocket {
-      constructor(...args: ConstructorParameters<typeof WebSocket>) {
-        super(...args);
-        this.on('error', () => undefined);
-      }
-    };
+    installNodeWebSocket();
     (globalThis as any).RTCPeerConnection ??= RTCPeerConnection;
     relay = await startRelay();
     attributes = { appId: 'room-connection-test', room: `room-${Date.now()}`, relayUrls: relay.url, iceServers: '[]', userName: 'Node' };

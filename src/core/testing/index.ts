@@ -6,3 +6,4 @@
 export { seededRandom, TestNetwork, TestPeer } from './memory-network';
 export type { MemoryNetworkOptions } from './memory-network';
 export { freshDatabase } from './fresh-database';
+export { installNodeWebSocket } from './node-websocket';
