@@ -25,6 +25,7 @@ export interface AcceptedRecord {
   retractedTarget?: StoredChatRecord;
 }
 
+/** Events of a {@link ChatLog}. */
 export interface ChatLogEvents {
   /** A record was accepted by {@link ChatLog.ingest} (own or a peer's, live or by sync). */
   record: (record: StoredChatRecord, retractedTarget?: StoredChatRecord) => void;
@@ -39,6 +40,7 @@ export interface ChatLogEvents {
   pruned: (count: number) => void;
 }
 
+/** How a chat log keeps records: the retention window (ms) and the clock. */
 export interface ChatLogOptions {
   /** Retention window, ms (0 = forever). Default 30 days. */
   retentionMs?: number;

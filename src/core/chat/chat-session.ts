@@ -68,6 +68,7 @@ export interface ChatTombstone {
   timestamp: number;
 }
 
+/** One row of the chat log as the widget renders it: a message, a join/leave notice, a burn-mode change or a retracted message. */
 export type ChatItem = ChatMessage | ChatNotice | ChatModeChange | ChatTombstone;
 
 /** Why `send` refused a text. */
@@ -80,6 +81,7 @@ export class ChatSendError extends Error {
   }
 }
 
+/** How a chat session is opened: the room key, the visitor's name, the room's limits (`maxLength` in characters, `retentionMs` and `burnAfterMs` in ms), paging, database and clock. */
 export interface ChatSessionOptions {
   /** Room name (signed into every record). */
   room: string;
@@ -99,6 +101,7 @@ export interface ChatSessionOptions {
   now?: () => number;
 }
 
+/** Events of a {@link ChatSession}. */
 export interface ChatSessionEvents {
   /** The item list changed. */
   change: (items: readonly ChatItem[]) => void;

@@ -7,6 +7,7 @@ import type { ChatLog } from './chat-log';
 /** What sync needs from a mesh room. */
 export type SyncMesh = Pick<MeshRoom, 'channel' | 'on' | 'peers'>;
 
+/** Limits of chat sync: batch size (bytes) and how long a silent peer is waited for (ms). */
 export interface ChatSyncOptions {
   /** Largest batch, in bytes of JSON; default 384 KiB (the wire accepts 512 KiB). */
   batchBytes?: number;
@@ -14,6 +15,7 @@ export interface ChatSyncOptions {
   idleTimeoutMs?: number;
 }
 
+/** Events of chat sync. */
 export interface ChatSyncEvents {
   /** A sync with `peerId` finished: `received` records were new to us. */
   synced: (peerId: string, received: number) => void;

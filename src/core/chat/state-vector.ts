@@ -4,6 +4,7 @@
  * ranges because retention and burn-after-reading leave holes).
  */
 export type Ranges = [number, number][];
+/** What a peer holds: per author (public key), the inclusive ranges of sequence numbers it has (a state vector with gaps, as in Scuttlebutt and Yjs). */
 export type StateVector = Record<string, Ranges>;
 
 /** Builds the ranges of a set of sequence numbers. */

@@ -6,6 +6,7 @@ import type { GalleryRecordWire } from '../wire';
 export const GALLERY_SIGNING_TAG = 'p2p-widgets/gallery-record/1';
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
+/** A gallery record before it is signed (every field but `sig`). */
 export type UnsignedGalleryRecord = DistributiveOmit<GalleryRecordWire, 'sig'>;
 
 /**
@@ -21,6 +22,10 @@ export function gallerySigningBytes(room: string, r: UnsignedGalleryRecord): Uin
   );
 }
 
+/**
+ * Signs a record of this device (ECDSA P-256 over {@link gallerySigningBytes}).
+ * @throws Error when `r.author` is not this device's key
+ */
 export async function signGalleryRecord(room: string, identity: DeviceIdentity, r: UnsignedGalleryRecord): Promise<GalleryRecordWire> {
   if (r.author !== identity.publicKey) throw new Error('a device can only sign its own records');
   return { ...r, sig: await identity.sign(gallerySigningBytes(room, r)) } as GalleryRecordWire;

@@ -39,6 +39,7 @@ export interface GalleryPicture {
 /** Why a gallery record was refused. */
 export type GalleryRefusal = 'bad-signature' | 'too-many' | 'bad-thumbnail' | 'duplicate';
 
+/** Events of a {@link GalleryWall}. */
 export interface GalleryWallEvents {
   change: (pictures: readonly GalleryPicture[]) => void;
   /** A picture appeared (shared here or by a peer). */
@@ -46,6 +47,7 @@ export interface GalleryWallEvents {
   error: (error: StorageError) => void;
 }
 
+/** How a gallery wall is opened: the room key (`${appId}\n${room}`) and the visitor's name. */
 export interface GalleryWallOptions {
   room: string;
   userName: string;

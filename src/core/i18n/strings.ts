@@ -123,6 +123,7 @@ const en = {
   musicSettings: 'Ban list',
 };
 
+/** Every string a widget shows or says, as functions where they take values (the English table is the type). */
 export type Strings = typeof en;
 
 const zhCN: Strings = {

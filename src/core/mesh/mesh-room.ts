@@ -95,6 +95,7 @@ export interface MeshError {
   message: string;
 }
 
+/** Events of a {@link MeshRoom} (subscribe with `on`; each returns its unsubscribe function). */
 export interface MeshEvents {
   status: (status: MeshStatus) => void;
   peerJoin: (peer: PeerInfo) => void;

@@ -3,6 +3,7 @@ import type { JoinRoom, JoinRoomConfig } from '@trystero-p2p/core';
 /** Signaling strategies a widget may choose (attribute `strategy`). */
 export type Strategy = 'nostr' | 'mqtt' | 'torrent';
 
+/** Every value the `strategy` attribute accepts, the default (`nostr`) first. */
 export const STRATEGIES: readonly Strategy[] = ['nostr', 'mqtt', 'torrent'];
 
 /** What every Trystero strategy package exports that the mesh uses. */

@@ -37,12 +37,14 @@ export interface MusicTrack {
   offline: boolean;
 }
 
+/** Events of a {@link MusicLibrary}. */
 export interface MusicLibraryEvents {
   change: (tracks: readonly MusicTrack[]) => void;
   add: (track: MusicTrack) => void;
   error: (error: StorageError) => void;
 }
 
+/** How a music library is opened: the room key (`${appId}\n${room}`) and the visitor's name. */
 export interface MusicLibraryOptions {
   room: string;
   userName: string;

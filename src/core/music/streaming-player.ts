@@ -9,6 +9,7 @@ export interface ByteSource {
   read(start: number, end: number): Promise<Uint8Array>;
 }
 
+/** Events of a {@link StreamingPlayer}. */
 export interface PlayerEvents {
   /** The play position moved (about 4 times a second while playing), seconds. */
   time: (seconds: number) => void;

@@ -5,6 +5,7 @@ import type { MusicRecordWire } from '../wire';
 export const MUSIC_SIGNING_TAG = 'p2p-widgets/music-record/1';
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
+/** A music record before it is signed (every field but `sig`). */
 export type UnsignedMusicRecord = DistributiveOmit<MusicRecordWire, 'sig'>;
 
 /**
@@ -34,11 +35,16 @@ export function musicSigningBytes(room: string, r: UnsignedMusicRecord): Uint8Ar
   ]);
 }
 
+/**
+ * Signs a record of this device (ECDSA P-256 over {@link musicSigningBytes}).
+ * @throws Error when `r.author` is not this device's key
+ */
 export async function signMusicRecord(room: string, identity: DeviceIdentity, r: UnsignedMusicRecord): Promise<MusicRecordWire> {
   if (r.author !== identity.publicKey) throw new Error('a device can only sign its own records');
   return { ...r, sig: await identity.sign(musicSigningBytes(room, r)) } as MusicRecordWire;
 }
 
+/** Whether `record.sig` is its author's signature over the record in this room; never throws. */
 export function verifyMusicRecord(room: string, record: MusicRecordWire): Promise<boolean> {
   const { sig, ...unsigned } = record;
   return verifySignature(record.author, musicSigningBytes(room, unsigned as UnsignedMusicRecord), sig);

@@ -132,6 +132,7 @@ export class P2pDatabase extends Dexie {
 /** Why storage failed, as shown to the user and emitted as `p2pError`. */
 export type StorageErrorCode = 'storage-unavailable' | 'storage-full' | 'storage-failed';
 
+/** A storage failure in plain words; `code` says which (full, unavailable, failed). */
 export class StorageError extends Error {
   constructor(
     readonly code: StorageErrorCode,

@@ -32,6 +32,7 @@ const run = async <T>(op: () => Promise<T>): Promise<T> => {
   }
 };
 
+/** The chunk store in IndexedDB (the `swarmFiles` and `swarmChunks` tables); rejects with {@link StorageError}. */
 export class DexieChunkStore implements ChunkStore {
   constructor(private readonly db: P2pDatabase) {}
 

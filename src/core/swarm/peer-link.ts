@@ -2,6 +2,7 @@ import { createNanoEvents, Unsubscribe } from 'nanoevents';
 
 /** Negotiated data channel ids of the swarm (both sides create them; see RFC 8832 §4 on negotiated channels). */
 export const CONTROL_CHANNEL_ID = 1000;
+/** Id of the swarm's bulk (data frame) channel; `CONTROL_CHANNEL_ID` is its control channel. */
 export const DATA_CHANNEL_ID = 1001;
 
 /** Send-buffer high-water mark: above it, data sends wait for `bufferedamountlow` (bytes). */
@@ -9,6 +10,7 @@ export const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 /** `bufferedAmountLowThreshold` of the data channel (bytes). */
 export const LOW_WATER_BYTES = 1024 * 1024;
 
+/** Events of a swarm link to one peer. */
 export interface PeerLinkEvents {
   /** Control text from the peer (validated by the caller). */
   control: (text: unknown) => void;

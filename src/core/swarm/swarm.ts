@@ -40,6 +40,7 @@ export interface RemoteFile {
   have: HaveMap;
 }
 
+/** Events of a {@link Swarm}. */
 export interface SwarmEvents {
   /** A peer's resource index changed (or it left). */
   index: (peerId: string) => void;
@@ -51,6 +52,7 @@ export interface SwarmEvents {
   error: (error: StorageError) => void;
 }
 
+/** Options of a swarm; sizes in bytes, times in ms. */
 export interface SwarmOptions {
   /** Database; default the page's shared one; null = memory only. */
   database?: P2pDatabase | null;

@@ -24,6 +24,7 @@ export const chatRecordSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('mode'), author, seq, ts: ms, burn: v.boolean(), sig }),
 ]);
 
+/** A signed chat record as it travels. */
 export type ChatRecordWire = v.InferOutput<typeof chatRecordSchema>;
 
 /**
@@ -39,6 +40,7 @@ export const chatRecordMessage = defineMessage({
 
 /** Most authors in one state vector; most ranges per author. */
 export const MAX_VECTOR_AUTHORS = 2000;
+/** Most ranges per author in one state vector. */
 export const MAX_RANGES_PER_AUTHOR = 2000;
 
 /**

@@ -14,6 +14,7 @@
  */
 export type DropReason = 'not-text' | 'oversize' | 'malformed-json' | 'too-complex' | 'schema' | 'rate' | 'flood' | 'not-binary' | 'bad-frame' | 'unsolicited';
 
+/** Every {@link DropReason}, in a fixed order (the keys of `WireStats.dropped`). */
 export const DROP_REASONS: readonly DropReason[] = ['not-text', 'oversize', 'malformed-json', 'too-complex', 'schema', 'rate', 'flood', 'not-binary', 'bad-frame', 'unsolicited'];
 
 /** Counts of dropped inbound messages, by reason and by channel. */
@@ -26,6 +27,7 @@ export interface WireStats {
   droppedByChannel: Record<string, number>;
 }
 
+/** Counts accepted and dropped inbound messages, by reason and by channel (what `getWireStats()` shows). */
 export class DropCounters {
   private accepted = 0;
   private readonly dropped = Object.fromEntries(DROP_REASONS.map(r => [r, 0])) as Record<DropReason, number>;

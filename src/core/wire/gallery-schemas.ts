@@ -5,6 +5,7 @@ import { CONTENT_ID_PATTERN } from './swarm-schemas';
 
 /** Picture types the gallery shares (checked by content, not by name). */
 export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif'] as const;
+/** A picture MIME type the gallery shares. */
 export type ImageType = (typeof IMAGE_TYPES)[number];
 /** Hard cap on a shared picture, bytes (the `max-size` attribute is at most this). */
 export const MAX_IMAGE_BYTES = 100 * 1024 * 1024;
@@ -49,6 +50,7 @@ export const galleryRecordSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('remove'), author, seq, ts: ms, target: seq, sig }),
 ]);
 
+/** A signed gallery record as it travels. */
 export type GalleryRecordWire = v.InferOutput<typeof galleryRecordSchema>;
 
 /**

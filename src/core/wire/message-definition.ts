@@ -20,6 +20,7 @@ export interface MessageSpec<TSchema extends v.GenericSchema> {
   rate: RateLimit;
 }
 
+/** The decoded message type of a {@link MessageSpec}. */
 export type MessageOf<S> = S extends MessageSpec<infer T> ? v.InferOutput<T> : never;
 
 /** Declares a message spec (helper for type inference). */

@@ -33,6 +33,7 @@ export const presenceMessage = defineMessage({
   rate: { ratePerSecond: 2, burst: 5 },
 });
 
+/** A `presence` message. */
 export type PresenceMessage = v.InferOutput<typeof presenceMessage.schema>;
 
 /**

@@ -5,6 +5,7 @@ import { CONTENT_ID_PATTERN } from './swarm-schemas';
 
 /** Audio types the music room shares. */
 export const AUDIO_TYPES = ['audio/mpeg', 'audio/wav', 'audio/flac', 'audio/ogg', 'audio/mp4', 'audio/aac'] as const;
+/** An audio MIME type the music room shares. */
 export type AudioType = (typeof AUDIO_TYPES)[number];
 /** Hard cap on a shared track, bytes. */
 export const MAX_TRACK_BYTES = 500 * 1024 * 1024;
@@ -52,6 +53,7 @@ export const musicRecordSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('untrack'), author, seq, ts: ms, target: seq, sig }),
 ]);
 
+/** A signed music record as it travels. */
 export type MusicRecordWire = v.InferOutput<typeof musicRecordSchema>;
 
 /** `music`: a new music record, broadcast. Limits: 128 KiB, 5/s with a burst of 20 per peer. */

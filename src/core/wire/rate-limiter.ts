@@ -16,6 +16,7 @@ interface Bucket {
   at: number;
 }
 
+/** One token bucket per peer (see {@link RateLimit}); time from `now`, in ms. */
 export class PeerRateLimiter {
   private readonly buckets = new Map<string, Bucket>();
 

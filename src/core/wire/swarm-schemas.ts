@@ -65,7 +65,9 @@ export const swarmControlMessage = defineMessage({
   rate: { ratePerSecond: 200, burst: 400 },
 });
 
+/** A swarm control message. */
 export type SwarmControl = v.InferOutput<typeof swarmControlMessage.schema>;
+/** A manifest as it travels. */
 export type ManifestWire = v.InferOutput<typeof manifestSchema>;
 
 /** Type byte of a data frame on the bulk channel. */
