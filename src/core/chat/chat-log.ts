@@ -57,6 +57,7 @@ export interface ChatLogOptions {
 export class ChatLog {
   /** Refused incoming records by reason. */
   readonly refused: Record<RefusalReason, number> = { 'bad-signature': 0, future: 0, 'outside-window': 0, duplicate: 0, conflict: 0, 'bad-target': 0 };
+  /** Retention window, ms (0 = forever). */
   retentionMs: number;
   private readonly emitter = createNanoEvents<ChatLogEvents>();
   private readonly now: () => number;
@@ -76,6 +77,7 @@ export class ChatLog {
     this.now = options.now ?? (() => Date.now());
   }
 
+  /** Subscribes to an event (see {@link ChatLogEvents}); returns the unsubscribe function. */
   on<E extends keyof ChatLogEvents>(event: E, handler: ChatLogEvents[E]): Unsubscribe {
     return this.emitter.on(event, handler);
   }
@@ -322,6 +324,7 @@ export class ChatLog {
     return this.store.newest(before, limit);
   }
 
+  /** Whether the visitor marked this message (kept beyond the retention window). */
   isMarked(r: { author: string; seq: number }): boolean {
     return this.markedKeys.has(recordKey(r));
   }

@@ -122,6 +122,7 @@ export type ChatMesh = Pick<MeshRoom, 'channel' | 'on' | 'peers' | 'selfId'>;
  * burn-after-reading, marks. Use {@link ChatSession.open}.
  */
 export class ChatSession {
+  /** Longest message accepted, in characters. */
   readonly maxLength: number;
   /** Received messages refused by the length rule. */
   rejectedTooLong = 0;
@@ -206,23 +207,28 @@ export class ChatSession {
     return session;
   }
 
+  /** Subscribes to an event (see {@link ChatSessionEvents}); returns the unsubscribe function. */
   on<E extends keyof ChatSessionEvents>(event: E, handler: ChatSessionEvents[E]): Unsubscribe {
     return this.emitter.on(event, handler);
   }
 
+  /** The chat log as rendered now, oldest first. */
   list(): readonly ChatItem[] {
     if (this.pendingItems.length) this.flushItems();
     return this.items;
   }
 
+  /** The room's retention window on this device, ms (0 = forever). */
   get retentionMs(): number {
     return this.log.retentionMs;
   }
 
+  /** This device's public key in the room (base64url, P-256): the `author` of its records. */
   get publicKey(): string {
     return this.log.identity.publicKey;
   }
 
+  /** The name put in what this visitor shares from now on (peers hear it through the mesh's `presence`). */
   setUserName(name: string): void {
     this.userName = name;
   }

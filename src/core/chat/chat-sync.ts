@@ -79,6 +79,7 @@ export class ChatSync {
     for (const peerId of mesh.peers.keys()) this.enqueue(peerId);
   }
 
+  /** Subscribes to an event (see {@link ChatSyncEvents}); returns the unsubscribe function. */
   on<E extends keyof ChatSyncEvents>(event: E, handler: ChatSyncEvents[E]): Unsubscribe {
     return this.emitter.on(event, handler);
   }
@@ -89,6 +90,7 @@ export class ChatSync {
     void this.drain();
   }
 
+  /** Stops listening and releases timers and subscriptions; the data stays stored. Idempotent. */
   destroy(): void {
     this.destroyed = true;
     this.offs.splice(0).forEach(off => off());

@@ -70,7 +70,9 @@ interface Entry {
  * cached here, or held by a peer in the room.
  */
 export class GalleryWall {
+  /** Records refused from peers, by reason. */
   readonly refused: Record<GalleryRefusal, number> = { 'bad-signature': 0, 'too-many': 0, 'bad-thumbnail': 0, duplicate: 0 };
+  /** Set when the database could not be opened: the feature then works in memory only (nothing survives a reload). */
   storageError: StorageError | null = null;
   private readonly entries = new Map<string, Entry>();
   private readonly emitter = createNanoEvents<GalleryWallEvents>();
@@ -93,6 +95,7 @@ export class GalleryWall {
     this.now = options.now ?? (() => Date.now());
   }
 
+  /** Opens the wall of a room: loads what this device stored, then asks the peers for theirs. */
   static async open(mesh: MeshRoom, swarm: Swarm, options: GalleryWallOptions): Promise<GalleryWall> {
     let db: P2pDatabase | null = null;
     let storageError: StorageError | null = null;
@@ -118,6 +121,7 @@ export class GalleryWall {
     return wall;
   }
 
+  /** Subscribes to an event (see {@link GalleryWallEvents}); returns the unsubscribe function. */
   on<E extends keyof GalleryWallEvents>(event: E, handler: GalleryWallEvents[E]): Unsubscribe {
     return this.emitter.on(event, handler);
   }
@@ -127,10 +131,12 @@ export class GalleryWall {
     return this.pictures;
   }
 
+  /** This device's public key in the room (base64url, P-256): the `author` of its records. */
   get publicKey(): string {
     return this.identity.publicKey;
   }
 
+  /** The name put in what this visitor shares from now on (peers hear it through the mesh's `presence`). */
   setUserName(name: string): void {
     this.options.userName = name;
   }
@@ -203,6 +209,7 @@ export class GalleryWall {
     return { refused: { ...this.refused } };
   }
 
+  /** Stops listening and releases timers and subscriptions; the data stays stored. Idempotent. */
   destroy(): void {
     this.offs.splice(0).forEach(off => off());
     this.emitter.events = {};

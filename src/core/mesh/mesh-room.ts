@@ -126,6 +126,7 @@ const FLOOD_LIMIT = { ratePerSecond: 64, burst: 256 };
  */
 export class MeshRoom {
   readonly peers = new Map<string, PeerInfo>();
+  /** The connection state now (also emitted as `status`). */
   status: MeshStatus = { state: 'connecting' };
   selfId = '';
 

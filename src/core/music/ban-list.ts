@@ -22,6 +22,7 @@ export interface BannableTrack {
  * the page. Invalid patterns are reported in `problems` and ignored, never thrown.
  */
 export class BanList {
+  /** Entries that could not be read (shown to the visitor as `bad-ban-entry`). */
   readonly problems: BanListProblem[] = [];
   private readonly words: string[] = [];
   private readonly patterns: RE2JS[] = [];
@@ -71,6 +72,7 @@ export class BanList {
     return new BanList(entries);
   }
 
+  /** Number of entries in the list. */
   get size(): number {
     return this.words.length + this.patterns.length;
   }

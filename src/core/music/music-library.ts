@@ -65,6 +65,7 @@ const MAX_RECORDS = 10_000;
  */
 export class MusicLibrary {
   readonly refused = { 'bad-signature': 0, duplicate: 0, 'too-many': 0, 'bad-cover': 0 };
+  /** Set when the database could not be opened: the feature then works in memory only (nothing survives a reload). */
   storageError: StorageError | null = null;
   private readonly records = new Map<string, StoredMusicRecord>();
   /** The `track-meta` and `untrack` records per track they target (`author:seq`): lookups, not scans. */
@@ -85,6 +86,7 @@ export class MusicLibrary {
     private readonly options: MusicLibraryOptions,
   ) {}
 
+  /** Opens the music room of a room: loads what this device stored, then asks the peers for theirs. */
   static async open(mesh: MeshRoom, swarm: Swarm, options: MusicLibraryOptions): Promise<MusicLibrary> {
     let db: P2pDatabase | null = null;
     let storageError: StorageError | null = null;
@@ -112,18 +114,22 @@ export class MusicLibrary {
     return library;
   }
 
+  /** Subscribes to an event (see {@link MusicLibraryEvents}); returns the unsubscribe function. */
   on<E extends keyof MusicLibraryEvents>(event: E, handler: MusicLibraryEvents[E]): Unsubscribe {
     return this.emitter.on(event, handler);
   }
 
+  /** The tracks listed now, once per content id, oldest first. */
   tracks(): readonly MusicTrack[] {
     return this.list;
   }
 
+  /** This device's public key in the room (base64url, P-256): the `author` of its records. */
   get publicKey(): string {
     return this.identity.publicKey;
   }
 
+  /** The name put in what this visitor shares from now on (peers hear it through the mesh's `presence`). */
   setUserName(name: string): void {
     this.options.userName = name;
   }
@@ -184,6 +190,7 @@ export class MusicLibrary {
     this.refresh();
   }
 
+  /** Whether this device keeps listing `author`'s tracks while nobody online holds them. */
   isRemembered(author: string): boolean {
     return this.remembered.has(author);
   }
@@ -197,6 +204,7 @@ export class MusicLibrary {
     return { size: track.size, read: (start, end) => this.swarm.read(cid, start, end) };
   }
 
+  /** Stops listening and releases timers and subscriptions; the data stays stored. Idempotent. */
   destroy(): void {
     this.offs.splice(0).forEach(off => off());
     this.emitter.events = {};

@@ -63,6 +63,7 @@ export class StreamingPlayer {
     this.gain.connect(ctx.destination);
   }
 
+  /** Subscribes to an event (see {@link PlayerEvents}); returns the unsubscribe function. */
   on<E extends keyof PlayerEvents>(event: E, handler: PlayerEvents[E]): Unsubscribe {
     return this.emitter.on(event, handler);
   }
@@ -103,17 +104,20 @@ export class StreamingPlayer {
     return this.lastTime;
   }
 
+  /** Resumes playback. */
   play(): void {
     if (!this.source) return;
     this.playing = true;
     void this.ctx.resume();
   }
 
+  /** Pauses playback (the position is kept). */
   pause(): void {
     this.playing = false;
     void this.ctx.suspend();
   }
 
+  /** Sets the volume, 0–1. */
   setVolume(volume: number): void {
     this.gain.gain.value = Math.max(0, Math.min(1, volume));
   }

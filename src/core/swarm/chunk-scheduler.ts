@@ -123,6 +123,7 @@ export class ChunkScheduler {
     return this.inFlight.get(index);
   }
 
+  /** Chunk requests sent and not yet answered. */
   get inFlightCount(): number {
     return this.inFlight.size;
   }

@@ -65,6 +65,7 @@ export class PeerLink {
     if (this.control.readyState === 'open') this.startHello();
   }
 
+  /** Subscribes to an event (see {@link PeerLinkEvents}); returns the unsubscribe function. */
   on<E extends keyof PeerLinkEvents>(event: E, handler: PeerLinkEvents[E]): Unsubscribe {
     return this.emitter.on(event, handler);
   }

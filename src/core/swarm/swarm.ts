@@ -105,6 +105,7 @@ const swarms = new WeakMap<MeshRoom, Promise<Swarm>>();
 export class Swarm {
   /** Counters for the bench and diagnostics. */
   readonly stats = { bytesUploaded: 0, bytesDownloaded: 0, badChunks: 0, chunksServed: 0, chunksReceived: 0 };
+  /** Set when the database could not be opened: the feature then works in memory only (nothing survives a reload). */
   storageError: StorageError | null = null;
   private readonly emitter = createNanoEvents<SwarmEvents>();
   private readonly links = new Map<string, PeerLink>();
@@ -187,6 +188,7 @@ export class Swarm {
     return swarm;
   }
 
+  /** Subscribes to an event (see {@link SwarmEvents}); returns the unsubscribe function. */
   on<E extends keyof SwarmEvents>(event: E, handler: SwarmEvents[E]): Unsubscribe {
     return this.emitter.on(event, handler);
   }
