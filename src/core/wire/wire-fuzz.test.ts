@@ -202,8 +202,9 @@ describe('JSON depth scan', () => {
 /**
  * The worst payloads a peer can send under each message's byte limit: every one is refused (or
  * accepted) by the validator in bounded time, proportional to the bytes received, never to what
- * they claim. Reported as the slowest of the shapes per channel; the bound (50 ms) is an order of
- * magnitude above what this machine takes, to catch a super-linear path, not to time JSON.parse.
+ * they claim. The bound (50 ms for the fastest of 5 tries) is 5× the slowest shape on the 2-core test
+ * machine (10 ms: JSON.parse of a 1 MiB string), to catch a super-linear path (before the fixes:
+ * 400 ms and 165 ms), not to time JSON.parse.
  */
 describe('worst-case payloads', () => {
   const shapes = (max: number): Record<string, string> => {
@@ -220,14 +221,15 @@ describe('worst-case payloads', () => {
     it(`${spec.channel}: the validator spends bounded time on any payload of ${spec.maxBytes} bytes`, () => {
       const validator = new InboundValidator(spec, new DropCounters(), () => Date.now() * 1000);
       for (const [shape, payload] of Object.entries(shapes(spec.maxBytes))) {
-        const times: number[] = [];
-        for (let i = 0; i < 3; i++) {
+        // The fastest of 5: the work the payload costs, not the machine's other load (a test run
+        // shares its 2 cores with other test files).
+        let fastest = Infinity;
+        for (let i = 0; i < 5; i++) {
           const start = performance.now();
           validator.check(payload, `p${i}`);
-          times.push(performance.now() - start);
+          fastest = Math.min(fastest, performance.now() - start);
         }
-        times.sort((a, b) => a - b);
-        expect(times[1], `${shape}`).toBeLessThan(50);
+        expect(fastest, `${shape}`).toBeLessThan(50);
       }
     });
   }
