@@ -27,6 +27,15 @@ describe('mesh recovery', () => {
   const send = (page: Page, text: string) => chat(page).evaluate((el: any, t) => el.sendMessage(t), text);
   const relayNotice = (page: Page) => chat(page).locator('[part="relay-notice"]');
   const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+  /**
+   * Waits until `page` has heard a heartbeat from the peer named `name`: a page tracks a peer's
+   * silence only from its first heartbeat (so a peer without heartbeats, an older version, is never
+   * dropped), so freezing or crashing a page before then would test nothing but that rule.
+   */
+  const heardFrom = (page: Page, name: string) =>
+    expect
+      .poll(async () => (await chat(page).evaluate(async (el: any) => (await el.getConnectionStats()).peers)).find((p: any) => p.name === name)?.silentForMs ?? null, { timeout: 5_000 })
+      .not.toBeNull();
 
   it('a newcomer into a room idle for 75 s meets every member at once', async () => {
     const room = uniqueRoom('idle');
@@ -131,6 +140,7 @@ describe('mesh recovery', () => {
     const room = uniqueRoom('freeze');
     const [a, b] = await Promise.all(['Ann', 'Bob'].map(n => openChatPage(world, room, [{ 'user-name': n }])));
     await Promise.all([a, b].map(p => waitForPeers(p, 1)));
+    await heardFrom(a, 'Bob');
     // Bob's page stops running script, as a frozen or sleeping tab (CDP's lifecycle "frozen" is
     // ignored for a visible page, so the debugger pauses it); its network stack keeps going.
     const cdp = await b.context().newCDPSession(b);
@@ -175,6 +185,7 @@ describe('mesh recovery', () => {
     const room = uniqueRoom('crash');
     const [a, b, c] = await Promise.all(['Ann', 'Bob', 'Cy'].map(n => openChatPage(world, room, [{ 'user-name': n }])));
     await Promise.all([a, b, c].map(p => waitForPeers(p, 2)));
+    await Promise.all([heardFrom(a, 'Cy'), heardFrom(b, 'Cy')]);
     // Crash Cy's renderer: no unload, no close of its connections (as a crashed or frozen tab).
     const cdp = await c.context().newCDPSession(c);
     const crashedAt = Date.now();

@@ -180,7 +180,8 @@ export class P2pChat {
    * What the connection panel shows, as data: per connected peer its `path` (`direct` | `stun` |
    * `turn` | `unknown`, from the selected ICE candidate pair), `rttMs` (ms), `bytesSent` and
    * `bytesReceived` (bytes), `sendBitrate` and `receiveBitrate` (bits/s since the previous call)
-   * and `connectedForMs` (ms); per signaling relay its `url`, `state` (`connecting` | `connected` |
+   * `connectedForMs` (ms) and `silentForMs` (ms since the peer was last heard; null before its first
+   * heartbeat); per signaling relay its `url`, `state` (`connecting` | `connected` |
    * `reconnecting` | `retired`), `reason` (why retired) and `retryAtMs` (ms since epoch); and
    * `relaysDown` (no relay connected: nobody new can join). Empty lists before the widget joined.
    */

@@ -31,6 +31,11 @@ export interface PeerConnectionStats {
   receiveBitrate: number;
   /** Time since the peer joined, ms. */
   connectedForMs: number;
+  /**
+   * Time since anything (a heartbeat, a message) last arrived from the peer, ms; null until its
+   * first heartbeat (a peer is dropped for silence only once it has sent one: see `PEER_TIMEOUT_MS`).
+   */
+  silentForMs: number | null;
 }
 
 /**

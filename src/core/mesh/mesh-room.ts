@@ -264,6 +264,7 @@ export class MeshRoom {
         sendBitrate: Math.max(0, Math.round(((sent - previous.sent) * 8) / seconds)),
         receiveBitrate: Math.max(0, Math.round(((received - previous.received) * 8) / seconds)),
         connectedForMs: at - peer.joinedAt,
+        silentForMs: this.heartbeat.lastHeardAt(peer.id) === null ? null : Math.max(0, at - (this.heartbeat.lastHeardAt(peer.id) as number)),
       });
     }
     const relays = this.relayStates();

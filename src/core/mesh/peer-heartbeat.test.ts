@@ -83,4 +83,20 @@ describe('PeerHeartbeat tracking', () => {
     }
     expect(gone).toEqual(['new']);
   });
+
+  it('says when a peer was last heard, null before its first heartbeat and after it is forgotten', () => {
+    const c = clock();
+    const hb = new PeerHeartbeat(c.now);
+    expect(hb.lastHeardAt('p')).toBeNull();
+    hb.touch('p');
+    expect(hb.lastHeardAt('p')).toBeNull();
+    hb.heard('p');
+    const first = c.now();
+    expect(hb.lastHeardAt('p')).toBe(first);
+    c.advance(700);
+    hb.touch('p');
+    expect(hb.lastHeardAt('p')).toBe(first + 700);
+    hb.forget('p');
+    expect(hb.lastHeardAt('p')).toBeNull();
+  });
 });

@@ -45,6 +45,11 @@ export class PeerHeartbeat {
     if (this.lastHeard.has(peerId)) this.lastHeard.set(peerId, this.now());
   }
 
+  /** When `peerId` was last heard from (ms of `now`), or null when it has sent no heartbeat yet. */
+  lastHeardAt(peerId: string): number | null {
+    return this.lastHeard.get(peerId) ?? null;
+  }
+
   /** Stops tracking a peer (it left). */
   forget(peerId: string): void {
     this.lastHeard.delete(peerId);
