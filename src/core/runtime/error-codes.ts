@@ -12,7 +12,6 @@
  * - `not-connected`: an action needs the room and the widget is not (yet) in it
  * - `send-failed`: a message could not be sent
  * - `not-an-image` / `not-audio` / `too-large` / `undecodable`: a file the visitor picked was refused
- * - `empty` / `too-long`: a chat message was empty or over `max-length`
  * - `unavailable`: a picture or track is held by nobody online
  * - `playback`: the browser could not play a track
  * - `bad-ban-entry`: an entry of the music `banned` attribute could not be read
@@ -34,8 +33,6 @@ export type P2pErrorCode =
   | 'not-audio'
   | 'too-large'
   | 'undecodable'
-  | 'empty'
-  | 'too-long'
   | 'unavailable'
   | 'playback'
   | 'bad-ban-entry';

@@ -100,7 +100,7 @@ export class RoomConnection<F extends Feature> {
       options = resolveMeshOptions(attributes, page);
       check?.();
     } catch (err) {
-      this.fail(err instanceof AttributeError ? 'bad-attribute' : 'join-error', errorMessage(err));
+      this.fail(err instanceof AttributeError ? 'bad-attribute' : 'join-error', errorMessage(err), true);
       this.handlers.status?.({ state: 'failed', reason: errorMessage(err) });
       return;
     }
@@ -108,7 +108,7 @@ export class RoomConnection<F extends Feature> {
     try {
       handle = await joinMesh(options);
     } catch (err) {
-      this.fail('room-conflict', errorMessage(err).replace(/^room-conflict: /, ''));
+      this.fail('room-conflict', errorMessage(err).replace(/^room-conflict: /, ''), true);
       return;
     }
     if (generation !== this.generation) return void handle.release();
@@ -141,7 +141,7 @@ export class RoomConnection<F extends Feature> {
             if (generation !== this.generation) hold.release();
             else {
               this.releaseSwarm = hold.release;
-              this.offs.push(swarm.on('error', e => this.fail(e.code as P2pErrorCode, e.message)));
+              this.offs.push(swarm.on('error', e => this.fail(e.code, e.message)));
             }
           }
           return swarm;
@@ -150,8 +150,7 @@ export class RoomConnection<F extends Feature> {
     } catch (err) {
       // Removed from the page while opening (the room was left under it): nothing to report then.
       if (generation === this.generation) {
-        this.fail('join-error', errorMessage(err));
-        this.settle(null);
+        this.fail('join-error', errorMessage(err), true);
       }
       return;
     }
@@ -203,10 +202,14 @@ export class RoomConnection<F extends Feature> {
     void handle?.release();
   }
 
-  private fail(code: P2pErrorCode, message: string): void {
-    // These end the attempt; an unreachable relay may come back, so it only answers who waits now.
-    if (code === 'bad-attribute' || code === 'room-conflict' || code === 'join-error') this.failed = true;
-    if (this.failed || code === 'relay-unreachable') this.settle(null);
+  /**
+   * Reports an error. `final`: this connect attempt ended (bad attribute, room conflict, feature
+   * that failed to open). An unreachable relay may come back, so it only answers who waits now;
+   * other errors (one peer's, storage) do not end anything.
+   */
+  private fail(code: P2pErrorCode, message: string, final = false): void {
+    if (final) this.failed = true;
+    if (final || code === 'relay-unreachable') this.settle(null);
     this.handlers.error(code, message);
   }
 
