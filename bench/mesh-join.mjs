@@ -6,7 +6,8 @@
  *   - patched: bare Trystero with our patches (node_modules/@trystero-p2p/*, pool 20 unless set),
  *   - upstream: bare Trystero 0.25.4 exactly as published (devDependency aliases, not patched).
  *
- *  1. Newcomer into an idle room: ROUNDS rooms per variant of MEMBERS pages each; once a room has
+ *  1. Newcomer into an idle room: ROUNDS rooms per variant of MEMBERS pages each, opened in waves of
+ *     WAVE rounds (the next wave opens when the last has closed); once a room has
  *     been connected and idle for ≥ IDLE_MS, one newcomer opens; its value is the time from its
  *     navigation start until it has met every member (in-page performance.now()), or "not met"
  *     after NEWCOMER_TIMEOUT_MS. p50 / p95 / max over the rounds (a round not met counts as ∞).
@@ -19,7 +20,8 @@
  *     allocation each where TURN is configured).
  *
  * Writes bench/results/mesh-join.json and .md. Never fails on numbers.
- * Knobs: BENCH_IDLE_ROUNDS (10), BENCH_IDLE_MEMBERS (3), BENCH_IDLE_MS (75000), BENCH_FRESH_RUNS (7).
+ * Knobs: BENCH_IDLE_ROUNDS (10), BENCH_IDLE_MEMBERS (3), BENCH_IDLE_MS (75000), BENCH_FRESH_RUNS (7),
+ * BENCH_IDLE_WAVE (2: rounds whose rooms are open at the same time).
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -35,6 +37,7 @@ const ROUNDS = Number(process.env.BENCH_IDLE_ROUNDS ?? 10);
 const MEMBERS = Number(process.env.BENCH_IDLE_MEMBERS ?? 3);
 const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 75_000);
 const FRESH_RUNS = Number(process.env.BENCH_FRESH_RUNS ?? 7);
+const WAVE = Number(process.env.BENCH_IDLE_WAVE ?? 2);
 const NEWCOMER_TIMEOUT_MS = 20_000;
 const CONNECT_TIMEOUT_MS = 30_000;
 const APP_ID = 'p2p-widgets-bench-join';
@@ -78,34 +81,43 @@ export async function main() {
   const log = msg => console.log(`[mesh-join ${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
   const notes = [];
   try {
-    // 1 + 2. Idle rooms, opened one after another; each waits until it has been idle IDLE_MS.
-    const rooms = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      for (const v of VARIANTS) {
-        const room = uniqueRoom(`idle-${v.key}`);
-        const members = await Promise.all(Array.from({ length: MEMBERS }, () => openPage(world, v.url(world, room))));
-        const ok = (await Promise.all(members.map(m => waitPeers(m.page, MEMBERS - 1, CONNECT_TIMEOUT_MS)))).every(Boolean);
-        const ids = new Set((await Promise.all(members.map(m => m.page.evaluate(() => Object.keys(window.bench.peers))))).flat());
-        rooms.push({ v, room, members, ok, ids, connectedAt: Date.now() });
-        if (!ok) notes.push(`${v.label}: round ${r + 1}'s ${MEMBERS} members did not all connect within ${CONNECT_TIMEOUT_MS / 1000} s (round skipped)`);
-      }
-      log(`opened idle rooms of round ${r + 1}/${ROUNDS}`);
-    }
+    // 1 + 2. Idle rooms, in waves of WAVE rounds (one room per variant and round): a wave's rooms are
+    // opened one after another, each waits until it has been idle IDLE_MS, then gets its newcomer and
+    // is closed before the next wave opens. Waves keep the browser to WAVE × variants × MEMBERS idle
+    // pages: with every round's rooms open at once (90 pages) the first newcomers shared the two cores
+    // with 89 other pages, which no visitor does, and were up to 3× slower than the last.
     const newcomer = Object.fromEntries(VARIANTS.map(v => [v.key, []]));
     const idleWindows = [];
-    for (const room of rooms) {
-      if (!room.ok) continue;
-      await sleep(Math.max(0, room.connectedAt + IDLE_MS - Date.now()));
-      const openedAt = Date.now();
-      idleWindows.push({ key: room.v.key, ids: room.ids, from: room.connectedAt + 10_000, to: openedAt });
-      const nc = await openPage(world, room.v.url(world, room.room));
-      const met = await waitPeers(nc.page, MEMBERS, NEWCOMER_TIMEOUT_MS);
-      const value = met ? await nc.page.evaluate(() => Math.max(...Object.values(window.bench.peers))) : Infinity;
-      const metCount = await peerCount(nc.page);
-      newcomer[room.v.key].push({ value, metCount, idleMs: openedAt - room.connectedAt });
-      log(`newcomer ${room.v.key}: ${met ? `met all ${MEMBERS} at ${fmt(value)} ms` : `met ${metCount}/${MEMBERS} in ${NEWCOMER_TIMEOUT_MS / 1000} s`} (room idle ${((openedAt - room.connectedAt) / 1000).toFixed(0)} s)`);
-      await nc.context.close();
-      await Promise.all(room.members.map(m => m.context.close()));
+    for (let wave = 0; wave < ROUNDS; wave += WAVE) {
+      const rooms = [];
+      for (let r = wave; r < Math.min(ROUNDS, wave + WAVE); r++) {
+        for (const v of VARIANTS) {
+          const room = uniqueRoom(`idle-${v.key}`);
+          const members = await Promise.all(Array.from({ length: MEMBERS }, () => openPage(world, v.url(world, room))));
+          const ok = (await Promise.all(members.map(m => waitPeers(m.page, MEMBERS - 1, CONNECT_TIMEOUT_MS)))).every(Boolean);
+          const ids = new Set((await Promise.all(members.map(m => m.page.evaluate(() => Object.keys(window.bench.peers))))).flat());
+          rooms.push({ v, room, members, ok, ids, connectedAt: Date.now() });
+          if (!ok) notes.push(`${v.label}: round ${r + 1}'s ${MEMBERS} members did not all connect within ${CONNECT_TIMEOUT_MS / 1000} s (round skipped)`);
+        }
+        log(`opened idle rooms of round ${r + 1}/${ROUNDS}`);
+      }
+      for (const room of rooms) {
+        if (!room.ok) {
+          await Promise.all(room.members.map(m => m.context.close()));
+          continue;
+        }
+        await sleep(Math.max(0, room.connectedAt + IDLE_MS - Date.now()));
+        const openedAt = Date.now();
+        idleWindows.push({ key: room.v.key, ids: room.ids, from: room.connectedAt + 10_000, to: openedAt });
+        const nc = await openPage(world, room.v.url(world, room.room));
+        const met = await waitPeers(nc.page, MEMBERS, NEWCOMER_TIMEOUT_MS);
+        const value = met ? await nc.page.evaluate(() => Math.max(...Object.values(window.bench.peers))) : Infinity;
+        const metCount = await peerCount(nc.page);
+        newcomer[room.v.key].push({ value, metCount, idleMs: openedAt - room.connectedAt });
+        log(`newcomer ${room.v.key}: ${met ? `met all ${MEMBERS} at ${fmt(value)} ms` : `met ${metCount}/${MEMBERS} in ${NEWCOMER_TIMEOUT_MS / 1000} s`} (room idle ${((openedAt - room.connectedAt) / 1000).toFixed(0)} s)`);
+        await nc.context.close();
+        await Promise.all(room.members.map(m => m.context.close()));
+      }
     }
     const events = readFileSync(RELAY_LOG, 'utf8').trim().split('\n').filter(Boolean).map(l => JSON.parse(l));
     const idleEvents = Object.fromEntries(
@@ -164,7 +176,7 @@ export async function main() {
       date: new Date().toISOString(),
       chromium: world.browser.version(),
       cpu: { count: os.cpus().length, model: os.cpus()[0]?.model?.trim() ?? 'unknown' },
-      config: { rounds: ROUNDS, members: MEMBERS, idleMs: IDLE_MS, newcomerTimeoutMs: NEWCOMER_TIMEOUT_MS, freshRuns: FRESH_RUNS, pools: POOLS },
+      config: { rounds: ROUNDS, members: MEMBERS, idleMs: IDLE_MS, newcomerTimeoutMs: NEWCOMER_TIMEOUT_MS, freshRuns: FRESH_RUNS, wave: WAVE, pools: POOLS },
       newcomer: Object.fromEntries(VARIANTS.map(v => [v.key, { label: v.label, ...summary(newcomer[v.key]), runs: newcomer[v.key] }])),
       idleEvents,
       fresh: Object.fromEntries(VARIANTS.map(v => [v.key, { label: v.label, ...summary(fresh[v.key]), afterReadyMedian: median(fresh[v.key].flatMap(r => r.afterReady).filter(x => x !== null)), pcsMedian: median(fresh[v.key].map(r => r.pcs)), runs: fresh[v.key] }])),
@@ -178,7 +190,7 @@ export async function main() {
       ``,
       `${result.date} · Chromium ${result.chromium} · ${result.cpu.count}× ${result.cpu.model} · local Nostr relay, no ICE servers`,
       ``,
-      `### Newcomer into a room idle ≥ ${IDLE_MS / 1000} s (${ROUNDS} rounds, ${MEMBERS} members; ms from the newcomer's navigation start until it has met every member; ∞ = not within ${NEWCOMER_TIMEOUT_MS / 1000} s)`,
+      `### Newcomer into a room idle ≥ ${IDLE_MS / 1000} s (${ROUNDS} rounds in waves of ${WAVE}, ${MEMBERS} members; ms from the newcomer's navigation start until it has met every member; ∞ = not within ${NEWCOMER_TIMEOUT_MS / 1000} s)`,
       ``,
       `| variant | met all | p50 | p95 | max |`,
       `|---|--:|--:|--:|--:|`,

@@ -4,7 +4,8 @@
  * Bundled by test/harness/build-lab.mjs (Vite) into test/lab/build/swarm-lab.js.
  */
 import { joinMesh, type MeshHandle } from '../../src/core/mesh';
-import { PeerLink, Swarm, type Download } from '../../src/core/swarm';
+import { RtcBulkLink } from '../../src/core/mesh';
+import { Swarm, type Download } from '../../src/core/swarm';
 import * as v from 'valibot';
 import { DATA_FRAME, defineMessage, FRAME_HEADER_BYTES } from '../../src/core/wire';
 
@@ -43,7 +44,7 @@ const lab = {
   /** Joins the room and its swarm. */
   async join(relayUrl: string, room: string, options: { cacheBytes?: number; requestTimeoutMs?: number } = {}) {
     handle = await joinMesh({ appId: 'swarm-lab', room, relayUrls: [relayUrl], iceServers: [], userName: 'lab' });
-    swarm = await Swarm.forRoom(handle.room, options);
+    swarm = await Swarm.forRoom(handle.room.bulkLinks(), options);
     return handle.room.selfId;
   },
   peers: () => handle?.room.peerList().length ?? 0,
@@ -120,8 +121,8 @@ const lab = {
   trysteroRoom: () => (handle!.room as unknown as { room: import('@trystero-p2p/core').Room | null }).room,
   /** Turns this page into a tampering peer: every data frame it serves has its bytes flipped. */
   tamper() {
-    const send = PeerLink.prototype.sendData;
-    PeerLink.prototype.sendData = function (frame: Uint8Array) {
+    const send = RtcBulkLink.prototype.sendData;
+    RtcBulkLink.prototype.sendData = function (frame: Uint8Array) {
       if (frame[0] === DATA_FRAME && frame.byteLength > FRAME_HEADER_BYTES) {
         const copy = frame.slice();
         for (let i = FRAME_HEADER_BYTES; i < copy.byteLength; i += 97) copy[i] ^= 0xff;

@@ -15,6 +15,8 @@ import {
 import { isRelayOpen, loadStrategy, Strategy, StrategyModule } from './strategies';
 import { ConnectionStats, PeerConnectionStats, readTransport, RelayConnectionStats } from './connection-stats';
 import { HEARTBEAT_INTERVAL_MS, PeerHeartbeat } from './peer-heartbeat';
+import { MeshBulkLinks, type BulkNetwork } from './bulk-links';
+import type { DropReason } from '../wire';
 
 /** Options of a mesh room; the shared widget attributes map onto these. */
 export interface MeshOptions {
@@ -134,6 +136,7 @@ export class MeshRoom {
   private readonly counters = new DropCounters();
   private readonly floodLimiter = new PeerRateLimiter(FLOOD_LIMIT);
   private readonly blockedPeers = new Set<string>();
+  private bulk: MeshBulkLinks | null = null;
   private readonly channels = new Map<string, { action: MessageAction<string>; emitter: Emitter; validator: InboundValidator<v.GenericSchema> }>();
   private room: Room | null = null;
   private strategyModule: StrategyModule | null = null;
@@ -296,14 +299,44 @@ export class MeshRoom {
     return [...this.peers.values()];
   }
 
-  /** The RTCPeerConnection to a peer (for extra data channels such as the swarm's), if connected. */
+  /** The RTCPeerConnection to a peer (for connection stats and bench anchors), if connected. */
   peerConnection(peerId: string): RTCPeerConnection | undefined {
     return this.room?.getPeers()[peerId];
   }
 
-  /** Counts a message dropped by a feature's own validation (e.g. binary frames) under `channel:reason`. */
-  countDrop(channel: string, reason: import('../wire').DropReason): void {
+  /**
+   * The room's bulk links (one pair of negotiated data channels per peer, for the swarm), opened on
+   * first call and closed when the room is left. The same object on every call.
+   * @throws Error when the room was not started (or was left)
+   */
+  bulkLinks(): BulkNetwork {
+    if (!this.room) throw new Error('mesh room not started');
+    this.bulk ??= new MeshBulkLinks({
+      selfId: this.selfId,
+      peerIds: () => [...this.peers.keys()],
+      peerConnection: peerId => this.peerConnection(peerId),
+      onPeerJoin: handler => this.on('peerJoin', peer => handler(peer.id)),
+      onPeerLeave: handler => this.on('peerLeave', peer => handler(peer.id)),
+      charge: (peerId, channel, cost) => this.charge(peerId, channel, cost),
+      penalise: (peerId, channel, reason, cost) => this.penalise(peerId, channel, reason, cost),
+      countAccepted: () => this.countAccepted(),
+    });
+    return this.bulk;
+  }
+
+  /** Counts a message dropped by a feature's own validation under `channel:reason`, without a penalty. */
+  countDrop(channel: string, reason: DropReason): void {
     this.counters.drop(channel, reason);
+  }
+
+  /**
+   * The one penalty path: counts a dropped inbound message under `channel:reason` and charges
+   * `cost` units (default 1; one unit = one 16 KiB Trystero chunk) to the peer's flood budget
+   * ({@link FLOOD_LIMIT}); a peer over it is disconnected for the session (`error` `peer-flood`).
+   */
+  penalise(peerId: string, channel: string, reason: DropReason, cost = 1): void {
+    this.counters.drop(channel, reason);
+    if (cost > 0) this.charge(peerId, channel, cost);
   }
 
   /** Counts a message accepted by a feature's own validation. */
@@ -371,6 +404,8 @@ export class MeshRoom {
   /** Leaves the Trystero room and stops timers. Called by the last {@link MeshHandle.release}. */
   async leave(): Promise<void> {
     this.left = true;
+    this.bulk?.destroy();
+    this.bulk = null;
     this.timers.forEach(clearInterval);
     this.timers = [];
     this.removeListeners?.();
@@ -383,16 +418,25 @@ export class MeshRoom {
   }
 
   private countChunk(peerId: string, channel: string): void {
-    if (this.blockedPeers.has(peerId)) return;
-    if (this.floodLimiter.take(peerId)) {
-      this.heartbeat.touch(peerId); // a long message in progress is a sign of life
-      return;
-    }
+    // A long message in progress is a sign of life.
+    if (this.charge(peerId, channel, 1)) this.heartbeat.touch(peerId);
+  }
+
+  /**
+   * Charges `cost` units to a peer's flood budget (every inbound byte on every channel is charged:
+   * Trystero chunks here, bulk control messages by size in MeshBulkLinks, unrequested bulk frames
+   * through `penalise`). Over budget: the peer is blocked, disconnected and `peer-flood` reported.
+   * @returns false when the peer is (now) blocked
+   */
+  private charge(peerId: string, channel: string, cost: number): boolean {
+    if (this.blockedPeers.has(peerId)) return false;
+    if (this.floodLimiter.take(peerId, cost)) return true;
     this.blockedPeers.add(peerId);
     this.counters.drop(channel, 'flood');
     this.emitter.emit('error', { code: 'peer-flood', message: `a peer sent too much data and was disconnected` });
     this.closePeer(peerId);
     this.handlePeerLeave(peerId);
+    return false;
   }
 
   /**

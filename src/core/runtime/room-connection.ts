@@ -1,6 +1,7 @@
 import { AttributeError, resolveMeshOptions, type PageContext, type SharedAttributes } from '../config';
 import { joinMesh, type MeshHandle, type MeshOptions, type MeshRoom, type MeshStatus, type PeerInfo } from '../mesh';
-import { Swarm, type SwarmOptions } from '../swarm';
+// The swarm is loaded on first use (gallery, music), so a chat-only page never downloads it.
+import type { Swarm, SwarmOptions } from '../swarm';
 import type { WireStats } from '../wire';
 import type { P2pErrorCode } from './error-codes';
 
@@ -126,26 +127,24 @@ export class RoomConnection<F extends Feature> {
     );
     if (mesh.status.state === 'failed') this.fail('relay-unreachable', mesh.status.reason);
     if (!mesh.selfId) return this.settle(null); // the strategy failed to load: the status says why
-    let swarm: Swarm | null = null;
+    let swarm: Promise<Swarm> | null = null;
     let feature: F;
     try {
       feature = await this.open({
         mesh,
         options,
         roomKey: `${options.appId}\n${options.room}`,
-        swarm: async swarmOptions => {
-          if (!swarm) {
-            const hold = await Swarm.acquire(mesh, swarmOptions);
-            swarm = hold.swarm;
+        swarm: swarmOptions =>
+          (swarm ??= import('../swarm').then(async ({ Swarm }) => {
+            const hold = await Swarm.acquire(mesh.bulkLinks(), swarmOptions);
             // Released with the widget (or at once when it was removed meanwhile): the last release destroys the swarm.
             if (generation !== this.generation) hold.release();
             else {
               this.releaseSwarm = hold.release;
-              this.offs.push(swarm.on('error', e => this.fail(e.code, e.message)));
+              this.offs.push(hold.swarm.on('error', e => this.fail(e.code, e.message)));
             }
-          }
-          return swarm;
-        },
+            return hold.swarm;
+          })),
       });
     } catch (err) {
       // Removed from the page while opening (the room was left under it): nothing to report then.

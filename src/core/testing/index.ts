@@ -3,7 +3,7 @@
  * network implementing the mesh's narrow interface, and fresh IndexedDB databases (with
  * `fake-indexeddb`) that can be made to fail as a full disk does.
  */
-export { seededRandom, TestNetwork, TestPeer } from './memory-network';
+export { MemoryBulkLinks, seededRandom, TestNetwork, TestPeer } from './memory-network';
 export type { MemoryNetworkOptions } from './memory-network';
 export { freshDatabase } from './fresh-database';
 export { installNodeWebSocket } from './node-websocket';

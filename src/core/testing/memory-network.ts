@@ -1,7 +1,8 @@
 import type * as v from 'valibot';
 import { createNanoEvents, Emitter, Unsubscribe } from 'nanoevents';
-import type { MeshChannel, MeshEvents, PeerInfo } from '../mesh';
-import { DropCounters, encodeMessage, InboundValidator, MessageSpec, presenceMessage, PROTOCOL_VERSION } from '../wire';
+import type { BulkLink, BulkNetwork, BulkNetworkEvents, MeshChannel, MeshEvents, PeerInfo } from '../mesh';
+import { FLOOD_UNIT_BYTES } from '../mesh/bulk-links';
+import { DropCounters, DropReason, encodeMessage, InboundValidator, MessageSpec, PeerRateLimiter, presenceMessage, PROTOCOL_VERSION } from '../wire';
 import type { ChatMesh } from '../chat/chat-session';
 
 /** How a {@link TestNetwork} carries payloads between its peers. */
@@ -77,11 +78,28 @@ export class TestNetwork {
     b.peerJoined(a.selfId);
     a.announce(b.selfId);
     b.announce(a.selfId);
+    this.openBulk(a, b);
+  }
+
+  /** Opens the bulk links between two connected peers that both asked for bulk links (a microtask later, like a data channel opening). */
+  openBulk(a: TestPeer, b: TestPeer): void {
+    queueMicrotask(() => {
+      if (!this.connected(a.selfId, b.selfId)) return;
+      a.bulkOpened(b.selfId);
+      b.bulkOpened(a.selfId);
+    });
+  }
+
+  /** The peer of this network with id `selfId`. */
+  member(selfId: string): TestPeer | undefined {
+    return this.members.get(selfId);
   }
 
   /** Disconnects two peers: both see `peerLeave`; payloads still in flight between them are lost. */
   disconnect(a: TestPeer, b: TestPeer): void {
     if (!this.links.delete(linkKey(a.selfId, b.selfId))) return;
+    a.bulkClosed(b.selfId);
+    b.bulkClosed(a.selfId);
     a.peerLeft(b.selfId);
     b.peerLeft(a.selfId);
   }
@@ -107,7 +125,7 @@ export class TestNetwork {
    * Sends a payload as a data channel would: handed over after the configured latency (a microtask
    * by default), in order per pair; lost with probability `loss`, or when the link is down on arrival.
    */
-  post(from: string, to: string, channel: string, payload: string): void {
+  post(from: string, to: string, channel: string, payload: unknown): void {
     if (this.loss > 0 && this.random() < this.loss) {
       this.lost++;
       return;
@@ -190,6 +208,7 @@ export class TestPeer implements ChatMesh {
   readonly handlerErrors: unknown[] = [];
   private readonly emitter = createNanoEvents<MeshEvents>();
   private readonly channels = new Map<string, ChannelEntry>();
+  private bulk: MemoryBulkLinks | null = null;
 
   constructor(
     readonly selfId: string,
@@ -249,8 +268,43 @@ export class TestPeer implements ChatMesh {
     void this.channel(presenceMessage).send({ v: PROTOCOL_VERSION, name });
   }
 
+  /**
+   * This peer's bulk links (the swarm's transport), like `MeshRoom.bulkLinks()`: one link per
+   * connected peer that asked for bulk links too, opened a microtask after both have; the same
+   * object on every call.
+   */
+  bulkLinks(): MemoryBulkLinks {
+    if (!this.bulk) {
+      this.bulk = new MemoryBulkLinks(this.selfId, this.network, this.counters);
+      for (const peerId of this.peers.keys()) {
+        const other = this.network.member(peerId);
+        if (other) this.network.openBulk(this, other);
+      }
+    }
+    return this.bulk;
+  }
+
+  /** Called by the network: the bulk link to `peerId` is open (when both sides asked for bulk links). */
+  bulkOpened(peerId: string): void {
+    if (this.bulk && this.network.member(peerId)?.hasBulk()) this.bulk.opened(peerId);
+  }
+
+  /** Called by the network. */
+  bulkClosed(peerId: string): void {
+    this.bulk?.closed(peerId);
+  }
+
+  /** Whether this peer asked for bulk links. */
+  hasBulk(): boolean {
+    return this.bulk !== null;
+  }
+
   /** Called by the network: a payload arrived from `from`. Unknown channels are ignored. */
   receive(from: string, channel: string, payload: unknown): void {
+    if (channel === BULK_CONTROL || channel === BULK_DATA) {
+      this.bulk?.receive(from, channel, payload);
+      return;
+    }
     const entry = this.channels.get(channel);
     if (!entry) return;
     const result = entry.validator.check(payload, from);
@@ -278,6 +332,122 @@ export class TestPeer implements ChatMesh {
   /** Called by the network: sends this peer's `presence` to `peerId`. */
   announce(peerId: string): void {
     void this.channel(presenceMessage).send({ v: PROTOCOL_VERSION, name: this.userName }, peerId);
+  }
+}
+
+/** Channel names the network carries bulk-link payloads under (not valid Trystero action names). */
+const BULK_CONTROL = '@bulk-control';
+const BULK_DATA = '@bulk-data';
+
+/** The flood budget `MeshRoom` applies (FLOOD_LIMIT in mesh-room.ts): 64 units/s, burst 256. */
+const FLOOD_LIMIT = { ratePerSecond: 64, burst: 256 };
+
+/** One in-memory bulk link; data frames travel as ArrayBuffer copies, like a data channel with `binaryType = 'arraybuffer'`. */
+class MemoryBulkLink implements BulkLink {
+  bytesSent = 0;
+  bytesReceived = 0;
+  closed = false;
+
+  constructor(
+    readonly peerId: string,
+    private readonly selfId: string,
+    private readonly network: TestNetwork,
+  ) {}
+
+  sendControl(text: string): void {
+    if (!this.closed) this.network.post(this.selfId, this.peerId, BULK_CONTROL, text);
+  }
+
+  async sendData(frame: Uint8Array): Promise<void> {
+    if (this.closed) throw new Error('link closed');
+    this.bytesSent += frame.byteLength;
+    this.network.post(this.selfId, this.peerId, BULK_DATA, frame.slice().buffer);
+    await Promise.resolve();
+  }
+}
+
+/**
+ * A {@link TestPeer}'s bulk links: the in-memory {@link BulkNetwork}. Control text is charged to the
+ * sender's flood budget by size and `penalise` charges it too, with the budget `MeshRoom` uses; a
+ * peer over it is disconnected (recorded in {@link blocked}). Every penalty is recorded in
+ * {@link penalties} and counted in the peer's wire counters.
+ */
+export class MemoryBulkLinks implements BulkNetwork {
+  /** Penalties given, in order. */
+  readonly penalties: { peerId: string; channel: string; reason: DropReason; cost: number }[] = [];
+  /** Peers disconnected for going over the flood budget. */
+  readonly blocked = new Set<string>();
+  private readonly emitter = createNanoEvents<BulkNetworkEvents>();
+  private readonly open = new Map<string, MemoryBulkLink>();
+  private readonly flood = new PeerRateLimiter(FLOOD_LIMIT);
+
+  constructor(
+    readonly selfId: string,
+    private readonly network: TestNetwork,
+    private readonly counters: DropCounters,
+  ) {}
+
+  link(peerId: string): BulkLink | undefined {
+    return this.open.get(peerId);
+  }
+
+  links(): BulkLink[] {
+    return [...this.open.values()];
+  }
+
+  on<E extends keyof BulkNetworkEvents>(event: E, handler: BulkNetworkEvents[E]): Unsubscribe {
+    return this.emitter.on(event, handler);
+  }
+
+  penalise(peerId: string, channel: string, reason: DropReason, cost = 1): void {
+    this.counters.drop(channel, reason);
+    this.penalties.push({ peerId, channel, reason, cost });
+    if (cost > 0) this.charge(peerId, cost);
+  }
+
+  countAccepted(): void {
+    this.counters.accept();
+  }
+
+  /** Called by the peer. */
+  opened(peerId: string): void {
+    if (this.open.has(peerId) || this.blocked.has(peerId)) return;
+    const link = new MemoryBulkLink(peerId, this.selfId, this.network);
+    this.open.set(peerId, link);
+    this.emitter.emit('open', link);
+  }
+
+  /** Called by the peer. */
+  closed(peerId: string): void {
+    const link = this.open.get(peerId);
+    if (!link) return;
+    link.closed = true;
+    this.open.delete(peerId);
+    this.emitter.emit('close', peerId);
+  }
+
+  /** Called by the peer: a bulk payload from `from`. */
+  receive(from: string, channel: string, payload: unknown): void {
+    const link = this.open.get(from);
+    if (!link) return;
+    if (channel === BULK_DATA) {
+      link.bytesReceived += payload instanceof ArrayBuffer ? payload.byteLength : 0;
+      this.emitter.emit('data', payload, from);
+      return;
+    }
+    const bytes = typeof payload === 'string' ? payload.length : FLOOD_UNIT_BYTES;
+    if (this.charge(from, Math.max(bytes, 1) / FLOOD_UNIT_BYTES)) this.emitter.emit('control', payload, from);
+  }
+
+  private charge(peerId: string, cost: number): boolean {
+    if (this.blocked.has(peerId)) return false;
+    if (this.flood.take(peerId, cost)) return true;
+    this.blocked.add(peerId);
+    this.counters.drop('bulk', 'flood');
+    const self = this.network.member(this.selfId);
+    const other = this.network.member(peerId);
+    if (self && other) this.network.disconnect(self, other);
+    return false;
   }
 }
 

@@ -11,11 +11,12 @@
  * - `flood`: the peer exceeded the per-peer byte budget of the room and was disconnected
  * - `not-binary` / `bad-frame`: a data frame on a bulk channel was not binary / had a bad header
  * - `unsolicited`: data for a request we did not make (or already gave up)
+ * - `bad-hash`: a chunk whose bytes do not match its manifest hash (SHA-256): not stored, asked elsewhere
  */
-export type DropReason = 'not-text' | 'oversize' | 'malformed-json' | 'too-complex' | 'schema' | 'rate' | 'flood' | 'not-binary' | 'bad-frame' | 'unsolicited';
+export type DropReason = 'not-text' | 'oversize' | 'malformed-json' | 'too-complex' | 'schema' | 'rate' | 'flood' | 'not-binary' | 'bad-frame' | 'unsolicited' | 'bad-hash';
 
 /** Every {@link DropReason}, in a fixed order (the keys of `WireStats.dropped`). */
-export const DROP_REASONS: readonly DropReason[] = ['not-text', 'oversize', 'malformed-json', 'too-complex', 'schema', 'rate', 'flood', 'not-binary', 'bad-frame', 'unsolicited'];
+export const DROP_REASONS: readonly DropReason[] = ['not-text', 'oversize', 'malformed-json', 'too-complex', 'schema', 'rate', 'flood', 'not-binary', 'bad-frame', 'unsolicited', 'bad-hash'];
 
 /** Counts of dropped inbound messages, by reason and by channel. */
 export interface WireStats {

@@ -29,8 +29,12 @@ export class PeerRateLimiter {
     private readonly now: () => number = () => Date.now(),
   ) {}
 
-  /** Takes one token for `peerId`; returns false when the peer is over its rate. */
-  take(peerId: string): boolean {
+  /**
+   * Takes `cost` tokens (default 1; fractions allowed, capped at the burst) for `peerId`; returns
+   * false, taking nothing, when the peer has fewer left (it is over its rate).
+   */
+  take(peerId: string, cost = 1): boolean {
+    cost = Math.min(cost, this.limit.burst);
     const t = this.now();
     const bucket = this.buckets.get(peerId) ?? { tokens: this.limit.burst, at: t };
     // A clock that went backwards (NTP correction) refills nothing rather than draining the bucket.
@@ -38,8 +42,8 @@ export class PeerRateLimiter {
     bucket.tokens = Math.min(this.limit.burst, bucket.tokens + refill);
     bucket.at = t;
     this.buckets.set(peerId, bucket);
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
+    if (bucket.tokens < cost) return false;
+    bucket.tokens -= cost;
     return true;
   }
 

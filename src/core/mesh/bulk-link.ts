@@ -1,8 +1,11 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
 
-/** Negotiated data channel ids of the swarm (both sides create them; see RFC 8832 §4 on negotiated channels). */
+/**
+ * Negotiated data channel id of a bulk link's control channel (both sides create it with the same
+ * id, so no extra signaling is needed: RFC 8831 §6.5, `negotiated: true` in W3C webrtc-pc).
+ */
 export const CONTROL_CHANNEL_ID = 1000;
-/** Id of the swarm's bulk (data frame) channel; `CONTROL_CHANNEL_ID` is its control channel. */
+/** Negotiated id of a bulk link's data (binary frame) channel; see {@link CONTROL_CHANNEL_ID}. */
 export const DATA_CHANNEL_ID = 1001;
 
 /** Send-buffer high-water mark: above it, data sends wait for `bufferedamountlow` (bytes). */
@@ -10,8 +13,23 @@ export const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 /** `bufferedAmountLowThreshold` of the data channel (bytes). */
 export const LOW_WATER_BYTES = 1024 * 1024;
 
-/** Events of a swarm link to one peer. */
-export interface PeerLinkEvents {
+/** One peer's bulk link as features (the swarm) use it; hand-outs of {@link BulkNetwork}. */
+export interface BulkLink {
+  readonly peerId: string;
+  /** Bytes sent / received on the data channel so far. */
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  /** Sends control text (JSON) now if the peer is ready, else as soon as it is. */
+  sendControl(text: string): void;
+  /**
+   * Sends a binary frame, waiting while the send buffer is above {@link HIGH_WATER_BYTES}.
+   * @throws Error `link closed` (rejects) when the link closes before or while waiting
+   */
+  sendData(frame: Uint8Array): Promise<void>;
+}
+
+/** Events of an {@link RtcBulkLink}. */
+export interface BulkLinkEvents {
   /** Control text from the peer (validated by the caller). */
   control: (text: unknown) => void;
   /** A binary frame from the peer (validated by the caller). */
@@ -22,22 +40,22 @@ export interface PeerLinkEvents {
 }
 
 /**
- * The swarm's own two data channels to one peer, on the peer's existing
- * RTCPeerConnection: `control` (JSON) and `data` (binary chunk frames), both
- * negotiated so no extra signaling is needed, and separate from Trystero's channel
- * so bulk transfers never delay chat. Sends on `data` respect back-pressure
+ * A bulk link: two data channels to one peer on its existing RTCPeerConnection, `control` (JSON)
+ * and `data` (binary chunk frames), both negotiated so no extra signaling is needed, and separate
+ * from Trystero's channel so bulk transfers never delay chat. Created and re-created by
+ * {@link MeshBulkLinks}; features see it as a {@link BulkLink}. Sends on `data` respect back-pressure
  * (`bufferedAmount` / `bufferedAmountLowThreshold`).
  *
  * A negotiated channel's messages can be lost until the other side has created it,
  * so each side repeats `hello` until it hears the peer's, and queues control
  * messages until then.
  */
-export class PeerLink {
+export class RtcBulkLink implements BulkLink {
   readonly control: RTCDataChannel;
   readonly data: RTCDataChannel;
   bytesSent = 0;
   bytesReceived = 0;
-  private readonly emitter = createNanoEvents<PeerLinkEvents>();
+  private readonly emitter = createNanoEvents<BulkLinkEvents>();
   private remoteReady = false;
   private helloTimer: ReturnType<typeof setInterval> | null = null;
   private readonly queue: string[] = [];
@@ -65,8 +83,8 @@ export class PeerLink {
     if (this.control.readyState === 'open') this.startHello();
   }
 
-  /** Subscribes to an event (see {@link PeerLinkEvents}); returns the unsubscribe function. */
-  on<E extends keyof PeerLinkEvents>(event: E, handler: PeerLinkEvents[E]): Unsubscribe {
+  /** Subscribes to an event (see {@link BulkLinkEvents}); returns the unsubscribe function. */
+  on<E extends keyof BulkLinkEvents>(event: E, handler: BulkLinkEvents[E]): Unsubscribe {
     return this.emitter.on(event, handler);
   }
 

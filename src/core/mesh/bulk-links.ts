@@ -1,0 +1,172 @@
+import { createNanoEvents, Unsubscribe } from 'nanoevents';
+import type { DropReason } from '../wire';
+import { BulkLink, RtcBulkLink } from './bulk-link';
+
+/** Events of a {@link BulkNetwork}. */
+export interface BulkNetworkEvents {
+  /** A link to a peer is ready (both sides have seen each other's hello): features may send on it. */
+  open: (link: BulkLink) => void;
+  /** The link to a peer went down (the peer left, or its connection was replaced; a new `open` may follow). */
+  close: (peerId: string) => void;
+  /** Control text from a peer, already charged to its flood budget; the feature validates it. */
+  control: (text: unknown, peerId: string) => void;
+  /** A frame from a peer's data channel; the feature validates it and penalises what it did not ask for. */
+  data: (frame: unknown, peerId: string) => void;
+}
+
+/**
+ * The narrow interface a bulk-transfer feature (the swarm) uses: one {@link BulkLink} per peer,
+ * owned, opened, re-opened and closed by the mesh, plus the one penalty path. Implemented by
+ * {@link MeshBulkLinks} over WebRTC and by `core/testing`'s in-memory network in unit tests.
+ */
+export interface BulkNetwork {
+  /** This page's peer id. */
+  readonly selfId: string;
+  /** The ready link to `peerId`, if any. */
+  link(peerId: string): BulkLink | undefined;
+  /** Every ready link. */
+  links(): BulkLink[];
+  /** Subscribes to an event (see {@link BulkNetworkEvents}); returns the unsubscribe function. */
+  on<E extends keyof BulkNetworkEvents>(event: E, handler: BulkNetworkEvents[E]): Unsubscribe;
+  /**
+   * Counts a dropped inbound message under `channel:reason` and charges `cost` units of the peer's
+   * flood budget (one unit = one 16 KiB chunk's worth; see `FLOOD_LIMIT` in mesh-room.ts). A peer
+   * over its budget is disconnected for the session and `peer-flood` is reported.
+   */
+  penalise(peerId: string, channel: string, reason: DropReason, cost?: number): void;
+  /** Counts a message a feature accepted after its own validation. */
+  countAccepted(): void;
+}
+
+/** What {@link MeshBulkLinks} needs from its mesh room. */
+export interface BulkLinkHost {
+  readonly selfId: string;
+  /** Peers in the roster now. */
+  peerIds(): string[];
+  /** The RTCPeerConnection to a peer, if Trystero lists one. */
+  peerConnection(peerId: string): RTCPeerConnection | undefined;
+  onPeerJoin(handler: (peerId: string) => void): Unsubscribe;
+  onPeerLeave(handler: (peerId: string) => void): Unsubscribe;
+  /** Charges `cost` flood units to a peer; false when it is over budget (and now disconnected). */
+  charge(peerId: string, channel: string, cost: number): boolean;
+  penalise(peerId: string, channel: string, reason: DropReason, cost?: number): void;
+  countAccepted(): void;
+}
+
+/** Bytes per flood unit: Trystero's chunk size, so that every channel is charged alike. */
+export const FLOOD_UNIT_BYTES = 16 * 1024;
+/** The hello each side repeats on a new link's control channel until it hears the other's (swarm schema `hello`). */
+export const LINK_HELLO = JSON.stringify({ t: 'hello', v: 1 });
+/** A link not ready this long after it was created is closed and opened again (its channels may be on a replaced connection), ms. */
+export const LINK_READY_TIMEOUT_MS = 6000;
+/** Delay before re-opening a link that closed while its peer is still in the room, ms. */
+export const LINK_REOPEN_DELAY_MS = 500;
+/** Retries (every 200 ms) while a peer who just joined has no RTCPeerConnection listed yet. */
+const CONNECTION_LOOKUP_ATTEMPTS = 100;
+
+/**
+ * The mesh's bulk links: one {@link RtcBulkLink} per peer in the room, opened when the peer joins
+ * (after the room is asked for bulk links at all: a chat-only page opens none), re-opened when it
+ * closes while the peer stays (Trystero replaced the connection), closed when the peer leaves.
+ * Every control message is charged to the sender's flood budget by size before a feature sees it;
+ * data frames are charged by the feature through `penalise` when it did not ask for them (asked-for
+ * frames are bounded by the asker's own requests). Every timer is owned here and stopped by `destroy`.
+ */
+export class MeshBulkLinks implements BulkNetwork {
+  private readonly emitter = createNanoEvents<BulkNetworkEvents>();
+  /** Every link, ready or not, by peer id. */
+  private readonly all = new Map<string, RtcBulkLink>();
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly offs: Unsubscribe[];
+  private destroyed = false;
+
+  constructor(private readonly host: BulkLinkHost) {
+    this.offs = [host.onPeerJoin(peerId => this.open(peerId)), host.onPeerLeave(peerId => this.drop(peerId))];
+    for (const peerId of host.peerIds()) this.open(peerId);
+  }
+
+  get selfId(): string {
+    return this.host.selfId;
+  }
+
+  link(peerId: string): BulkLink | undefined {
+    const link = this.all.get(peerId);
+    return link?.ready ? link : undefined;
+  }
+
+  links(): BulkLink[] {
+    return [...this.all.values()].filter(link => link.ready);
+  }
+
+  on<E extends keyof BulkNetworkEvents>(event: E, handler: BulkNetworkEvents[E]): Unsubscribe {
+    return this.emitter.on(event, handler);
+  }
+
+  penalise(peerId: string, channel: string, reason: DropReason, cost = 1): void {
+    this.host.penalise(peerId, channel, reason, cost);
+  }
+
+  countAccepted(): void {
+    this.host.countAccepted();
+  }
+
+  /** Closes every link and stops every timer. Idempotent. */
+  destroy(): void {
+    this.destroyed = true;
+    this.offs.splice(0).forEach(off => off());
+    this.timers.forEach(clearTimeout);
+    this.timers.clear();
+    for (const peerId of [...this.all.keys()]) this.drop(peerId);
+    this.emitter.events = {};
+  }
+
+  private later(ms: number, run: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.destroyed) run();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private open(peerId: string, attempt = 0): void {
+    if (this.destroyed || this.all.has(peerId) || !this.host.peerIds().includes(peerId)) return;
+    const pc = this.host.peerConnection(peerId);
+    if (!pc || pc.connectionState === 'closed') {
+      // The connection may not be listed yet right after the join event: look again shortly.
+      if (attempt < CONNECTION_LOOKUP_ATTEMPTS) this.later(200, () => this.open(peerId, attempt + 1));
+      return;
+    }
+    let link: RtcBulkLink;
+    try {
+      link = new RtcBulkLink(peerId, pc, LINK_HELLO);
+    } catch {
+      return; // the connection closed under us; the peer's leave or a new join follows
+    }
+    this.all.set(peerId, link);
+    link.on('control', text => {
+      const bytes = typeof text === 'string' ? text.length : FLOOD_UNIT_BYTES;
+      if (this.host.charge(peerId, 'bulk-ctl', Math.max(bytes, 1) / FLOOD_UNIT_BYTES)) this.emitter.emit('control', text, peerId);
+    });
+    link.on('data', frame => this.emitter.emit('data', frame, peerId));
+    link.on('ready', () => this.emitter.emit('open', link));
+    link.on('closed', () => {
+      if (this.all.get(peerId) !== link) return;
+      this.all.delete(peerId);
+      this.emitter.emit('close', peerId);
+      // Trystero may have replaced the connection to a peer that is still in the room: open again.
+      this.later(LINK_REOPEN_DELAY_MS, () => this.open(peerId));
+    });
+    // A link whose channels never open is closed ('closed' above opens it again on the current connection).
+    this.later(LINK_READY_TIMEOUT_MS, () => {
+      if (this.all.get(peerId) === link && !link.ready) link.close();
+    });
+  }
+
+  private drop(peerId: string): void {
+    const link = this.all.get(peerId);
+    if (!link) return;
+    this.all.delete(peerId);
+    link.close();
+    this.emitter.emit('close', peerId);
+  }
+}

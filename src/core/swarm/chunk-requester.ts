@@ -1,0 +1,118 @@
+import { PROTOCOL_VERSION, type DataFrame, type SwarmControl } from '../wire';
+
+/** A chunk asked of one peer and the bytes received for it so far. */
+export interface PendingRequest {
+  /** Request id on the wire (1 … 0xfffffff0, then it wraps). */
+  id: number;
+  cid: string;
+  index: number;
+  peerId: string;
+  /** The chunk's bytes, filled in order as data frames arrive (its length is the chunk's, from the manifest). */
+  buffer: Uint8Array;
+  /** Bytes received so far. */
+  received: number;
+  timer: ReturnType<typeof setTimeout>;
+  /** Runs when the request times out (it has been cancelled then). */
+  onTimeout: () => void;
+}
+
+/** What a data frame was, for the requester. */
+export type FrameOutcome =
+  /** Not asked for (unknown id, another peer's id, wrong offset or too long): the caller penalises the sender. */
+  | { kind: 'unsolicited' }
+  /** More bytes of a chunk still arriving. */
+  | { kind: 'partial'; request: PendingRequest; bytes: number }
+  /** The chunk's last bytes: it is no longer pending; verify and store it. */
+  | { kind: 'complete'; request: PendingRequest; bytes: number };
+
+/**
+ * The requesting side of the swarm: every chunk asked of a peer (`req`), its reassembly from data
+ * frames (each must continue exactly where the last one ended, from the peer asked), and its
+ * timeout: a request with no data for `timeoutMs` is cancelled (`cancel` sent) and reported. The
+ * work a frame causes is bounded by its own bytes (one map lookup and one copy). `destroy` stops
+ * every timer.
+ */
+export class ChunkRequester {
+  private readonly pending = new Map<number, PendingRequest>();
+  private nextId = 1;
+
+  /**
+   * @param send - sends a control message to a peer
+   * @param timeoutMs - how long a request may go without data, ms
+   */
+  constructor(
+    private readonly send: (peerId: string, message: SwarmControl) => void,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Asks `peerId` for chunk `index` of `cid` (`length` bytes); `onTimeout` runs if no data comes for `timeoutMs`. */
+  request(cid: string, index: number, length: number, peerId: string, onTimeout: () => void): void {
+    const id = this.nextId++;
+    if (this.nextId > 0xfffffff0) this.nextId = 1;
+    const request: PendingRequest = { id, cid, index, peerId, buffer: new Uint8Array(length), received: 0, timer: this.timer(id), onTimeout };
+    this.pending.set(id, request);
+    this.send(peerId, { t: 'req', v: PROTOCOL_VERSION, id, cid, index });
+  }
+
+  /** Takes a parsed data frame from `peerId`. */
+  onFrame(frame: DataFrame, peerId: string): FrameOutcome {
+    const request = this.pending.get(frame.id);
+    if (!request || request.peerId !== peerId || frame.offset !== request.received || frame.offset + frame.payload.byteLength > request.buffer.byteLength) {
+      return { kind: 'unsolicited' };
+    }
+    request.buffer.set(frame.payload, frame.offset);
+    request.received += frame.payload.byteLength;
+    clearTimeout(request.timer);
+    if (request.received < request.buffer.byteLength) {
+      request.timer = this.timer(request.id);
+      return { kind: 'partial', request, bytes: frame.payload.byteLength };
+    }
+    this.pending.delete(request.id);
+    return { kind: 'complete', request, bytes: frame.payload.byteLength };
+  }
+
+  /** The peer refused request `id` (`nak`): it is no longer pending. Returns it, or null when unknown or not that peer's. */
+  refused(id: number, peerId: string): PendingRequest | null {
+    const request = this.pending.get(id);
+    if (!request || request.peerId !== peerId) return null;
+    this.forget(request);
+    return request;
+  }
+
+  /** Cancels every request for `cid` (the download stopped): `cancel` goes to each peer asked. */
+  cancelFile(cid: string): void {
+    for (const request of [...this.pending.values()]) {
+      if (request.cid !== cid) continue;
+      this.forget(request);
+      this.send(request.peerId, { t: 'cancel', v: PROTOCOL_VERSION, id: request.id });
+    }
+  }
+
+  /** Forgets the requests to `peerId` (for `cid` only when given): the peer left, or no longer holds the file. */
+  forgetPeer(peerId: string, cid?: string): void {
+    for (const request of [...this.pending.values()]) {
+      if (request.peerId === peerId && (cid === undefined || request.cid === cid)) this.forget(request);
+    }
+  }
+
+  /** Stops every timer and forgets every request. */
+  destroy(): void {
+    this.pending.forEach(r => clearTimeout(r.timer));
+    this.pending.clear();
+  }
+
+  private forget(request: PendingRequest): void {
+    clearTimeout(request.timer);
+    this.pending.delete(request.id);
+  }
+
+  private timer(id: number): ReturnType<typeof setTimeout> {
+    return setTimeout(() => {
+      const request = this.pending.get(id);
+      if (!request) return;
+      this.pending.delete(id);
+      this.send(request.peerId, { t: 'cancel', v: PROTOCOL_VERSION, id });
+      request.onTimeout();
+    }, this.timeoutMs);
+  }
+}

@@ -1,0 +1,187 @@
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freshDatabase, TestNetwork, type TestPeer } from '../testing';
+import { encodeDataFrame, encodeMessage, PROTOCOL_VERSION, swarmControlMessage } from '../wire';
+import { Swarm } from './swarm';
+
+/** Deterministic bytes (xorshift32) so every test can rebuild the same file. */
+function makeBytes(size: number, seed: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+const CHUNK = 16 * 1024;
+const opened: Swarm[] = [];
+
+async function swarmOf(peer: TestPeer, options: Parameters<typeof Swarm.open>[1] = {}): Promise<Swarm> {
+  const swarm = await Swarm.open(peer.bulkLinks(), { database: null, requestTimeoutMs: 2000, ...options });
+  opened.push(swarm);
+  return swarm;
+}
+
+/** A network of peers `ids`, all connected, each with a swarm (memory store). */
+async function room(ids: string[], options: ConstructorParameters<typeof TestNetwork>[0] = {}) {
+  const network = new TestNetwork(options);
+  const peers = ids.map(id => network.peer(id, id));
+  for (let i = 0; i < peers.length; i++) for (let j = i + 1; j < peers.length; j++) network.connect(peers[i], peers[j]);
+  const swarms = await Promise.all(peers.map(p => swarmOf(p)));
+  await network.settle();
+  return { network, peers, swarms };
+}
+
+const waitFor = async (check: () => boolean, timeoutMs = 5000) => {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
+    await new Promise(r => setTimeout(r, 5));
+  }
+};
+
+afterEach(() => {
+  opened.splice(0).forEach(s => s.destroy());
+});
+
+describe('Swarm on the in-memory network', () => {
+  it('sends a file to two peers, verified, and both then serve it', async () => {
+    const { swarms: [a, b, c] } = await room(['a', 'b', 'c']);
+    const bytes = makeBytes(20 * CHUNK + 123, 1);
+    const manifest = await a.add(new Blob([bytes as BlobPart]), { chunkSize: CHUNK });
+    await waitFor(() => b.holders(manifest.cid).includes('a') && c.holders(manifest.cid).includes('a'));
+    await Promise.all([b.download(manifest.cid).done, c.download(manifest.cid).done]);
+    expect(await b.read(manifest.cid, 0, manifest.size)).toEqual(bytes);
+    expect(await c.read(manifest.cid, 0, manifest.size)).toEqual(bytes);
+    expect(b.stats.badChunks + c.stats.badChunks).toBe(0);
+    // Each now announces the file: a holder list that names the other downloader.
+    await waitFor(() => b.holders(manifest.cid).includes('c') && c.holders(manifest.cid).includes('b'));
+  });
+
+  it('finishes from the other holder when the peer it was downloading from leaves mid-download', async () => {
+    const { network, peers: [a], swarms: [sa, sb, sc] } = await room(['a', 'b', 'c'], { latencyMs: [2, 6], seed: 3 });
+    const bytes = makeBytes(40 * CHUNK, 2);
+    const manifest = await sa.add(new Blob([bytes as BlobPart]), { chunkSize: CHUNK });
+    await waitFor(() => sc.holders(manifest.cid).includes('a'));
+    await sc.download(manifest.cid).done; // c holds it too now
+    await waitFor(() => sb.holders(manifest.cid).length === 2);
+    const download = sb.download(manifest.cid);
+    await waitFor(() => download.progress().chunks >= 5);
+    expect(download.progress().chunks).toBeLessThan(40);
+    network.leave(a);
+    await download.done;
+    expect(await sb.read(manifest.cid, 0, manifest.size)).toEqual(bytes);
+    expect(sb.holders(manifest.cid)).toEqual(['c']);
+  });
+
+  it('stops every timer and request when destroyed mid-download (a widget removed)', async () => {
+    const { network, peers: [, b], swarms: [sa, sb] } = await room(['a', 'b'], { latencyMs: [2, 6], seed: 5 });
+    const manifest = await sa.add(new Blob([makeBytes(60 * CHUNK, 3) as BlobPart]), { chunkSize: CHUNK });
+    await waitFor(() => sb.holders(manifest.cid).includes('a'));
+    const download = sb.download(manifest.cid);
+    await waitFor(() => download.progress().chunks >= 3);
+    sb.destroy();
+    await expect(download.done).rejects.toThrow(/cancelled/);
+    expect(sb.liveTimers()).toBe(0);
+    // Nothing more goes out from b once the network is quiet, and a's server drains.
+    await network.settle({ quietMs: 100 });
+    const sentBefore = b.sent.length;
+    const received = sb.stats.chunksReceived;
+    await new Promise(r => setTimeout(r, 300));
+    expect(b.sent.length).toBe(sentBefore);
+    expect(sb.stats.chunksReceived).toBe(received);
+    expect(download.progress().chunks).toBeLessThan(60);
+  });
+
+  it('refuses requests for chunks it does not hold', async () => {
+    const { swarms: [sa, sb] } = await room(['a', 'b']);
+    await sa.add(new Blob([makeBytes(4 * CHUNK, 4) as BlobPart]), { chunkSize: CHUNK });
+    const heard: unknown[] = [];
+    sb.network.on('control', (text, peerId) => void (peerId === 'a' && heard.push(JSON.parse(text as string))));
+    sb.network.link('a')!.sendControl(encodeMessage(swarmControlMessage, { t: 'req', v: PROTOCOL_VERSION, id: 77, cid: 'b'.repeat(43), index: 0 }));
+    await waitFor(() => heard.some(m => (m as { t: string }).t === 'nak'));
+    expect(heard.find(m => (m as { t: string }).t === 'nak')).toEqual({ t: 'nak', v: PROTOCOL_VERSION, id: 77, reason: 'missing' });
+  });
+
+  it('resumes after a reload with the chunks already stored, fetching only the others', async () => {
+    const network = new TestNetwork({ latencyMs: [2, 6], seed: 9 });
+    const [a, b] = [network.peer('a', 'a'), network.peer('b', 'b')];
+    network.connect(a, b);
+    const sa = await swarmOf(a);
+    const db = freshDatabase('swarm-resume', 'chunks');
+    const first = await swarmOf(b, { database: db });
+    const manifest = await sa.add(new Blob([makeBytes(30 * CHUNK, 8) as BlobPart]), { chunkSize: CHUNK });
+    await waitFor(() => first.holders(manifest.cid).includes('a'));
+    const download = first.download(manifest.cid);
+    await waitFor(() => download.progress().chunks >= 10);
+    first.destroy(); // the page reloads
+    const held = (await freshlyCounted(first, manifest.cid));
+    const second = await swarmOf(b, { database: db });
+    await waitFor(() => second.holders(manifest.cid).includes('a'));
+    expect(second.localFile(manifest.cid)?.have.size).toBe(held);
+    await second.download(manifest.cid).done;
+    expect(second.stats.chunksReceived).toBe(30 - held);
+    expect(await second.read(manifest.cid, 0, manifest.size)).toEqual(makeBytes(30 * CHUNK, 8));
+  });
+});
+
+/** Chunks of `cid` the destroyed swarm had stored (its have-map, once in-flight writes have settled). */
+async function freshlyCounted(swarm: Swarm, cid: string): Promise<number> {
+  await new Promise(r => setTimeout(r, 50));
+  return swarm.localFile(cid)?.have.size ?? 0;
+}
+
+describe('Swarm against a hostile peer', () => {
+  it('penalises unrequested and malformed data frames through the one path, and a flood disconnects the peer', async () => {
+    const { peers: [a, , m], swarms: [sa] } = await room(['a', 'b', 'm']);
+    const links = a.bulkLinks();
+    const frame = encodeDataFrame(12345, 0, makeBytes(16 * 1024, 9));
+    // A few unrequested frames: dropped and counted, the peer stays.
+    for (let i = 0; i < 5; i++) await m.bulkLinks().link('a')!.sendData(frame);
+    await m.bulkLinks().link('a')!.sendData(new Uint8Array([9, 9, 9]));
+    await waitFor(() => links.penalties.length === 6);
+    expect(links.penalties.map(p => p.reason)).toEqual(['unsolicited', 'unsolicited', 'unsolicited', 'unsolicited', 'unsolicited', 'bad-frame']);
+    expect(links.penalties.every(p => p.peerId === 'm' && p.channel === 'swarm-data')).toBe(true);
+    expect(a.counters.snapshot().dropped.unsolicited).toBe(5);
+    expect(a.peers.has('m')).toBe(true);
+    // A flood of unrequested frames (4 MiB at once, over the 256-unit burst): disconnected.
+    const link = m.bulkLinks().link('a')!;
+    for (let i = 0; i < 300 && m.bulkLinks().link('a'); i++) await link.sendData(frame).catch(() => undefined);
+    await waitFor(() => links.blocked.has('m'));
+    expect(a.peers.has('m')).toBe(false);
+    expect(a.peers.has('b')).toBe(true);
+    expect(sa.stats.chunksReceived).toBe(0);
+  });
+
+  it('drops malformed control messages, and never stores a chunk that fails verification', async () => {
+    const { peers: [a, , m], swarms: [sa, sb, sm] } = await room(['a', 'b', 'm']);
+    const ml = m.bulkLinks().link('b')!;
+    for (const text of ['{', '{"t":"req","v":1}', JSON.stringify({ t: 'index', v: 1, files: 'x' }), 'x'.repeat(10)]) ml.sendControl(text);
+    const bl = (sb.network as ReturnType<TestPeer['bulkLinks']>);
+    await waitFor(() => bl.penalties.length === 4);
+    expect(new Set(bl.penalties.map(p => p.reason))).toEqual(new Set(['malformed-json', 'schema']));
+    // m serves flipped bytes: b penalises it, stores nothing from it, and completes from a.
+    const bytes = makeBytes(8 * CHUNK, 6);
+    const blob = new Blob([bytes as BlobPart]);
+    const send = ml.sendData.bind(ml);
+    ml.sendData = (frame: Uint8Array) => {
+      const copy = frame.slice();
+      for (let i = 9; i < copy.byteLength; i += 101) copy[i] ^= 0xff;
+      return send(copy);
+    };
+    const manifest = await sm.add(blob, { chunkSize: CHUNK });
+    await waitFor(() => sb.holders(manifest.cid).includes('m'));
+    const download = sb.download(manifest.cid);
+    await waitFor(() => sb.stats.badChunks >= 1);
+    expect(download.progress().chunks).toBe(0);
+    expect(bl.penalties.some(p => p.peerId === 'm' && p.reason === 'bad-hash')).toBe(true);
+    await sa.add(blob, { chunkSize: CHUNK });
+    await download.done;
+    expect(await sb.read(manifest.cid, 0, manifest.size)).toEqual(bytes);
+    expect(a.peers.has('b')).toBe(true);
+  });
+});
