@@ -1,6 +1,6 @@
 import { Component, forceUpdate, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
 import { elementScroll, measureElement, observeElementOffset, observeElementRect, Virtualizer } from '@tanstack/virtual-core';
-import { ChatItem, ChatMessage, ChatSendError, ChatSession, parseRetention } from '../../core/chat';
+import { ChatSendError, openChatSession, parseRetention, type ChatItem, type ChatMessage, type ChatSession } from '../../core/chat/chat-loader';
 import { AttributeError, resolveUserName } from '../../core/config';
 import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type PeerInfo, type WireStats } from '../../core/runtime';
 import { formatDateTime, formatDuration, formatTime, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
@@ -127,7 +127,7 @@ export class P2pChat {
   /** The room and the chat session in it (see core/runtime): joined on connect, left on disconnect. */
   private readonly link = new RoomConnection<ChatSession>(
     ({ mesh, options, roomKey }) =>
-      ChatSession.open(mesh, {
+      openChatSession(mesh, {
         room: roomKey,
         userName: options.userName,
         maxLength: this.maxLength,

@@ -1,7 +1,7 @@
 import { Component, forceUpdate, Element, Event, EventEmitter, h, Host, Listen, Method, Prop, State, Watch } from '@stencil/core';
 import { parseByteSize } from '../../core/config';
 import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type PeerInfo, type TransferProgress, type WireStats } from '../../core/runtime';
-import { GalleryPicture, GalleryWall, ImageRefusedError, MAX_IMAGE_BYTES } from '../../core/gallery';
+import { ImageRefusedError, MAX_IMAGE_BYTES, openGalleryWall, type GalleryPicture, type GalleryWall } from '../../core/gallery/gallery-loader';
 import { formatBytes, formatDay, formatRelativeTime, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
 import { errorText, safeLocalStorage, statusText } from '../shared/widget-status';
 import { ConnectionPanel, ConnectionPanelController, ConnectionToggle, RelayNotice } from '../shared/connection-panel';
@@ -112,7 +112,7 @@ export class P2pGallery {
 
   /** The room and the wall in it (see core/runtime): joined on connect, left on disconnect. */
   private readonly link = new RoomConnection<GalleryWall>(
-    async ({ mesh, options, roomKey, swarm }) => GalleryWall.open(mesh, await swarm(), { room: roomKey, userName: options.userName }),
+    async ({ mesh, options, roomKey, swarm }) => openGalleryWall(mesh, await swarm(), { room: roomKey, userName: options.userName }),
     {
       status: s => (this.status = s),
       roster: p => (this.peers = p),

@@ -2,7 +2,7 @@ import { Component, forceUpdate, Element, Event, EventEmitter, h, Host, Method, 
 import { parseByteSize } from '../../core/config';
 import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type TransferProgress, type WireStats } from '../../core/runtime';
 import { formatBytes, formatClock, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
-import { audioKind, BanList, coverFromBytes, currentLine, LyricLine, MusicLibrary, MusicTrack, parseLrc, StreamingPlayer, TrackRefusedError, truncateUtf8 } from '../../core/music';
+import { audioKind, BanList, coverFromBytes, currentLine, openMusicLibrary, parseLrc, StreamingPlayer, TrackRefusedError, truncateUtf8, type LyricLine, type MusicLibrary, type MusicTrack } from '../../core/music/music-loader';
 import { errorText, safeLocalStorage, statusText } from '../shared/widget-status';
 import { ConnectionPanel, ConnectionPanelController, ConnectionToggle, RelayNotice } from '../shared/connection-panel';
 
@@ -126,7 +126,7 @@ export class P2pMusic {
 
   /** The room and the music library in it (see core/runtime): joined on connect, left on disconnect. */
   private readonly link = new RoomConnection<MusicLibrary>(
-    async ({ mesh, options, roomKey, swarm }) => MusicLibrary.open(mesh, await swarm({ cacheBytes: this.cacheBytes() }), { room: roomKey, userName: options.userName }),
+    async ({ mesh, options, roomKey, swarm }) => openMusicLibrary(mesh, await swarm({ cacheBytes: this.cacheBytes() }), { room: roomKey, userName: options.userName }),
     {
       status: s => (this.status = s),
       error: (code, message) => this.fail(code, message),

@@ -9,6 +9,7 @@ import { ChatSync } from './chat-sync';
 import { linkSegments, Segment } from './link-segments';
 import { DexieRecordStore, MemoryRecordStore, PageCursor, RecordStore } from './record-store';
 import { DEFAULT_RETENTION_MS } from './retention';
+import { ChatSendError } from './chat-errors';
 
 /** Quiet time (ms) after a storage error during which the same error is not reported again (counted instead). */
 export const STORAGE_ERROR_QUIET_MS = 5_000;
@@ -71,15 +72,7 @@ export interface ChatTombstone {
 /** One row of the chat log as the widget renders it: a message, a join/leave notice, a burn-mode change or a retracted message. */
 export type ChatItem = ChatMessage | ChatNotice | ChatModeChange | ChatTombstone;
 
-/** Why `send` refused a text. */
-export class ChatSendError extends Error {
-  constructor(
-    readonly code: 'empty' | 'too-long',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { ChatSendError } from './chat-errors';
 
 /** How a chat session is opened: the room key, the visitor's name, the room's limits (`maxLength` in characters, `retentionMs` and `burnAfterMs` in ms), paging, database and clock. */
 export interface ChatSessionOptions {

@@ -1,5 +1,6 @@
 import type { ImageType } from '../wire';
 import { sniffImageType } from '../wire/image-check';
+import { ImageRefusedError } from './image-errors';
 
 /** A picture ready to share. */
 export interface PreparedImage {
@@ -17,15 +18,7 @@ export interface PreparedImage {
 /** Longer side of thumbnails, px. */
 export const THUMB_SIDE = 320;
 
-/** Why a file was refused. */
-export class ImageRefusedError extends Error {
-  constructor(
-    readonly code: 'not-an-image' | 'too-large' | 'undecodable',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { ImageRefusedError };
 
 /**
  * Prepares a file for the gallery, in the browser (createImageBitmap, OffscreenCanvas):

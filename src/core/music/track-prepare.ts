@@ -1,4 +1,4 @@
-import { fileTypeFromBuffer } from 'file-type/core';
+// file-type (~80 KB) is loaded on the first sniff, not with the widget.
 import { toBase64Url } from '../identity';
 import type { AudioType } from '../wire';
 
@@ -30,7 +30,7 @@ export const COVER_SIDE = 160;
 
 /** The audio type of a file by content (file-type), normalised to the types the room shares, or null. */
 export async function sniffAudioType(head: Uint8Array): Promise<AudioType | null> {
-  const type = await fileTypeFromBuffer(head).catch(() => undefined);
+  const type = await import('file-type/core').then(({ fileTypeFromBuffer }) => fileTypeFromBuffer(head)).catch(() => undefined);
   const mime = type?.mime ?? '';
   if (mime === 'audio/mpeg') return 'audio/mpeg';
   if (/^audio\/(x-)?flac$/.test(mime)) return 'audio/flac';

@@ -1,4 +1,4 @@
-import { fileTypeFromBuffer } from 'file-type/core';
+// file-type (~80 KB) is loaded on the first sniff, not with the widget.
 import { imageSize } from 'image-size';
 import { IMAGE_TYPES, type ImageType } from './gallery-schemas';
 
@@ -8,6 +8,7 @@ import { IMAGE_TYPES, type ImageType } from './gallery-schemas';
  */
 export async function sniffImageType(bytes: Uint8Array): Promise<ImageType | null> {
   try {
+    const { fileTypeFromBuffer } = await import('file-type/core');
     const type = await fileTypeFromBuffer(bytes);
     return type && (IMAGE_TYPES as readonly string[]).includes(type.mime) ? (type.mime as ImageType) : null;
   } catch {

@@ -1,0 +1,9 @@
+/** Why a file was refused for the wall: `not-an-image` (by content), `too-large` (over MAX_IMAGE_BYTES) or `undecodable`. */
+export class ImageRefusedError extends Error {
+  constructor(
+    readonly code: 'not-an-image' | 'too-large' | 'undecodable',
+    message: string,
+  ) {
+    super(message);
+  }
+}
