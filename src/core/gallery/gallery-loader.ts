@@ -5,14 +5,14 @@
  */
 import type { GalleryWall, GalleryWallOptions } from './gallery-wall';
 import type { Swarm } from '../swarm';
-import type { MeshRoom } from '../mesh';
+import type { FeatureMesh } from '../mesh';
 
 export { ImageRefusedError } from './image-errors';
 export { MAX_IMAGE_BYTES } from '../wire/gallery-schemas';
 export type { GalleryPicture, GalleryWall } from './gallery-wall';
 
 /** Loads the gallery code (first call only) and opens the wall: see `GalleryWall.open`. */
-export async function openGalleryWall(mesh: MeshRoom, swarm: Swarm, options: GalleryWallOptions): Promise<GalleryWall> {
+export async function openGalleryWall(mesh: FeatureMesh, swarm: Swarm, options: GalleryWallOptions): Promise<GalleryWall> {
   const { GalleryWall } = await import('./gallery-wall');
   return GalleryWall.open(mesh, swarm, options);
 }

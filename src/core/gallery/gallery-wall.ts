@@ -1,12 +1,12 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
 import { DeviceIdentity, fromBase64Url, MemoryIdentityStore, toBase64Url, type IdentityStore } from '../identity';
-import type { MeshRoom } from '../mesh';
+import type { FeatureMesh } from '../mesh';
 import { dexieIdentityStore, openDatabase, P2pDatabase, StorageError, StoredGalleryRecord, toStorageError } from '../store';
 import type { Download, Swarm, TransferProgress } from '../swarm';
 import { galleryQueryMessage, galleryRecordMessage, galleryWallMessage, PROTOCOL_VERSION, type GalleryRecordWire, type ImageType } from '../wire';
 import { signGalleryRecord, UnsignedGalleryRecord, verifyGalleryRecord } from './gallery-record';
 import { isAcceptableThumbnail } from '../wire/image-check';
-import { prepareImage } from './image-prepare';
+import { prepareImage, type PreparedImage } from './image-prepare';
 
 /** Records kept per room on this device (all authors): a bound on what strangers can make us store. */
 const MAX_ENTRIES = 5000;
@@ -85,7 +85,7 @@ export class GalleryWall {
   private readonly announced = new Set<string>();
 
   private constructor(
-    private readonly mesh: MeshRoom,
+    private readonly mesh: FeatureMesh,
     readonly swarm: Swarm,
     private readonly identity: DeviceIdentity,
     private readonly db: P2pDatabase | null,
@@ -96,7 +96,7 @@ export class GalleryWall {
   }
 
   /** Opens the wall of a room: loads what this device stored, then asks the peers for theirs. */
-  static async open(mesh: MeshRoom, swarm: Swarm, options: GalleryWallOptions): Promise<GalleryWall> {
+  static async open(mesh: FeatureMesh, swarm: Swarm, options: GalleryWallOptions): Promise<GalleryWall> {
     let db: P2pDatabase | null = null;
     let storageError: StorageError | null = null;
     if (options.database !== null) {
@@ -147,7 +147,14 @@ export class GalleryWall {
    * @throws ImageRefusedError in plain words
    */
   async share(file: Blob, options: { keepMetadata?: boolean; maxBytes: number; alt?: string }): Promise<{ picture: GalleryPicture; metadataRemoved: boolean }> {
-    const prepared = await prepareImage(file, options);
+    return this.sharePrepared(await prepareImage(file, options), options.alt);
+  }
+
+  /**
+   * Shares a picture already prepared (re-encoded, thumbnail made: see `prepareImage`, which needs a
+   * browser): adds it to the swarm (pinned), signs and announces its record. `alt` is cut at 1000 characters.
+   */
+  async sharePrepared(prepared: PreparedImage, alt = ''): Promise<{ picture: GalleryPicture; metadataRemoved: boolean }> {
     const manifest = await this.swarm.add(prepared.blob, { mime: prepared.mime, pinned: true });
     const record = await this.author({
       kind: 'pic',
@@ -157,7 +164,7 @@ export class GalleryWall {
       mime: prepared.mime,
       width: prepared.width,
       height: prepared.height,
-      alt: (options.alt ?? '').slice(0, 1000),
+      alt: alt.slice(0, 1000),
       thumb: toBase64Url(prepared.thumb),
     });
     const picture = this.pictures.find(p => p.key === `${record.author}:${record.seq}`)!;

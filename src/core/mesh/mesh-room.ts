@@ -107,6 +107,12 @@ export interface MeshEvents {
   error: (error: MeshError) => void;
 }
 
+/**
+ * The narrow part of a {@link MeshRoom} a feature (gallery, music) uses: typed channels, events, the
+ * roster and this page's id. `core/testing`'s in-memory `TestPeer` implements it for Node tests.
+ */
+export type FeatureMesh = Pick<MeshRoom, 'channel' | 'on' | 'peers' | 'selfId' | 'peerList'>;
+
 /** A typed, validated channel of one message type. */
 export interface MeshChannel<TSchema extends v.GenericSchema> {
   /** Sends to every peer, or to `target` peer ids. Resolves when handed to the data channel(s). */

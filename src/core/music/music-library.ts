@@ -1,12 +1,12 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
 import { DeviceIdentity, fromBase64Url, MemoryIdentityStore, type IdentityStore } from '../identity';
-import type { MeshRoom } from '../mesh';
+import type { FeatureMesh } from '../mesh';
 import { dexieIdentityStore, openDatabase, P2pDatabase, StorageError, StoredMusicRecord, toStorageError } from '../store';
 import type { Swarm } from '../swarm';
 import { musicListMessage, musicQueryMessage, musicRecordMessage, PROTOCOL_VERSION, type AudioType, type MusicRecordWire } from '../wire';
 import { isAcceptableThumbnail } from '../wire/image-check';
 import type { ByteSource } from './streaming-player';
-import { prepareTrack } from './track-prepare';
+import { prepareTrack, type PreparedTrack } from './track-prepare';
 import { signMusicRecord, UnsignedMusicRecord, verifyMusicRecord } from './track-record';
 
 /** A track in the room's lists (one per content id, with every holder). */
@@ -79,7 +79,7 @@ export class MusicLibrary {
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    private readonly mesh: MeshRoom,
+    private readonly mesh: FeatureMesh,
     readonly swarm: Swarm,
     private readonly identity: DeviceIdentity,
     private readonly db: P2pDatabase | null,
@@ -87,7 +87,7 @@ export class MusicLibrary {
   ) {}
 
   /** Opens the music room of a room: loads what this device stored, then asks the peers for theirs. */
-  static async open(mesh: MeshRoom, swarm: Swarm, options: MusicLibraryOptions): Promise<MusicLibrary> {
+  static async open(mesh: FeatureMesh, swarm: Swarm, options: MusicLibraryOptions): Promise<MusicLibrary> {
     let db: P2pDatabase | null = null;
     let storageError: StorageError | null = null;
     if (options.database !== null) {
@@ -139,7 +139,14 @@ export class MusicLibrary {
    * @throws TrackRefusedError in plain words
    */
   async add(file: File): Promise<MusicTrack> {
-    const prepared = await prepareTrack(file, this.options.maxTrackBytes ?? 200e6);
+    return this.addPrepared(file, await prepareTrack(file, this.options.maxTrackBytes ?? 200e6));
+  }
+
+  /**
+   * Adds a track whose tags and duration are already read (see `prepareTrack`, which needs a
+   * browser): stores its bytes (pinned, 64 KiB chunks) and announces its signed record.
+   */
+  async addPrepared(file: Blob, prepared: PreparedTrack): Promise<MusicTrack> {
     const manifest = await this.swarm.add(file, { mime: prepared.mime, pinned: true, chunkSize: 64 * 1024 });
     await this.author({ kind: 'track', name: this.options.userName, cid: manifest.cid, size: manifest.size, ...prepared });
     return this.list.find(t => t.cid === manifest.cid)!;

@@ -6,7 +6,7 @@
  */
 import type { MusicLibrary, MusicLibraryOptions } from './music-library';
 import type { Swarm } from '../swarm';
-import type { MeshRoom } from '../mesh';
+import type { FeatureMesh } from '../mesh';
 
 export { BanList } from './ban-list';
 export { currentLine, parseLrc, truncateUtf8 } from './lyrics';
@@ -17,7 +17,7 @@ export { coverFromBytes, TrackRefusedError } from './track-prepare';
 export type { MusicLibrary, MusicTrack } from './music-library';
 
 /** Loads the music library code (first call only) and opens the library: see `MusicLibrary.open`. */
-export async function openMusicLibrary(mesh: MeshRoom, swarm: Swarm, options: MusicLibraryOptions): Promise<MusicLibrary> {
+export async function openMusicLibrary(mesh: FeatureMesh, swarm: Swarm, options: MusicLibraryOptions): Promise<MusicLibrary> {
   const { MusicLibrary } = await import('./music-library');
   return MusicLibrary.open(mesh, swarm, options);
 }

@@ -1,6 +1,6 @@
 import type * as v from 'valibot';
 import { createNanoEvents, Emitter, Unsubscribe } from 'nanoevents';
-import type { BulkLink, BulkNetwork, BulkNetworkEvents, MeshChannel, MeshEvents, PeerInfo } from '../mesh';
+import type { BulkLink, BulkNetwork, BulkNetworkEvents, FeatureMesh, MeshChannel, MeshEvents, PeerInfo } from '../mesh';
 import { FLOOD_UNIT_BYTES } from '../mesh/bulk-links';
 import { DropCounters, DropReason, encodeMessage, InboundValidator, MessageSpec, PeerRateLimiter, presenceMessage, PROTOCOL_VERSION } from '../wire';
 import type { ChatMesh } from '../chat/chat-session';
@@ -21,6 +21,12 @@ export interface MemoryNetworkOptions {
    * set it to model what a link going down mid-transfer loses. Default 0.
    */
   loss?: number;
+  /**
+   * Bandwidth of each direction of each link, bytes per ms: a payload is handed over only after
+   * the ones before it on the same link and its own size / bandwidth (so a transfer takes time, as
+   * on a real link). Default unlimited.
+   */
+  bytesPerMs?: number;
 }
 
 /**
@@ -49,6 +55,7 @@ export class TestNetwork {
   private readonly now: () => number;
   private readonly latency: [number, number];
   private readonly loss: number;
+  private readonly bytesPerMs: number;
   private random: () => number;
   /** Per ordered pair of peers (`from>to`): payloads waiting for their latency, in the order sent. */
   private readonly queues = new Map<string, { due: number; arrive: () => void }[]>();
@@ -59,6 +66,7 @@ export class TestNetwork {
     this.now = o.now ?? (() => Date.now());
     this.latency = o.latencyMs ?? [0, 0];
     this.loss = o.loss ?? 0;
+    this.bytesPerMs = o.bytesPerMs ?? Infinity;
     this.random = seededRandom(o.seed ?? 1);
   }
 
@@ -137,7 +145,7 @@ export class TestNetwork {
       else this.deliver(from, to, channel, payload);
     };
     const [min, max] = this.latency;
-    if (max <= 0) {
+    if (max <= 0 && this.bytesPerMs === Infinity) {
       queueMicrotask(arrive);
       return;
     }
@@ -145,7 +153,8 @@ export class TestNetwork {
     // different delays that expire in the same millisecond may fire in either order).
     const key = `${from}>${to}`;
     const queue = this.queues.get(key) ?? [];
-    const due = Math.max(Date.now() + min + this.random() * (max - min), queue[queue.length - 1]?.due ?? 0);
+    const size = typeof payload === 'string' ? payload.length : payload instanceof ArrayBuffer ? payload.byteLength : 0;
+    const due = Math.max(Date.now() + min + this.random() * (max - min), queue[queue.length - 1]?.due ?? 0) + size / this.bytesPerMs;
     queue.push({ due, arrive });
     if (queue.length === 1) {
       this.queues.set(key, queue);
@@ -197,8 +206,8 @@ interface ChannelEntry {
   emitter: Emitter;
 }
 
-/** One peer of a {@link TestNetwork}; usable wherever a {@link ChatMesh} is expected. */
-export class TestPeer implements ChatMesh {
+/** One peer of a {@link TestNetwork}; usable wherever a {@link FeatureMesh} (or {@link ChatMesh}) is expected. */
+export class TestPeer implements FeatureMesh {
   readonly peers = new Map<string, PeerInfo>();
   /** Inbound accept/drop counters of this peer (the real wire counters). */
   readonly counters = new DropCounters();
@@ -255,6 +264,11 @@ export class TestPeer implements ChatMesh {
 
   on<E extends keyof MeshEvents>(event: E, handler: MeshEvents[E]): Unsubscribe {
     return this.emitter.on(event, handler);
+  }
+
+  /** The roster as an array, oldest peer first (like `MeshRoom.peerList`). */
+  peerList(): PeerInfo[] {
+    return [...this.peers.values()];
   }
 
   /** The payloads this peer sent on `channel`, decoded. */
