@@ -3,9 +3,10 @@ import { elementScroll, measureElement, observeElementOffset, observeElementRect
 import { ChatSendError, openChatSession, parseRetention, type ChatItem, type ChatMessage, type ChatSession } from '../../core/chat/chat-loader';
 import { AttributeError, resolveUserName } from '../../core/config';
 import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type PeerInfo, type WireStats } from '../../core/runtime';
-import { formatDateTime, formatDuration, formatTime, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
+import { Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
 import { errorText, safeLocalStorage, statusText } from '../shared/widget-status';
 import { ConnectionPanel, ConnectionPanelController, ConnectionToggle, RelayNotice } from '../shared/connection-panel';
+import { ChatItemView, ChatSettings, MarkedList, type MessageActions } from './chat-views';
 
 /** Detail of `p2pPeerJoin` / `p2pPeerLeave`. */
 export interface P2pPeerDetail {
@@ -38,9 +39,6 @@ export interface P2pErrorDetail {
   message: string;
 }
 
-
-/** Retention choices offered in the settings (ms). */
-const RETENTION_CHOICES = [3_600_000, 12 * 3_600_000, 86_400_000, 7 * 86_400_000, 30 * 86_400_000, 90 * 86_400_000, 365 * 86_400_000, 0];
 
 /**
  * Peer-to-peer chat that remembers. Visitors of the page who name the same room
@@ -455,73 +453,20 @@ export class P2pChat {
     this.revealed = next;
   }
 
-  private renderMessage(item: ChatMessage, lang: Lang, inMarkedView = false) {
-    const t = this.t;
-    const hidden = item.retracted && !this.revealed.has(item.key);
-    return (
-      <div class={{ message: true, own: item.own, retracted: item.retracted, burn: item.burn, marked: item.marked }} part="message" data-id={item.key}>
-        <div class="meta">
-          <span class="author">{item.own ? t.selfLabel(item.userName) : item.userName}</span>
-          <time dateTime={new Date(item.timestamp).toISOString()} title={formatDateTime(item.timestamp, lang)}>
-            {formatTime(item.timestamp, lang, inMarkedView)}
-          </time>
-          {item.marked ? <span class="mark-flag" aria-label={t.markedView}>★</span> : null}
-        </div>
-        {item.retracted ? (
-          <div class="retracted-note">
-            {t.retracted}{' '}
-            <button type="button" class="link" aria-expanded={hidden ? 'false' : 'true'} onClick={() => this.toggleReveal(item.key)}>
-              {hidden ? t.showRetracted : t.hideRetracted}
-            </button>
-          </div>
-        ) : null}
-        {hidden ? null : (
-          <div class="text">
-            {item.segments.map(segment =>
-              segment.kind === 'link' ? (
-                <a href={segment.href} target="_blank" rel="noopener noreferrer">
-                  {segment.text}
-                </a>
-              ) : (
-                segment.text
-              ),
-            )}
-          </div>
-        )}
-        {item.burn ? null : (
-          <div class="actions" role="group" aria-label={t.messageActions}>
-            <button type="button" class="link" aria-pressed={item.marked ? 'true' : 'false'} onClick={() => void this.toggleMark(item, inMarkedView)}>
-              {item.marked ? t.unmark : t.mark}
-            </button>
-            {item.own && !item.retracted ? (
-              <button type="button" class="link" onClick={() => void this.session?.retract(item.key)}>
-                {t.retract}
-              </button>
-            ) : null}
-          </div>
-        )}
-      </div>
-    );
-  }
-
   private async toggleMark(item: ChatMessage, inMarkedView: boolean) {
     if (!this.session) return;
     await this.session.setMark(item.key, !item.marked);
     if (inMarkedView) this.marked = await this.session.marked();
   }
 
-  private renderItem(item: ChatItem, lang: Lang) {
-    const t = this.t;
-    switch (item.kind) {
-      case 'message':
-        return this.renderMessage(item, lang);
-      case 'notice':
-        return <div class="notice">{item.event === 'join' ? t.joined(item.userName ?? t.someone) : t.left(item.userName ?? t.someone)}</div>;
-      case 'mode':
-        return <div class="notice mode">{item.burn ? t.burnOn(item.own) : t.burnOff(item.own)}</div>;
-      case 'tombstone':
-        return <div class="notice tombstone">{t.tombstone}</div>;
-    }
+  /** What every rendered message may do: reveal a retracted text, mark, retract. */
+  private get messageActions(): MessageActions {
+    return {
+      revealed: key => this.revealed.has(key),
+      toggleReveal: key => this.toggleReveal(key),
+      toggleMark: (item, inMarkedView) => void this.toggleMark(item, inMarkedView),
+      retract: key => void this.session?.retract(key),
+    };
   }
 
   private renderList(lang: Lang) {
@@ -554,7 +499,7 @@ export class P2pChat {
                   ref={el => el && this.virtualizer?.measureElement(el)}
                   style={{ transform: `translateY(${vi.start}px)` }}
                 >
-                  {this.renderItem(item, lang)}
+                  <ChatItemView item={item} lang={lang} t={t} actions={this.messageActions} />
                 </li>
               );
             })}
@@ -567,50 +512,6 @@ export class P2pChat {
         </button>
       ) : null,
     ];
-  }
-
-  private renderSettings() {
-    const t = this.t;
-    const choices = RETENTION_CHOICES.includes(this.retentionMs) ? RETENTION_CHOICES : [...RETENTION_CHOICES, this.retentionMs];
-    const lang = this.uiLang;
-    const label = (ms: number) =>
-      ms === 0 ? t.retentionForever : ms % 86_400_000 === 0 ? formatDuration(ms / 86_400_000, 'day', lang) : ms % 3_600_000 === 0 ? formatDuration(ms / 3_600_000, 'hour', lang) : formatDuration(Math.round(ms / 60_000), 'minute', lang);
-    return (
-      <section part="settings" class="settings" aria-label={t.settings}>
-        <label>
-          {t.retentionLabel}
-          <select onChange={e => void this.changeRetention(Number((e.target as HTMLSelectElement).value))}>
-            {choices.map(ms => (
-              <option value={String(ms)} selected={ms === this.retentionMs}>
-                {label(ms)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <p class="help">{t.retentionHelp}</p>
-        <label class="switch">
-          <input type="checkbox" checked={this.burn} disabled={!this.session} onChange={e => void this.session?.setBurn((e.target as HTMLInputElement).checked)} />
-          {t.burnLabel}
-        </label>
-      </section>
-    );
-  }
-
-  private renderMarked(lang: Lang) {
-    const t = this.t;
-    return (
-      <section part="marked-list" class="marked" aria-label={t.markedView}>
-        {this.marked.length === 0 ? (
-          <p class="empty">{t.noMarked}</p>
-        ) : (
-          <ol>
-            {this.marked.map(m => (
-              <li key={m.key}>{this.renderMessage(m, lang, true)}</li>
-            ))}
-          </ol>
-        )}
-      </section>
-    );
   }
 
   render() {
@@ -658,7 +559,15 @@ export class P2pChat {
               <p key={a.key}>{a.text}</p>
             ))}
           </div>
-          <div class="body">{this.view === 'settings' ? this.renderSettings() : this.view === 'marked' ? this.renderMarked(lang) : this.renderList(lang)}</div>
+          <div class="body">
+            {this.view === 'settings' ? (
+              <ChatSettings t={t} lang={lang} retentionMs={this.retentionMs} burn={this.burn} session={this.session} onRetention={ms => void this.changeRetention(ms)} />
+            ) : this.view === 'marked' ? (
+              <MarkedList marked={this.marked} t={t} lang={lang} actions={this.messageActions} />
+            ) : (
+              this.renderList(lang)
+            )}
+          </div>
           {this.error ? (
             <p part="error" class="error" role="alert">
               {this.error}

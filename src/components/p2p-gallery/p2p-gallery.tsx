@@ -2,9 +2,10 @@ import { Component, forceUpdate, Element, Event, EventEmitter, h, Host, Listen, 
 import { parseByteSize } from '../../core/config';
 import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type PeerInfo, type TransferProgress, type WireStats } from '../../core/runtime';
 import { ImageRefusedError, MAX_IMAGE_BYTES, openGalleryWall, type GalleryPicture, type GalleryWall } from '../../core/gallery/gallery-loader';
-import { formatBytes, formatDay, formatRelativeTime, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
+import { formatBytes, formatDay, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
 import { errorText, safeLocalStorage, statusText } from '../shared/widget-status';
 import { ConnectionPanel, ConnectionPanelController, ConnectionToggle, RelayNotice } from '../shared/connection-panel';
+import { Lightbox } from './gallery-views';
 
 /** Detail of `p2pImageAdd`. */
 export interface P2pImageDetail {
@@ -379,73 +380,35 @@ export class P2pGallery {
   };
 
   private renderLightbox() {
-    const t = this.t;
     const picture = this.pictures.find(p => p.key === this.openKey);
     if (!picture) return null;
-    const percent = this.progress && this.progress.size ? Math.floor((100 * this.progress.bytes) / this.progress.size) : 0;
     const index = this.pictures.indexOf(picture);
     return (
-      <div part="lightbox" class="lightbox" role="dialog" aria-modal="true" aria-label={t.pictureBy(picture.userName)} tabindex="-1" ref={el => (this.dialogEl = el)} onKeyDown={this.onDialogKey}>
-        <div part="toolbar" class="toolbar">
-          <span class="who">
-            {t.sharedBy(picture.userName)} · <time dateTime={new Date(picture.ts).toISOString()}>{formatRelativeTime(picture.ts, Date.now(), this.uiLang)}</time> ·{' '}
-            {formatBytes(picture.size, this.uiLang)}
-          </span>
-          <button type="button" class="close" onClick={() => this.closeAndReturn()}>
-            {t.close}
-          </button>
-          <button type="button" onClick={() => this.step(-1)} disabled={index <= 0}>
-            {t.previous}
-          </button>
-          <button type="button" onClick={() => this.step(1)} disabled={index >= this.pictures.length - 1}>
-            {t.next}
-          </button>
-          <button type="button" aria-pressed={this.zoomActual ? 'true' : 'false'} onClick={() => (this.zoomActual = !this.zoomActual)}>
-            {this.zoomActual ? t.zoomFit : t.zoomActual}
-          </button>
-          {this.fullUrl ? (
-            <a href={this.fullUrl} download={`picture-${picture.cid.slice(0, 8)}.${picture.mime.split('/')[1]}`}>
-              {t.download}
-            </a>
-          ) : null}
-        </div>
-        <div class={{ stage: true, actual: this.zoomActual }}>
-          {this.fullUrl ? (
-            <img class="full" src={this.fullUrl} alt={picture.alt} width={picture.width} height={picture.height} />
-          ) : (
-            <div class="loading">
-              <img class="preview" src={this.thumbUrl(picture)} alt={picture.alt} />
-              <progress max={100} value={percent} aria-label={t.fetching(percent, this.progress?.peers ?? 0)}></progress>
-              <span>{t.fetching(percent, this.progress?.peers ?? 0)}</span>
-            </div>
-          )}
-        </div>
-        {picture.own ? (
-          <form
-            class="owner"
-            onSubmit={e => {
-              e.preventDefault();
-              void this.wall?.setAlt(picture.key, this.altDraft);
-            }}
-          >
-            <label>
-              {t.altLabel}
-              <input type="text" value={this.altDraft} maxLength={1000} onInput={e => (this.altDraft = (e.target as HTMLInputElement).value)} />
-            </label>
-            <button type="submit">{t.saveAlt}</button>
-            <button
-              type="button"
-              class="danger"
-              onClick={() => {
-                void this.wall?.remove(picture.key);
-                this.closeAndReturn();
-              }}
-            >
-              {t.remove}
-            </button>
-          </form>
-        ) : null}
-      </div>
+      <Lightbox
+        picture={picture}
+        first={index <= 0}
+        last={index >= this.pictures.length - 1}
+        t={this.t}
+        lang={this.uiLang}
+        progress={this.progress}
+        fullUrl={this.fullUrl}
+        thumbUrl={this.thumbUrl(picture)}
+        zoomActual={this.zoomActual}
+        altDraft={this.altDraft}
+        dialogRef={el => (this.dialogEl = el)}
+        on={{
+          key: this.onDialogKey,
+          close: () => this.closeAndReturn(),
+          step: delta => this.step(delta),
+          zoom: () => (this.zoomActual = !this.zoomActual),
+          altInput: text => (this.altDraft = text),
+          saveAlt: () => void this.wall?.setAlt(picture.key, this.altDraft),
+          remove: () => {
+            void this.wall?.remove(picture.key);
+            this.closeAndReturn();
+          },
+        }}
+      />
     );
   }
 

@@ -1,10 +1,11 @@
 import { Component, forceUpdate, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
 import { parseByteSize } from '../../core/config';
 import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type TransferProgress, type WireStats } from '../../core/runtime';
-import { formatBytes, formatClock, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
-import { audioKind, BanList, coverFromBytes, currentLine, openMusicLibrary, parseLrc, StreamingPlayer, TrackRefusedError, truncateUtf8, type LyricLine, type MusicLibrary, type MusicTrack } from '../../core/music/music-loader';
+import { formatBytes, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
+import { MusicPlayerController, openMusicLibrary, StreamingPlayer, type MusicLibrary, type MusicPlayerState, type MusicProblem, type MusicTrack } from '../../core/music/music-loader';
 import { errorText, safeLocalStorage, statusText } from '../shared/widget-status';
 import { ConnectionPanel, ConnectionPanelController, ConnectionToggle, RelayNotice } from '../shared/connection-panel';
+import { LyricsBox, PlayerBar, TrackItem } from './music-views';
 
 /** Detail of `p2pTrackAdd`, `p2pTrackPlay` and `p2pTrackEnd`. */
 export interface P2pTrackDetail {
@@ -46,8 +47,6 @@ export interface P2pMusicStats {
   swarm: Record<string, number> | null;
 }
 
-
-const BAN_KEY = 'p2p-widgets:music-ban';
 
 /**
  * A music room: every visitor shares their tracks and plays anyone's, streamed from
@@ -104,16 +103,10 @@ export class P2pMusic {
   @State() status: MeshStatus = { state: 'connecting' };
   @State() tracks: readonly MusicTrack[] = [];
   @State() error: string | null = null;
-  @State() current: MusicTrack | null = null;
-  @State() playing = false;
-  @State() position = 0;
-  @State() progress: TransferProgress | null = null;
-  @State() volume = 1;
-  @State() lyrics: LyricLine[] = [];
-  @State() userBan = '';
+  /** The player's state (see core/music's MusicPlayerController). */
+  @State() ps!: MusicPlayerState;
   @State() showSettings = false;
   @State() showHidden = false;
-  @State() waiting = false;
 
   /** A track appeared in the room's lists. Detail: {@link P2pTrackDetail}. */
   @Event() p2pTrackAdd!: EventEmitter<P2pTrackDetail>;
@@ -131,7 +124,6 @@ export class P2pMusic {
       status: s => (this.status = s),
       error: (code, message) => this.fail(code, message),
       opened: library => {
-        this.tracks = library.tracks();
         if (library.storageError) this.fail(library.storageError.code, library.storageError.message);
         const offs = [
           library.on('change', tracks => this.onTracks(tracks)),
@@ -143,27 +135,30 @@ export class P2pMusic {
       },
     },
   );
-  private player: StreamingPlayer | null = null;
+  /** Player, playlist, bans and lyrics pairing (core/music). */
+  private readonly player = new MusicPlayerController({
+    library: () => this.link.feature,
+    ready: () => this.link.ready(),
+    banAttribute: () => this.ban ?? '',
+    storage: () => safeLocalStorage(),
+    createPlayer: () => new StreamingPlayer((this.audioContext ??= new AudioContext())),
+  });
   private audioContext: AudioContext | null = null;
-  private playerOffs: (() => void)[] = [];
-  private progressOff: (() => void) | null = null;
   private fileInput?: HTMLInputElement;
   private attachInput?: HTMLInputElement;
   /** The own track whose lyrics or cover the attach picker is choosing. */
   private attachTarget: MusicTrack | null = null;
-  private lyricsEl?: HTMLOListElement;
   private coverUrls = new Map<string, string>();
-  private loadingCid: string | null = null;
-  /** Chunks of the current track held when its first audio played (shows streaming: fewer than all). */
-  private startedWith: { chunks: number; totalChunks: number } | null = null;
-  private autoplayed = false;
 
   connectedCallback() {
-    try {
-      this.userBan = safeLocalStorage()?.getItem(BAN_KEY) ?? '';
-    } catch {
-      this.userBan = '';
-    }
+    this.ps = this.player.state;
+    this.player.on('state', state => {
+      if (state.restUnavailable && !this.ps.restUnavailable) this.error = this.t.restUnavailable;
+      this.ps = state;
+    });
+    this.player.on('play', track => this.p2pTrackPlay.emit(this.detail(track)));
+    this.player.on('end', track => this.p2pTrackEnd.emit(this.detail(track)));
+    this.player.on('problem', problem => this.onProblem(problem));
     void this.connect();
   }
 
@@ -219,39 +214,39 @@ export class P2pMusic {
    */
   @Method()
   async addTracks(files: File[] | FileList): Promise<string[]> {
-    return this.add([...files]);
+    return this.player.add([...files]);
   }
 
   /** Plays the track with this content id (one load at a time: asking again for the track being loaded does nothing). */
   @Method()
   async playTrack(cid: string): Promise<void> {
-    await this.play(cid);
+    await this.player.play(cid);
   }
 
   /** Pauses playback (the download goes on). */
   @Method()
   async pause(): Promise<void> {
-    this.player?.pause();
-    this.playing = false;
+    this.player.pause();
   }
 
   /** Jumps to `seconds` in the current track (a part not downloaded yet is fetched first). */
   @Method()
   async seek(seconds: number): Promise<void> {
-    this.player?.seek(seconds);
+    this.player.seek(seconds);
   }
 
   /** The player's state: current track, position (s), whether it plays, download progress. */
   @Method()
   async getPlayerState(): Promise<P2pPlayerState> {
+    const ps = this.player.state;
     return {
-      cid: this.current?.cid ?? null,
-      title: this.current?.title ?? null,
-      currentTime: this.player?.currentTime ?? 0,
-      playing: this.playing,
-      waiting: this.waiting,
-      progress: this.progress,
-      startedWith: this.startedWith,
+      cid: ps.current?.cid ?? null,
+      title: ps.current?.title ?? null,
+      currentTime: this.player.currentTime,
+      playing: ps.playing,
+      waiting: ps.waiting,
+      progress: ps.progress,
+      startedWith: ps.startedWith,
     };
   }
 
@@ -267,10 +262,6 @@ export class P2pMusic {
 
   private get t(): Strings {
     return stringsFor(this.uiLang);
-  }
-
-  private banList(): BanList {
-    return BanList.parse(`${this.ban ?? ''}\n${this.userBan}`);
   }
 
   private get library(): MusicLibrary | null {
@@ -289,13 +280,13 @@ export class P2pMusic {
       { location: window.location, storage: safeLocalStorage() },
       () => {
         this.cacheBytes();
-        for (const problem of this.banList().problems) this.fail('bad-ban-entry', problem.message);
+        this.player.checkBanList();
       },
     );
   }
 
   private async disconnect() {
-    this.stopPlayer();
+    this.player.stop();
     this.link.disconnect();
     this.coverUrls.forEach(url => URL.revokeObjectURL(url));
     this.coverUrls.clear();
@@ -303,15 +294,7 @@ export class P2pMusic {
 
   private onTracks(tracks: readonly MusicTrack[]) {
     this.tracks = tracks;
-    // Keep the playing track's entry current (holders, cached) without touching playback.
-    if (this.current) this.current = tracks.find(t => t.cid === this.current!.cid) ?? this.current;
-    if (this.autoplay && !this.autoplayed && !this.current) {
-      const first = this.playable()[0];
-      if (first) {
-        this.autoplayed = true;
-        void this.play(first.cid);
-      }
-    }
+    this.player.tracksChanged(tracks, this.autoplay);
   }
 
   private fail(code: P2pErrorCode, message: string) {
@@ -319,135 +302,29 @@ export class P2pMusic {
     this.p2pError.emit({ code, message });
   }
 
+  /** A player problem, in the widget's language (the core's English message for what it does not know). */
+  private onProblem(problem: MusicProblem) {
+    const t = this.t;
+    switch (problem.code) {
+      case 'refused': {
+        const { error, file } = problem;
+        const why = error.code === 'not-audio' ? t.notATrack : error.code === 'too-large' ? t.trackTooLarge(formatBytes(file.size, this.uiLang)) : error.message;
+        return this.fail(error.code, t.fileProblem(file.name, why));
+      }
+      case 'not-playable':
+        return this.fail('playback', t.notPlayable);
+      case 'not-a-picture':
+        return this.fail('not-an-image', t.fileProblem(problem.file.name, t.pictureUnreadable));
+      case 'not-connected':
+        return this.fail('not-connected', t.statusFailed(this.error ?? t.statusConnecting));
+      default:
+        return this.fail(problem.code, problem.message);
+    }
+  }
+
   private detail(track: MusicTrack): P2pTrackDetail {
     return { cid: track.cid, title: track.title, artist: track.artist, holders: this.library?.swarm.holders(track.cid) ?? [], own: track.own };
   }
-
-  private async add(files: File[]): Promise<string[]> {
-    // Files picked or dropped while the widget is still joining the room wait for it (up to 30 s).
-    const library = await this.link.ready();
-    if (!library) {
-      this.fail('not-connected', this.t.statusFailed(this.error ?? this.t.statusConnecting));
-      return [];
-    }
-    const cids: string[] = [];
-    const lrcs = files.filter(f => /\.lrc$/i.test(f.name));
-    for (const file of files.filter(f => !/\.lrc$/i.test(f.name))) {
-      try {
-        const track = await library.add(file);
-        cids.push(track.cid);
-        // An .lrc with the same base name travels with the track.
-        const lrc = lrcs.find(l => l.name.replace(/\.lrc$/i, '') === file.name.replace(/\.[^.]+$/, ''));
-        if (lrc) await library.attach(track.key, { lyrics: truncateUtf8(await lrc.text()) });
-      } catch (err) {
-        if (err instanceof TrackRefusedError) this.fail(err.code, this.t.fileProblem(file.name, this.refusal(err, file)));
-        else this.fail('storage-failed', err instanceof Error ? err.message : String(err));
-      }
-    }
-    return cids;
-  }
-
-  /** Why a file was refused, in the widget's language (the core's English message for codes it does not know). */
-  private refusal(err: TrackRefusedError, file: File): string {
-    if (err.code === 'not-audio') return this.t.notATrack;
-    if (err.code === 'too-large') return this.t.trackTooLarge(formatBytes(file.size, this.uiLang));
-    return err.message;
-  }
-
-  /** Tracks not hidden by the ban list, in list order. */
-  private playable(): MusicTrack[] {
-    const ban = this.banList();
-    return this.tracks.filter(t => !ban.matches(t) && !t.offline);
-  }
-
-  private async play(cid: string) {
-    const library = this.library;
-    const track = this.tracks.find(t => t.cid === cid);
-    if (!library || !track) return;
-    if (this.banList().matches(track)) return;
-    if (this.loadingCid === cid) return; // one load per track at a time
-    if (this.current?.cid === cid && this.player) {
-      this.player.play();
-      this.playing = true;
-      return;
-    }
-    const kind = audioKind(track.mime);
-    if (!kind) return this.fail('playback', this.t.notPlayable);
-    this.loadingCid = cid;
-    try {
-      this.stopPlayer();
-      this.audioContext ??= new AudioContext();
-      const player = new StreamingPlayer(this.audioContext);
-      player.setVolume(this.volume);
-      this.player = player;
-      this.current = track;
-      this.lyrics = track.lyrics ? parseLrc(track.lyrics) : [];
-      this.position = 0;
-      this.progress = null;
-      this.startedWith = null;
-      const source = library.source(cid);
-      const download = library.swarm.isComplete(cid) ? null : library.swarm.download(cid);
-      this.progressOff = download ? download.on('progress', p => (this.progress = p)) : null;
-      if (!download) this.progress = null;
-      this.playerOffs.push(
-        player.on('time', t => {
-          this.position = t;
-          if (t > 0 && !this.startedWith) {
-            const held = library.swarm.localFile(cid)?.have;
-            this.startedWith = { chunks: held?.size ?? 0, totalChunks: held?.count ?? 0 };
-          }
-          if (this.waiting && !library.swarm.holders(cid).length && !library.swarm.isComplete(cid)) this.error = this.t.restUnavailable;
-        }),
-        player.on('waiting', w => (this.waiting = w)),
-        player.on('ended', () => {
-          this.playing = false;
-          this.p2pTrackEnd.emit(this.detail(track));
-          this.step(1);
-        }),
-        player.on('error', e => this.fail('playback', e.message)),
-      );
-      await player.load(source, kind, track.duration);
-      this.playing = true;
-      this.p2pTrackPlay.emit(this.detail(track));
-    } catch (err) {
-      this.fail('playback', err instanceof Error ? err.message : String(err));
-    } finally {
-      if (this.loadingCid === cid) this.loadingCid = null;
-    }
-  }
-
-  private stopPlayer() {
-    this.playerOffs.splice(0).forEach(off => off());
-    this.progressOff?.();
-    this.progressOff = null;
-    this.player?.destroy();
-    this.player = null;
-    this.playing = false;
-  }
-
-  /** Next/previous, skipping banned tracks. */
-  private step(delta: number) {
-    const list = this.playable();
-    if (!list.length) return;
-    const i = list.findIndex(t => t.cid === this.current?.cid);
-    const next = list[(i + delta + list.length) % list.length];
-    if (next && next.cid !== this.current?.cid) void this.play(next.cid);
-  }
-
-  private togglePlay = () => {
-    if (!this.player) {
-      const first = this.playable()[0];
-      if (first) void this.play(first.cid);
-      return;
-    }
-    if (this.playing) {
-      this.player.pause();
-      this.playing = false;
-    } else {
-      this.player.play();
-      this.playing = true;
-    }
-  };
 
   private coverUrl(track: MusicTrack): string | null {
     if (!track.cover) return null;
@@ -459,167 +336,9 @@ export class P2pMusic {
     return url;
   }
 
-  private saveBan(text: string) {
-    this.userBan = text;
-    try {
-      safeLocalStorage()?.setItem(BAN_KEY, text);
-    } catch {
-      /* not remembered */
-    }
-  }
-
-  private async attachFile(track: MusicTrack, file: File) {
-    if (!this.library) return;
-    try {
-      if (/\.lrc$/i.test(file.name)) await this.library.attach(track.key, { lyrics: truncateUtf8(await file.text()) });
-      else {
-        const cover = await coverFromBytes(file);
-        if (!cover) return this.fail('not-an-image', this.t.fileProblem(file.name, this.t.pictureUnreadable));
-        await this.library.attach(track.key, { cover });
-      }
-    } catch (err) {
-      this.fail('storage-failed', err instanceof Error ? err.message : String(err));
-    }
-  }
-
-  private renderTrack(track: MusicTrack) {
-    const t = this.t;
-    const isCurrent = this.current?.cid === track.cid;
-    const cover = this.coverUrl(track);
-    return (
-      <li part="track" class={{ track: true, current: isCurrent, offline: track.offline }} key={track.cid} data-cid={track.cid} aria-current={isCurrent ? 'true' : undefined}>
-        {cover ? <img class="cover" src={cover} alt="" width={40} height={40} /> : <span class="cover placeholder" aria-hidden="true">♪</span>}
-        <div class="info">
-          <span class="title">{track.title}</span>
-          <span class="sub">
-            {[track.artist, formatClock(track.duration)].filter(Boolean).join(' · ')}
-            {track.holders.length ? ` · ${t.heldBy(track.holders.join(', '))}` : ''}
-            {track.cached && !track.own ? ` · ${t.savedHere}` : ''}
-          </span>
-        </div>
-        <div class="actions">
-          {!track.own && !track.kept && !track.offline ? (
-            <button type="button" class="link" onClick={() => void this.library?.keepCopy(track.cid)}>
-              {t.keepCopy}
-            </button>
-          ) : null}
-          {!track.own && (track.cached || track.kept) ? (
-            <button type="button" class="link" onClick={() => void this.library?.dropCopy(track.cid)}>
-              {t.removeCopy}
-            </button>
-          ) : null}
-          {track.own ? (
-            <button
-              type="button"
-              class="link"
-              onClick={() => {
-                this.attachTarget = track;
-                this.attachInput?.click();
-              }}
-            >
-              {t.attachLyrics}
-            </button>
-          ) : null}
-          {track.own ? (
-            <button type="button" class="link" onClick={() => void this.library?.untrack(track.key)}>
-              {t.removeTrack}
-            </button>
-          ) : null}
-        </div>
-        <button type="button" class="play icon" disabled={track.offline} aria-label={t.playTrack(track.title)} onClick={() => void this.play(track.cid)}>
-          {icon('M7 5v14l12-7z')}
-        </button>
-      </li>
-    );
-  }
-
-  private renderPlayer() {
-    const t = this.t;
-    const track = this.current;
-    const duration = this.player?.duration || track?.duration || 0;
-    const downloaded = track ? (track.cached ? 1 : this.progress && this.progress.size ? this.progress.bytes / this.progress.size : 0) : 0;
-    return (
-      <section part="player" class="player" aria-label={t.playerLabel}>
-        <div class="now">
-          <span class="title">{track ? track.title : t.nothingPlaying}</span>
-          {track?.artist ? <span class="sub"> · {track.artist}</span> : null}
-        </div>
-        <div class="controls" part="controls">
-          <span class="buttons">
-            <button type="button" class="icon" aria-label={t.previousTrack} onClick={() => this.step(-1)}>
-              {icon('M6 5h2v14H6zM20 5v14L9 12z')}
-            </button>
-            <button type="button" class="icon" aria-label={this.playing ? t.pause : t.play} onClick={this.togglePlay}>
-              {this.playing ? icon('M6 5h4v14H6zM14 5h4v14h-4z') : icon('M7 5v14l12-7z')}
-            </button>
-            <button type="button" class="icon" aria-label={t.nextTrack} onClick={() => this.step(1)}>
-              {icon('M16 5h2v14h-2zM4 5v14l11-7z')}
-            </button>
-          </span>
-          <span class="timeline">
-            <span class="time" aria-hidden="true">
-              {formatClock(this.position)}
-            </span>
-            <input
-              type="range"
-              class="seek"
-              aria-label={t.seek}
-              aria-valuetext={t.positionOf(formatClock(this.position), formatClock(duration))}
-              min={0}
-              max={Math.max(1, Math.round(duration))}
-              step={1}
-              value={Math.round(this.position)}
-              disabled={!track}
-              onChange={e => this.player?.seek(Number((e.target as HTMLInputElement).value))}
-            />
-            <span class="time" aria-hidden="true">
-              {formatClock(duration)}
-            </span>
-          </span>
-          <input
-            type="range"
-            class="volume"
-            aria-label={t.volume}
-            min={0}
-            max={1}
-            step={0.05}
-            value={this.volume}
-            onInput={e => {
-              this.volume = Number((e.target as HTMLInputElement).value);
-              this.player?.setVolume(this.volume);
-            }}
-          />
-        </div>
-        <progress class="download" max={1} value={downloaded} aria-label={t.downloaded}></progress>
-      </section>
-    );
-  }
-
-  private renderLyrics() {
-    if (!this.lyrics.length) return null;
-    const index = currentLine(this.lyrics, this.position);
-    return (
-      <ol part="lyrics" class="lyrics" aria-label={this.t.lyricsLabel} ref={el => (this.lyricsEl = el)}>
-        {this.lyrics.map((line, i) => (
-          <li class={{ line: true, active: i === index }} aria-current={i === index ? 'true' : undefined} ref={el => el && i === index && this.scrollLyricTo(el)}>
-            {line.text}
-          </li>
-        ))}
-      </ol>
-    );
-  }
-
-  /** Brings the current lyric line into view inside the lyrics box only (scrollIntoView would scroll the host page too). */
-  private scrollLyricTo(line: HTMLLIElement) {
-    const box = this.lyricsEl;
-    if (!box) return;
-    const top = line.offsetTop - box.offsetTop;
-    if (top < box.scrollTop || top + line.offsetHeight > box.scrollTop + box.clientHeight) box.scrollTop = top - (box.clientHeight - line.offsetHeight) / 2;
-  }
-
   render() {
     const t = this.t;
-    const ban = this.banList();
+    const ban = this.player.banList();
     const visible = this.tracks.filter(track => !ban.matches(track));
     const hidden = this.tracks.length - visible.length;
     const groups = new Map<string, MusicTrack[]>();
@@ -632,7 +351,7 @@ export class P2pMusic {
           onDrop={e => {
             e.preventDefault();
             const files = [...(e.dataTransfer?.files ?? [])];
-            if (files.length) void this.add(files);
+            if (files.length) void this.player.add(files);
           }}
         >
           <header part="header">
@@ -655,7 +374,7 @@ export class P2pMusic {
               ref={el => (this.fileInput = el)}
               onChange={e => {
                 const input = e.target as HTMLInputElement;
-                void this.add([...(input.files ?? [])]);
+                void this.player.add([...(input.files ?? [])]);
                 input.value = '';
               }}
             />
@@ -666,7 +385,7 @@ export class P2pMusic {
             <section part="settings" class="settings" aria-label={t.musicSettings}>
               <label>
                 {t.banLabel}
-                <textarea rows={3} value={this.userBan} onChange={e => this.saveBan((e.target as HTMLTextAreaElement).value)}></textarea>
+                <textarea rows={3} value={this.ps.userBan} onChange={e => this.player.saveBan((e.target as HTMLTextAreaElement).value)}></textarea>
               </label>
               {ban.problems.length ? (
                 <p class="problems" role="alert">
@@ -680,8 +399,8 @@ export class P2pMusic {
               {this.error}
             </p>
           ) : null}
-          {this.renderPlayer()}
-          {this.renderLyrics()}
+          <PlayerBar state={this.ps} player={this.player} t={t} />
+          <LyricsBox state={this.ps} t={t} />
           <section part="track-list" class="lists" aria-label={t.tracksLabel}>
             {this.tracks.length === 0 ? <p class="empty">{t.emptyMusic} {t.dropTracks}</p> : null}
             {[...groups.entries()].map(([author, tracks]) => {
@@ -699,7 +418,24 @@ export class P2pMusic {
                       </label>
                     ) : null}
                   </h3>
-                  <ul aria-label={own ? t.yourList : t.listOf(tracks[0].sharedBy)}>{tracks.map(track => this.renderTrack(track))}</ul>
+                  <ul aria-label={own ? t.yourList : t.listOf(tracks[0].sharedBy)}>
+                    {tracks.map(track => (
+                      <TrackItem
+                        track={track}
+                        current={this.ps.current?.cid === track.cid}
+                        cover={this.coverUrl(track)}
+                        t={t}
+                        player={this.player}
+                        onKeep={() => void this.library?.keepCopy(track.cid)}
+                        onDropCopy={() => void this.library?.dropCopy(track.cid)}
+                        onAttach={() => {
+                          this.attachTarget = track;
+                          this.attachInput?.click();
+                        }}
+                        onRemove={() => void this.library?.untrack(track.key)}
+                      />
+                    ))}
+                  </ul>
                 </div>
               );
             })}
@@ -718,7 +454,7 @@ export class P2pMusic {
             onChange={e => {
               const input = e.target as HTMLInputElement;
               const file = input.files?.[0];
-              if (file && this.attachTarget) void this.attachFile(this.attachTarget, file);
+              if (file && this.attachTarget) void this.player.attach(this.attachTarget, file);
               input.value = '';
             }}
           />
@@ -726,13 +462,4 @@ export class P2pMusic {
       </Host>
     );
   }
-}
-
-/** A 24 × 24 icon from one SVG path (no icon font needed; decorative, the button carries the label). */
-function icon(d: string) {
-  return (
-    <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false">
-      <path d={d} fill="currentColor"></path>
-    </svg>
-  );
 }

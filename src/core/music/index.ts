@@ -6,6 +6,8 @@ export type { BanListProblem, BannableTrack } from './ban-list';
 export { parseLrc, currentLine, truncateUtf8, MAX_LRC_LENGTH } from './lyrics';
 export type { LyricLine } from './lyrics';
 export { StreamingPlayer } from './streaming-player';
+export { MusicPlayerController, BAN_STORAGE_KEY } from './music-player-controller';
+export type { MusicPlayerState, MusicProblem, MusicPlayerEvents, MusicPlayerHost } from './music-player-controller';
 export type { ByteSource, PlayerEvents } from './streaming-player';
 export { audioKind, parseWavHeader, WavDecoder, createDecoder } from './pcm-decoders';
 export type { AudioKind, Pcm, PcmDecoder, WavFormat } from './pcm-decoders';

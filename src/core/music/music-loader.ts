@@ -12,6 +12,8 @@ export { BanList } from './ban-list';
 export { currentLine, parseLrc, truncateUtf8 } from './lyrics';
 export type { LyricLine } from './lyrics';
 export { StreamingPlayer } from './streaming-player';
+export { MusicPlayerController, BAN_STORAGE_KEY } from './music-player-controller';
+export type { MusicPlayerState, MusicProblem, MusicPlayerEvents, MusicPlayerHost } from './music-player-controller';
 export { audioKind } from './pcm-decoders';
 export { coverFromBytes, TrackRefusedError } from './track-prepare';
 export type { MusicLibrary, MusicTrack } from './music-library';

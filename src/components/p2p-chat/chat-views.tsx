@@ -1,0 +1,121 @@
+import { h, type FunctionalComponent } from '@stencil/core';
+import type { ChatItem, ChatMessage, ChatSession } from '../../core/chat/chat-loader';
+import { formatDateTime, formatDuration, formatTime, type Lang, type Strings } from '../../core/i18n';
+
+/** Retention choices of the settings view, ms (0 = forever). */
+const RETENTION_CHOICES = [3_600_000, 12 * 3_600_000, 86_400_000, 7 * 86_400_000, 30 * 86_400_000, 90 * 86_400_000, 365 * 86_400_000, 0];
+
+/** What a rendered message may do (the component's handlers). */
+export interface MessageActions {
+  /** Whether a retracted message's text is shown anyway (the reader asked to). */
+  revealed(key: string): boolean;
+  toggleReveal(key: string): void;
+  toggleMark(item: ChatMessage, inMarkedView: boolean): void;
+  retract(key: string): void;
+}
+
+/** One message: author, time, mark, its text as text and safe links (never HTML), and its actions. */
+export const MessageView: FunctionalComponent<{ item: ChatMessage; lang: Lang; t: Strings; actions: MessageActions; inMarkedView?: boolean }> = ({ item, lang, t, actions, inMarkedView = false }) => {
+  const hidden = item.retracted && !actions.revealed(item.key);
+  return (
+    <div class={{ message: true, own: item.own, retracted: item.retracted, burn: item.burn, marked: item.marked }} part="message" data-id={item.key}>
+      <div class="meta">
+        <span class="author">{item.own ? t.selfLabel(item.userName) : item.userName}</span>
+        <time dateTime={new Date(item.timestamp).toISOString()} title={formatDateTime(item.timestamp, lang)}>
+          {formatTime(item.timestamp, lang, inMarkedView)}
+        </time>
+        {item.marked ? <span class="mark-flag" aria-label={t.markedView}>★</span> : null}
+      </div>
+      {item.retracted ? (
+        <div class="retracted-note">
+          {t.retracted}{' '}
+          <button type="button" class="link" aria-expanded={hidden ? 'false' : 'true'} onClick={() => actions.toggleReveal(item.key)}>
+            {hidden ? t.showRetracted : t.hideRetracted}
+          </button>
+        </div>
+      ) : null}
+      {hidden ? null : (
+        <div class="text">
+          {item.segments.map(segment =>
+            segment.kind === 'link' ? (
+              <a href={segment.href} target="_blank" rel="noopener noreferrer">
+                {segment.text}
+              </a>
+            ) : (
+              segment.text
+            ),
+          )}
+        </div>
+      )}
+      {item.burn ? null : (
+        <div class="actions" role="group" aria-label={t.messageActions}>
+          <button type="button" class="link" aria-pressed={item.marked ? 'true' : 'false'} onClick={() => actions.toggleMark(item, inMarkedView)}>
+            {item.marked ? t.unmark : t.mark}
+          </button>
+          {item.own && !item.retracted ? (
+            <button type="button" class="link" onClick={() => actions.retract(item.key)}>
+              {t.retract}
+            </button>
+          ) : null}
+        </div>
+      )}
+    </div>
+  );
+};
+
+/** One row of the log: a message, a join/leave notice, a burn-mode change or a tombstone. */
+export const ChatItemView: FunctionalComponent<{ item: ChatItem; lang: Lang; t: Strings; actions: MessageActions }> = ({ item, lang, t, actions }) => {
+  switch (item.kind) {
+    case 'message':
+      return <MessageView item={item} lang={lang} t={t} actions={actions} />;
+    case 'notice':
+      return <div class="notice">{item.event === 'join' ? t.joined(item.userName ?? t.someone) : t.left(item.userName ?? t.someone)}</div>;
+    case 'mode':
+      return <div class="notice mode">{item.burn ? t.burnOn(item.own) : t.burnOff(item.own)}</div>;
+    case 'tombstone':
+      return <div class="notice tombstone">{t.tombstone}</div>;
+  }
+};
+
+/** The settings view: retention window and burn-after-reading. */
+export const ChatSettings: FunctionalComponent<{ t: Strings; lang: Lang; retentionMs: number; burn: boolean; session: ChatSession | null; onRetention(ms: number): void }> = ({ t, lang, retentionMs, burn, session, onRetention }) => {
+  const choices = RETENTION_CHOICES.includes(retentionMs) ? RETENTION_CHOICES : [...RETENTION_CHOICES, retentionMs];
+  const label = (ms: number) =>
+    ms === 0 ? t.retentionForever : ms % 86_400_000 === 0 ? formatDuration(ms / 86_400_000, 'day', lang) : ms % 3_600_000 === 0 ? formatDuration(ms / 3_600_000, 'hour', lang) : formatDuration(Math.round(ms / 60_000), 'minute', lang);
+  return (
+    <section part="settings" class="settings" aria-label={t.settings}>
+      <label>
+        {t.retentionLabel}
+        <select onChange={e => onRetention(Number((e.target as HTMLSelectElement).value))}>
+          {choices.map(ms => (
+            <option value={String(ms)} selected={ms === retentionMs}>
+              {label(ms)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <p class="help">{t.retentionHelp}</p>
+      <label class="switch">
+        <input type="checkbox" checked={burn} disabled={!session} onChange={e => void session?.setBurn((e.target as HTMLInputElement).checked)} />
+        {t.burnLabel}
+      </label>
+    </section>
+  );
+};
+
+/** The marked-messages view. */
+export const MarkedList: FunctionalComponent<{ marked: readonly ChatMessage[]; t: Strings; lang: Lang; actions: MessageActions }> = ({ marked, t, lang, actions }) => (
+  <section part="marked-list" class="marked" aria-label={t.markedView}>
+    {marked.length === 0 ? (
+      <p class="empty">{t.noMarked}</p>
+    ) : (
+      <ol>
+        {marked.map(m => (
+          <li key={m.key}>
+            <MessageView item={m} lang={lang} t={t} actions={actions} inMarkedView />
+          </li>
+        ))}
+      </ol>
+    )}
+  </section>
+);
