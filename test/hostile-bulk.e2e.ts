@@ -108,4 +108,14 @@ describe('a hostile peer on the bulk channels', () => {
       }
     });
   }
+
+  it('charges megabytes sent under an action name no widget registered to the sender, and disconnects it', async () => {
+    const target = await targetId(bobGallery, 'p2p-gallery');
+    const before = (await stats(bobGallery, 'p2p-gallery')).wire.dropped.flood;
+    // 8 × 1 MiB under a name no widget uses: Trystero reports every chunk (patched), the mesh charges it.
+    for (let i = 0; i < 8; i++) await evil.evaluate(([id, n]) => (window as any).send('nobody-listens', 'x'.repeat(1024 * 1024) + n, id).catch(() => undefined), [target, String(i)] as const);
+    await expect.poll(async () => (await stats(bobGallery, 'p2p-gallery')).wire.dropped.flood, { timeout: 30_000 }).toBe(before + 1);
+    await expect.poll(() => peerIds(bobGallery, 'p2p-gallery'), { timeout: 20_000 }).toHaveLength(3);
+    expect((await stats(bobGallery, 'p2p-gallery')).wire.droppedByChannel['unregistered:flood']).toBe(1);
+  });
 });

@@ -190,6 +190,9 @@ export class MeshRoom {
     }
     this.room.onPeerJoin = peerId => this.handlePeerJoin(peerId);
     this.room.onPeerLeave = peerId => this.handlePeerLeave(peerId);
+    // Patched Trystero (README, "Trystero patches"): chunks under an action type no widget on this page
+    // registered are reported here, so they count against the sender's flood budget like any other.
+    (this.room as Room & { onUnregisteredChunk?: (peerId: string) => void }).onUnregisteredChunk = peerId => this.countChunk(peerId, 'unregistered');
     this.channel(presenceMessage).onMessage((msg, peerId) => this.updatePeer(peerId, { name: msg.name }));
     this.channel(heartbeatMessage).onMessage((_msg, peerId) => this.heartbeat.heard(peerId));
     this.timers.push(setInterval(() => this.pollRelays(), 250));
