@@ -3,10 +3,11 @@ import type { DeviceIdentity } from '../identity';
 import type { StoredChatRecord } from '../store';
 import { StorageError, toStorageError } from '../store';
 import type { ChatRecordWire } from '../wire';
-import { recordKey, signRecord, UnsignedRecord, verifyRecord } from './chat-record';
+import { signRecord, UnsignedRecord, verifyRecord } from './chat-record';
 import type { PageCursor, RecordStore } from './record-store';
 import { DEFAULT_RETENTION_MS, windowStart } from './retention';
 import { buildStateVector, covers, StateVector } from './state-vector';
+import { recordKey, targetKey } from '../records';
 
 /** Greatest accepted lead of a record's timestamp over our clock, ms (5 minutes). */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
@@ -167,7 +168,7 @@ export class ChatLog {
     records.forEach((r, i) => {
       if (pre[i] || (r.kind === 'msg' && r.burn === true)) return;
       keys.set(recordKey(r), [r.author, r.seq]);
-      if (r.kind === 'retract') keys.set(`${r.author}:${r.target}`, [r.author, r.target]);
+      if (r.kind === 'retract') keys.set(targetKey(r), [r.author, r.target]);
       if (r.kind === 'msg') tombTargets.push([r.author, r.seq]);
     });
     const held = new Map<string, StoredChatRecord>();
@@ -175,7 +176,7 @@ export class ChatLog {
     try {
       const [got, tombs] = await Promise.all([this.store.getMany([...keys.values()]), this.store.tombstonesFor(tombTargets)]);
       got.forEach(r => r && held.set(recordKey(r), r));
-      tombs.forEach(t => tombstoned.add(`${t.author}:${t.target}`));
+      tombs.forEach(t => tombstoned.add(recordKey({ author: t.author, seq: t.target as number })));
     } catch {
       return fallback();
     }
@@ -213,13 +214,13 @@ export class ChatLog {
       let retractedTarget: StoredChatRecord | undefined;
       if (record.kind === 'msg' && tombstoned.has(key)) stored.retracted = true;
       if (record.kind === 'retract') {
-        const targetKey = `${record.author}:${record.target}`;
-        const target = writes.get(targetKey) ?? held.get(targetKey);
+        const targetKeyOf = targetKey(record);
+        const target = writes.get(targetKeyOf) ?? held.get(targetKeyOf);
         if (target?.kind === 'msg' && !target.retracted) {
           retractedTarget = { ...target, retracted: true };
-          writes.set(targetKey, retractedTarget);
+          writes.set(targetKeyOf, retractedTarget);
         }
-        tombstoned.add(targetKey);
+        tombstoned.add(targetKeyOf);
       }
       writes.set(key, stored);
       accepted.push({ record: stored, retractedTarget });

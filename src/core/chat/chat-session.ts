@@ -4,12 +4,12 @@ import type { MeshRoom, PeerInfo } from '../mesh';
 import { dexieIdentityStore, openDatabase, P2pDatabase, StorageError, StoredChatRecord, toStorageError } from '../store';
 import { chatRecordMessage, codePointLength, encodeMessage, MAX_CHAT_TEXT_LENGTH, PROTOCOL_VERSION, type ChatRecordWire } from '../wire';
 import { ChatLog, type AcceptedRecord } from './chat-log';
-import { recordKey } from './chat-record';
 import { ChatSync } from './chat-sync';
 import { linkSegments, Segment } from './link-segments';
 import { DexieRecordStore, MemoryRecordStore, PageCursor, RecordStore } from './record-store';
 import { DEFAULT_RETENTION_MS } from './retention';
 import { ChatSendError } from './chat-errors';
+import { recordKey, targetKey } from '../records';
 
 /** Quiet time (ms) after a storage error during which the same error is not reported again (counted instead). */
 export const STORAGE_ERROR_QUIET_MS = 5_000;
@@ -319,7 +319,7 @@ export class ChatSession {
     // Messages first, so a tombstone whose message is in the same page does not become an item of its own.
     const inPage = new Set(fresh.filter(r => r.kind === 'msg').map(recordKey));
     const added = fresh
-      .filter(r => !(r.kind === 'retract' && inPage.has(`${r.author}:${r.target}`)))
+      .filter(r => !(r.kind === 'retract' && inPage.has(targetKey(r))))
       .map(r => this.itemFor(r, ''))
       .filter((i): i is ChatItem => i !== null);
     if (added.length) {
@@ -420,7 +420,7 @@ export class ChatSession {
       }
     }
     if (record.kind === 'retract') {
-      const held = this.index.get(`${record.author}:${record.target}`);
+      const held = this.index.get(targetKey(record));
       if (held?.kind === 'message') {
         this.replace({ ...held, retracted: true });
         return;
@@ -437,7 +437,7 @@ export class ChatSession {
   private itemFor(r: StoredChatRecord, peerId: string): ChatItem | null {
     if (r.kind === 'msg') return this.toMessage(r, peerId);
     if (r.kind === 'mode') return { kind: 'mode', key: recordKey(r), burn: r.burn ?? false, own: r.author === this.publicKey, timestamp: r.ts };
-    const held = this.index.get(`${r.author}:${r.target}`);
+    const held = this.index.get(targetKey(r));
     if (held) return null;
     return { kind: 'tombstone', key: `tomb:${recordKey(r)}`, author: r.author, target: r.target!, timestamp: r.ts };
   }

@@ -1,5 +1,6 @@
 import type { P2pDatabase, StoredChatRecord, StoredMark, StoredRoomSettings } from '../store';
 import { toStorageError } from '../store';
+import { recordKey, targetKey } from '../records';
 
 /**
  * Where one room's chat records, marks and settings live on this device.
@@ -37,7 +38,7 @@ export interface RecordStore {
   putSettings(settings: StoredRoomSettings): Promise<void>;
 }
 
-const key = (r: { author: string; seq: number }) => `${r.author}:${r.seq}`;
+const key = (r: { author: string; seq: number }) => recordKey(r);
 
 /** A position in the history, ordered by timestamp, then author, then sequence number. */
 export type PageCursor = [ts: number, author: string, seq: number];
@@ -151,13 +152,13 @@ export class MemoryRecordStore implements RecordStore {
   }
 
   async get(author: string, seq: number) {
-    return this.records.get(`${author}:${seq}`);
+    return this.records.get(recordKey({ author, seq }));
   }
   async put(record: StoredChatRecord) {
     this.records.set(key(record), record);
   }
   async getMany(keys: readonly (readonly [author: string, seq: number])[]) {
-    return keys.map(([author, seq]) => this.records.get(`${author}:${seq}`));
+    return keys.map(([author, seq]) => this.records.get(recordKey({ author, seq })));
   }
   async putMany(records: readonly StoredChatRecord[]) {
     for (const r of records) this.records.set(key(r), r);
@@ -166,8 +167,8 @@ export class MemoryRecordStore implements RecordStore {
     return [...this.records.values()].find(r => r.kind === 'retract' && r.author === author && r.target === target);
   }
   async tombstonesFor(targets: readonly (readonly [author: string, target: number])[]) {
-    const wanted = new Set(targets.map(([author, target]) => `${author}:${target}`));
-    return [...this.records.values()].filter(r => r.kind === 'retract' && wanted.has(`${r.author}:${r.target}`));
+    const wanted = new Set(targets.map(([author, target]) => recordKey({ author, seq: target })));
+    return [...this.records.values()].filter(r => r.kind === 'retract' && wanted.has(targetKey(r)));
   }
   async since(since: number) {
     return [...this.records.values()].filter(r => r.ts >= since).sort((a, b) => a.ts - b.ts);
@@ -196,8 +197,8 @@ export class MemoryRecordStore implements RecordStore {
     return [...this.markMap.values()];
   }
   async setMark(author: string, seq: number, marked: boolean) {
-    if (marked) this.markMap.set(`${author}:${seq}`, { room: this.room, author, seq, markedAt: Date.now() });
-    else this.markMap.delete(`${author}:${seq}`);
+    if (marked) this.markMap.set(recordKey({ author, seq }), { room: this.room, author, seq, markedAt: Date.now() });
+    else this.markMap.delete(recordKey({ author, seq }));
   }
   async settings() {
     return this.roomSettings;

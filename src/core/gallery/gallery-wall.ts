@@ -7,6 +7,7 @@ import { galleryQueryMessage, galleryRecordMessage, galleryWallMessage, PROTOCOL
 import { signGalleryRecord, UnsignedGalleryRecord, verifyGalleryRecord } from './gallery-record';
 import { isAcceptableThumbnail } from '../wire/image-check';
 import { prepareImage, type PreparedImage } from './image-prepare';
+import { recordKey, targetKey } from '../records';
 
 /** Records kept per room on this device (all authors): a bound on what strangers can make us store. */
 const MAX_ENTRIES = 5000;
@@ -167,7 +168,7 @@ export class GalleryWall {
       alt: alt.slice(0, 1000),
       thumb: toBase64Url(prepared.thumb),
     });
-    const picture = this.pictures.find(p => p.key === `${record.author}:${record.seq}`)!;
+    const picture = this.pictures.find(p => p.key === recordKey(record))!;
     return { picture, metadataRemoved: prepared.metadataRemoved };
   }
 
@@ -251,9 +252,9 @@ export class GalleryWall {
   }
 
   private async ingestNow(record: GalleryRecordWire): Promise<boolean> {
-    const key = `${record.author}:${record.seq}`;
-    const targetKey = record.kind === 'pic' ? key : `${record.author}:${record.target}`;
-    const entry = this.entries.get(targetKey);
+    const key = recordKey(record);
+    const entryKey = record.kind === 'pic' ? key : targetKey(record);
+    const entry = this.entries.get(entryKey);
     const held = record.kind === 'pic' ? entry?.pic : record.kind === 'alt' ? entry?.alt : entry?.removed;
     if (held && held.seq >= record.seq) {
       this.refused.duplicate++;
@@ -297,12 +298,12 @@ export class GalleryWall {
   }
 
   private apply(r: StoredGalleryRecord): void {
-    const targetKey = r.kind === 'pic' ? `${r.author}:${r.seq}` : `${r.author}:${r.target}`;
-    const entry = this.entries.get(targetKey) ?? { pic: null, alt: null, removed: null };
+    const entryKey = r.kind === 'pic' ? recordKey(r) : targetKey(r);
+    const entry = this.entries.get(entryKey) ?? { pic: null, alt: null, removed: null };
     if (r.kind === 'pic') entry.pic = r;
     if (r.kind === 'alt' && (!entry.alt || entry.alt.seq < r.seq)) entry.alt = r;
     if (r.kind === 'remove') entry.removed = r;
-    this.entries.set(targetKey, entry);
+    this.entries.set(entryKey, entry);
   }
 
   private refresh(): void {

@@ -8,6 +8,7 @@ import { isAcceptableThumbnail } from '../wire/image-check';
 import type { ByteSource } from './streaming-player';
 import { prepareTrack, type PreparedTrack } from './track-prepare';
 import { signMusicRecord, UnsignedMusicRecord, verifyMusicRecord } from './track-record';
+import { recordKey, targetKey } from '../records';
 
 /** A track in the room's lists (one per content id, with every holder). */
 export interface MusicTrack {
@@ -247,7 +248,7 @@ export class MusicLibrary {
   /** Applies a record from anywhere: verified, deduplicated, bounded, stored. Never throws. */
   ingest(record: MusicRecordWire): Promise<boolean> {
     const run = this.queue.then(async () => {
-      const key = `${record.author}:${record.seq}`;
+      const key = recordKey(record);
       if (this.records.has(key)) {
         this.refused.duplicate++;
         return false;
@@ -287,9 +288,9 @@ export class MusicLibrary {
 
   /** Keeps a record in memory and in the per-target index. */
   private remember(r: StoredMusicRecord): void {
-    this.records.set(`${r.author}:${r.seq}`, r);
+    this.records.set(recordKey(r), r);
     if (r.kind === 'track') return;
-    const target = `${r.author}:${r.target}`;
+    const target = targetKey(r);
     const list = this.amendments.get(target);
     if (list) list.push(r);
     else this.amendments.set(target, [r]);
@@ -297,7 +298,7 @@ export class MusicLibrary {
 
   /** The `track-meta` and `untrack` records its author made for track `r`. */
   private amendmentsOf(r: StoredMusicRecord): StoredMusicRecord[] {
-    return this.amendments.get(`${r.author}:${r.seq}`) ?? [];
+    return this.amendments.get(recordKey(r)) ?? [];
   }
 
   private untracked(r: StoredMusicRecord): boolean {
@@ -324,7 +325,7 @@ export class MusicLibrary {
       const cover = (meta.find(m => m.cover)?.cover ?? r.cover) as string | undefined;
       const lyrics = (meta.find(m => m.lyrics !== undefined)?.lyrics ?? r.lyrics) as string | undefined;
       byCid.set(cid, {
-        key: `${r.author}:${r.seq}`,
+        key: recordKey(r),
         cid,
         author: r.author,
         sharedBy: r.name as string,
