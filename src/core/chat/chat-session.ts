@@ -1,7 +1,6 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
-import { DeviceIdentity, MemoryIdentityStore, type IdentityStore } from '../identity';
 import type { MeshRoom, PeerInfo } from '../mesh';
-import { dexieIdentityStore, openDatabase, P2pDatabase, StorageError, StoredChatRecord, toStorageError } from '../store';
+import { P2pDatabase, StorageError, StoredChatRecord, toStorageError } from '../store';
 import { chatRecordMessage, codePointLength, encodeMessage, MAX_CHAT_TEXT_LENGTH, PROTOCOL_VERSION, type ChatRecordWire } from '../wire';
 import { ChatLog, type AcceptedRecord } from './chat-log';
 import { ChatSync } from './chat-sync';
@@ -9,7 +8,7 @@ import { linkSegments, Segment } from './link-segments';
 import { DexieRecordStore, MemoryRecordStore, PageCursor, RecordStore } from './record-store';
 import { DEFAULT_RETENTION_MS } from './retention';
 import { ChatSendError } from './chat-errors';
-import { recordKey, targetKey } from '../records';
+import { openRoomStorage, recordKey, targetKey } from '../records';
 
 /** Quiet time (ms) after a storage error during which the same error is not reported again (counted instead). */
 export const STORAGE_ERROR_QUIET_MS = 5_000;
@@ -166,18 +165,10 @@ export class ChatSession {
 
   /** Opens the room's history (or a memory-only one if storage is unavailable), loads the newest page and starts sync. */
   static async open(mesh: ChatMesh, options: ChatSessionOptions): Promise<ChatSession> {
-    let db: P2pDatabase | null = null;
-    let storageError: StorageError | null = null;
-    if (options.database !== null) {
-      try {
-        db = options.database ?? (await openDatabase());
-      } catch (err) {
-        storageError = toStorageError(err);
-      }
-    }
+    const opened = await openRoomStorage(options.room, options.database);
+    const { db, identity } = opened;
+    let storageError = opened.storageError;
     const store: RecordStore = db ? new DexieRecordStore(db, options.room) : new MemoryRecordStore(options.room);
-    const identityStore: IdentityStore = db ? dexieIdentityStore(db) : new MemoryIdentityStore();
-    const identity = await DeviceIdentity.forRoom(options.room, identityStore);
     let retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     let settings;
     try {

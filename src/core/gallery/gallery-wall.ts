@@ -1,13 +1,13 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
-import { DeviceIdentity, fromBase64Url, MemoryIdentityStore, toBase64Url, type IdentityStore } from '../identity';
+import { DeviceIdentity, fromBase64Url, toBase64Url } from '../identity';
 import type { FeatureMesh } from '../mesh';
-import { dexieIdentityStore, openDatabase, P2pDatabase, StorageError, StoredGalleryRecord, toStorageError } from '../store';
+import { P2pDatabase, StorageError, StoredGalleryRecord, toStorageError } from '../store';
 import type { Download, Swarm, TransferProgress } from '../swarm';
 import { galleryQueryMessage, galleryRecordMessage, galleryWallMessage, PROTOCOL_VERSION, type GalleryRecordWire, type ImageType } from '../wire';
 import { signGalleryRecord, UnsignedGalleryRecord, verifyGalleryRecord } from './gallery-record';
 import { isAcceptableThumbnail } from '../wire/image-check';
 import { prepareImage, type PreparedImage } from './image-prepare';
-import { recordKey, targetKey } from '../records';
+import { openRoomStorage, recordKey, targetKey } from '../records';
 
 /** Records kept per room on this device (all authors): a bound on what strangers can make us store. */
 const MAX_ENTRIES = 5000;
@@ -98,17 +98,7 @@ export class GalleryWall {
 
   /** Opens the wall of a room: loads what this device stored, then asks the peers for theirs. */
   static async open(mesh: FeatureMesh, swarm: Swarm, options: GalleryWallOptions): Promise<GalleryWall> {
-    let db: P2pDatabase | null = null;
-    let storageError: StorageError | null = null;
-    if (options.database !== null) {
-      try {
-        db = options.database ?? (await openDatabase());
-      } catch (err) {
-        storageError = toStorageError(err);
-      }
-    }
-    const identityStore: IdentityStore = db ? dexieIdentityStore(db) : new MemoryIdentityStore();
-    const identity = await DeviceIdentity.forRoom(options.room, identityStore);
+    const { db, storageError, identity } = await openRoomStorage(options.room, options.database);
     const wall = new GalleryWall(mesh, swarm, identity, db, options);
     wall.storageError = storageError;
     if (db) {

@@ -1,14 +1,14 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
-import { DeviceIdentity, fromBase64Url, MemoryIdentityStore, type IdentityStore } from '../identity';
+import { DeviceIdentity, fromBase64Url } from '../identity';
 import type { FeatureMesh } from '../mesh';
-import { dexieIdentityStore, openDatabase, P2pDatabase, StorageError, StoredMusicRecord, toStorageError } from '../store';
+import { P2pDatabase, StorageError, StoredMusicRecord, toStorageError } from '../store';
 import type { Swarm } from '../swarm';
 import { musicListMessage, musicQueryMessage, musicRecordMessage, PROTOCOL_VERSION, type AudioType, type MusicRecordWire } from '../wire';
 import { isAcceptableThumbnail } from '../wire/image-check';
 import type { ByteSource } from './streaming-player';
 import { prepareTrack, type PreparedTrack } from './track-prepare';
 import { signMusicRecord, UnsignedMusicRecord, verifyMusicRecord } from './track-record';
-import { recordKey, targetKey } from '../records';
+import { openRoomStorage, recordKey, targetKey } from '../records';
 
 /** A track in the room's lists (one per content id, with every holder). */
 export interface MusicTrack {
@@ -89,17 +89,7 @@ export class MusicLibrary {
 
   /** Opens the music room of a room: loads what this device stored, then asks the peers for theirs. */
   static async open(mesh: FeatureMesh, swarm: Swarm, options: MusicLibraryOptions): Promise<MusicLibrary> {
-    let db: P2pDatabase | null = null;
-    let storageError: StorageError | null = null;
-    if (options.database !== null) {
-      try {
-        db = options.database ?? (await openDatabase());
-      } catch (err) {
-        storageError = toStorageError(err);
-      }
-    }
-    const identityStore: IdentityStore = db ? dexieIdentityStore(db) : new MemoryIdentityStore();
-    const identity = await DeviceIdentity.forRoom(options.room, identityStore);
+    const { db, storageError, identity } = await openRoomStorage(options.room, options.database);
     const library = new MusicLibrary(mesh, swarm, identity, db, options);
     library.storageError = storageError;
     if (db) {

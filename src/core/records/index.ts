@@ -4,3 +4,5 @@
  */
 export { defineRecordKind, recordKey, targetKey } from './signed-record';
 export type { DistributiveOmit, RecordKind, SignedRecordBase, Unsigned } from './signed-record';
+export { openRoomStorage, openStorage } from './room-storage';
+export type { OpenedStorage, RoomStorage } from './room-storage';

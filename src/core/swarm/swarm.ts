@@ -1,7 +1,8 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
 import type { BulkLink, BulkNetwork } from '../mesh';
 import { FLOOD_UNIT_BYTES as FLOOD_UNIT } from '../mesh/bulk-links';
-import { openDatabase, P2pDatabase, StorageError, toStorageError } from '../store';
+import { P2pDatabase, StorageError, toStorageError } from '../store';
+import { openStorage } from '../records/room-storage';
 import { DropCounters, encodeMessage, InboundValidator, parseDataFrame, PROTOCOL_VERSION, swarmControlMessage, type SwarmControl } from '../wire';
 import { ChunkRequester, type PendingRequest } from './chunk-requester';
 import { SchedulerOptions } from './chunk-scheduler';
@@ -148,15 +149,7 @@ export class Swarm implements DownloadHost {
    * {@link storageError} and the swarm keeps chunks in memory.
    */
   static async open(network: BulkNetwork, options: SwarmOptions = {}): Promise<Swarm> {
-    let db: P2pDatabase | null = null;
-    let storageError: StorageError | null = null;
-    if (options.database !== null) {
-      try {
-        db = options.database ?? (await openDatabase());
-      } catch (err) {
-        storageError = toStorageError(err);
-      }
-    }
+    const { db, storageError } = await openStorage(options.database);
     const swarm = new Swarm(network, db ? new DexieChunkStore(db) : new MemoryChunkStore(), options);
     swarm.storageError = storageError;
     await swarm.loadLocal();
