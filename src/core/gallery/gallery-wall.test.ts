@@ -1,8 +1,7 @@
 import 'fake-indexeddb/auto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Swarm } from '../swarm';
-import { TestNetwork, type TestPeer } from '../testing';
+import { swarmRoom, waitUntil, type MemoryNetworkOptions } from '../testing';
 import { galleryRecordMessage, PROTOCOL_VERSION } from '../wire';
 import { headerDimensions } from '../wire/image-check';
 import { GalleryWall } from './gallery-wall';
@@ -25,29 +24,14 @@ function prepared(size = LAKE.byteLength): { image: PreparedImage; bytes: Uint8A
 const cleanup: Array<() => void> = [];
 afterEach(() => cleanup.splice(0).forEach(f => f()));
 
-/** Peers `ids`, all connected, each with a swarm and a wall (memory stores). */
-async function room(ids: string[], options: ConstructorParameters<typeof TestNetwork>[0] = {}) {
-  const network = new TestNetwork(options);
-  const peers = ids.map(id => network.peer(id, `name-${id}`));
-  for (let i = 0; i < peers.length; i++) for (let j = i + 1; j < peers.length; j++) network.connect(peers[i], peers[j]);
-  const open = async (peer: TestPeer) => {
-    const swarm = await Swarm.open(peer.bulkLinks(), { database: null, requestTimeoutMs: 2000 });
-    const wall = await GalleryWall.open(peer, swarm, { room: 'app\nroom', userName: `name-${peer.selfId}`, database: null });
-    cleanup.push(() => (wall.destroy(), swarm.destroy()));
-    return { swarm, wall };
-  };
-  const members = await Promise.all(peers.map(open));
-  await network.settle();
-  return { network, peers, members };
+/** Peers `ids`, all connected, each with a swarm and a wall (memory stores; see core/testing swarmRoom). */
+async function room(ids: string[], options: MemoryNetworkOptions = {}) {
+  const r = await swarmRoom(ids, (peer, swarm) => GalleryWall.open(peer, swarm, { room: 'app\nroom', userName: `name-${peer.selfId}`, database: null }), options);
+  cleanup.push(r.destroy);
+  return { ...r, members: r.members.map(m => ({ swarm: m.swarm, wall: m.feature })) };
 }
 
-const waitFor = async (check: () => boolean | Promise<boolean>, timeoutMs = 5000) => {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise(r => setTimeout(r, 5));
-  }
-};
+const waitFor = waitUntil;
 
 describe('GalleryWall on the in-memory network', () => {
   it('shows a shared picture on every wall, serves it verified, and honours only the owner’s removal', async () => {

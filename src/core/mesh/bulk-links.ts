@@ -1,6 +1,7 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
 import type { DropReason } from '../wire';
 import { BulkLink, RtcBulkLink } from './bulk-link';
+import { OwnedTimers } from './owned-timers';
 
 /** Events of a {@link BulkNetwork}. */
 export interface BulkNetworkEvents {
@@ -76,7 +77,7 @@ export class MeshBulkLinks implements BulkNetwork {
   private readonly emitter = createNanoEvents<BulkNetworkEvents>();
   /** Every link, ready or not, by peer id. */
   private readonly all = new Map<string, RtcBulkLink>();
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly timers = new OwnedTimers();
   private readonly offs: Unsubscribe[];
   private destroyed = false;
 
@@ -114,18 +115,9 @@ export class MeshBulkLinks implements BulkNetwork {
   destroy(): void {
     this.destroyed = true;
     this.offs.splice(0).forEach(off => off());
-    this.timers.forEach(clearTimeout);
-    this.timers.clear();
+    this.timers.stop();
     for (const peerId of [...this.all.keys()]) this.drop(peerId);
     this.emitter.events = {};
-  }
-
-  private later(ms: number, run: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (!this.destroyed) run();
-    }, ms);
-    this.timers.add(timer);
   }
 
   private open(peerId: string, attempt = 0): void {
@@ -133,7 +125,7 @@ export class MeshBulkLinks implements BulkNetwork {
     const pc = this.host.peerConnection(peerId);
     if (!pc || pc.connectionState === 'closed') {
       // The connection may not be listed yet right after the join event: look again shortly.
-      if (attempt < CONNECTION_LOOKUP_ATTEMPTS) this.later(200, () => this.open(peerId, attempt + 1));
+      if (attempt < CONNECTION_LOOKUP_ATTEMPTS) this.timers.later(200, () => this.open(peerId, attempt + 1));
       return;
     }
     let link: RtcBulkLink;
@@ -154,10 +146,10 @@ export class MeshBulkLinks implements BulkNetwork {
       this.all.delete(peerId);
       this.emitter.emit('close', peerId);
       // Trystero may have replaced the connection to a peer that is still in the room: open again.
-      this.later(LINK_REOPEN_DELAY_MS, () => this.open(peerId));
+      this.timers.later(LINK_REOPEN_DELAY_MS, () => this.open(peerId));
     });
     // A link whose channels never open is closed ('closed' above opens it again on the current connection).
-    this.later(LINK_READY_TIMEOUT_MS, () => {
+    this.timers.later(LINK_READY_TIMEOUT_MS, () => {
       if (this.all.get(peerId) === link && !link.ready) link.close();
     });
   }

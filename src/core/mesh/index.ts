@@ -13,3 +13,4 @@ export { MeshBulkLinks, FLOOD_UNIT_BYTES, LINK_HELLO, LINK_READY_TIMEOUT_MS, LIN
 export type { BulkNetwork, BulkNetworkEvents, BulkLinkHost } from './bulk-links';
 export { RtcBulkLink, CONTROL_CHANNEL_ID, DATA_CHANNEL_ID, HIGH_WATER_BYTES, LOW_WATER_BYTES } from './bulk-link';
 export type { BulkLink, BulkLinkEvents } from './bulk-link';
+export { OwnedTimers } from './owned-timers';

@@ -1,8 +1,7 @@
 import 'fake-indexeddb/auto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Swarm } from '../swarm';
-import { TestNetwork, type TestPeer } from '../testing';
+import { swarmRoom, waitUntil, type MemoryNetworkOptions } from '../testing';
 import { MusicLibrary } from './music-library';
 import type { PreparedTrack } from './track-prepare';
 
@@ -16,29 +15,14 @@ const TAGS: PreparedTrack = { mime: 'audio/wav', title: 'Evening tone', artist: 
 const cleanup: Array<() => void> = [];
 afterEach(() => cleanup.splice(0).forEach(f => f()));
 
-/** Peers `ids`, all connected, each with a swarm and a library (memory stores). */
-async function room(ids: string[], options: ConstructorParameters<typeof TestNetwork>[0] = {}) {
-  const network = new TestNetwork(options);
-  const peers = ids.map(id => network.peer(id, `name-${id}`));
-  for (let i = 0; i < peers.length; i++) for (let j = i + 1; j < peers.length; j++) network.connect(peers[i], peers[j]);
-  const open = async (peer: TestPeer) => {
-    const swarm = await Swarm.open(peer.bulkLinks(), { database: null, requestTimeoutMs: 2000 });
-    const library = await MusicLibrary.open(peer, swarm, { room: 'app\nroom', userName: `name-${peer.selfId}`, database: null });
-    cleanup.push(() => (library.destroy(), swarm.destroy()));
-    return { swarm, library };
-  };
-  const members = await Promise.all(peers.map(open));
-  await network.settle();
-  return { network, peers, members };
+/** Peers `ids`, all connected, each with a swarm and a library (memory stores; see core/testing swarmRoom). */
+async function room(ids: string[], options: MemoryNetworkOptions = {}) {
+  const r = await swarmRoom(ids, (peer, swarm) => MusicLibrary.open(peer, swarm, { room: 'app\nroom', userName: `name-${peer.selfId}`, database: null }), options);
+  cleanup.push(r.destroy);
+  return { ...r, members: r.members.map(m => ({ swarm: m.swarm, library: m.feature })) };
 }
 
-const waitFor = async (check: () => boolean, timeoutMs = 5000) => {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise(r => setTimeout(r, 5));
-  }
-};
+const waitFor = waitUntil;
 
 describe('MusicLibrary on the in-memory network', () => {
   it('lists a shared track everywhere with its tags, streams its bytes, and carries its owner’s lyrics only', async () => {

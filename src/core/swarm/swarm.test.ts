@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freshDatabase, TestNetwork, type TestPeer } from '../testing';
+import { freshDatabase, TestNetwork, type TestPeer, waitUntil } from '../testing';
 import { encodeDataFrame, encodeMessage, PROTOCOL_VERSION, swarmControlMessage } from '../wire';
 import { Swarm } from './swarm';
 
@@ -32,20 +32,13 @@ async function swarmOf(peer: TestPeer, options: Parameters<typeof Swarm.open>[1]
 /** A network of peers `ids`, all connected, each with a swarm (memory store). */
 async function room(ids: string[], options: ConstructorParameters<typeof TestNetwork>[0] = {}) {
   const network = new TestNetwork(options);
-  const peers = ids.map(id => network.peer(id, id));
-  for (let i = 0; i < peers.length; i++) for (let j = i + 1; j < peers.length; j++) network.connect(peers[i], peers[j]);
+  const peers = network.fullMesh(ids);
   const swarms = await Promise.all(peers.map(p => swarmOf(p)));
   await network.settle();
   return { network, peers, swarms };
 }
 
-const waitFor = async (check: () => boolean, timeoutMs = 5000) => {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise(r => setTimeout(r, 5));
-  }
-};
+const waitFor = waitUntil;
 
 afterEach(() => {
   opened.splice(0).forEach(s => s.destroy());

@@ -1,6 +1,7 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
 import type { BulkLink, BulkNetwork } from '../mesh';
 import { FLOOD_UNIT_BYTES as FLOOD_UNIT } from '../mesh/bulk-links';
+import { OwnedTimers } from '../mesh/owned-timers';
 import { P2pDatabase, StorageError, toStorageError } from '../store';
 import { openStorage } from '../records/room-storage';
 import { DropCounters, encodeMessage, InboundValidator, parseDataFrame, PROTOCOL_VERSION, swarmControlMessage, type SwarmControl } from '../wire';
@@ -72,7 +73,7 @@ export class Swarm implements DownloadHost {
   private readonly downloads = new Map<string, Download>();
   private readonly manifestWaiters = new Map<string, ((m: Manifest) => void)[]>();
   private readonly haveBatches = new Map<string, Set<number>>();
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly timers = new OwnedTimers();
   private haveTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly validator: InboundValidator<typeof swarmControlMessage.schema>;
   private readonly requester: ChunkRequester;
@@ -273,8 +274,7 @@ export class Swarm implements DownloadHost {
     this.downloads.forEach(d => d.cancel());
     this.requester.destroy();
     this.server.destroy();
-    this.timers.forEach(clearTimeout);
-    this.timers.clear();
+    this.timers.stop();
     if (this.haveTimer) clearTimeout(this.haveTimer);
     this.haveTimer = null;
     this.manifestWaiters.clear();
@@ -302,7 +302,7 @@ export class Swarm implements DownloadHost {
       waiters.push(resolve);
       this.manifestWaiters.set(cid, waiters);
       for (const peerId of holders) this.send(peerId, { t: 'manifest-q', v: PROTOCOL_VERSION, cid });
-      this.later(this.o.requestTimeoutMs, () => {
+      this.timers.later(this.o.requestTimeoutMs, () => {
         const list = this.manifestWaiters.get(cid);
         if (!list?.includes(resolve)) return;
         list.splice(list.indexOf(resolve), 1);
@@ -350,14 +350,6 @@ export class Swarm implements DownloadHost {
 
   // ---- wiring ----
 
-  private later(ms: number, run: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (!this.destroyed) run();
-    }, ms);
-    this.timers.add(timer);
-  }
-
   private start(): void {
     this.offs.push(
       this.network.on('open', link => this.linkOpened(link)),
@@ -373,7 +365,7 @@ export class Swarm implements DownloadHost {
     const ask = (round: number) => {
       if (this.index.knows(link.peerId) || this.network.link(link.peerId) !== link) return;
       link.sendControl(encodeMessage(swarmControlMessage, { t: 'index-q', v: PROTOCOL_VERSION }));
-      if (round < INDEX_RETRIES) this.later(INDEX_RETRY_MS, () => ask(round + 1));
+      if (round < INDEX_RETRIES) this.timers.later(INDEX_RETRY_MS, () => ask(round + 1));
     };
     ask(0);
   }

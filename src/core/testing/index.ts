@@ -7,3 +7,6 @@ export { MemoryBulkLinks, seededRandom, TestNetwork, TestPeer } from './memory-n
 export type { MemoryNetworkOptions } from './memory-network';
 export { freshDatabase } from './fresh-database';
 export { installNodeWebSocket } from './node-websocket';
+export { waitUntil } from './wait-until';
+export { swarmRoom } from './swarm-room';
+export type { SwarmRoomMember } from './swarm-room';

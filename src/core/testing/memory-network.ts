@@ -98,6 +98,13 @@ export class TestNetwork {
     });
   }
 
+  /** Adds peers `ids` (each named `name-<id>`) and connects every pair: a full mesh. */
+  fullMesh(ids: string[]): TestPeer[] {
+    const peers = ids.map(id => this.peer(id, `name-${id}`));
+    for (let i = 0; i < peers.length; i++) for (let j = i + 1; j < peers.length; j++) this.connect(peers[i], peers[j]);
+    return peers;
+  }
+
   /** The peer of this network with id `selfId`. */
   member(selfId: string): TestPeer | undefined {
     return this.members.get(selfId);
