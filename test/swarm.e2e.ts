@@ -51,6 +51,7 @@ describe('swarm transfer between pages', () => {
     await lab(leecher).wait(file.cid);
     expect(await lab(leecher).digest(file.cid, SIZE)).toBe(file.sha256);
     const up = (await lab(seeder).stats()).bytesUploaded;
+    if (up !== SIZE) console.log('events seeder', await seeder.evaluate(() => (window as any).lab.events()), 'leecher', await leecher.evaluate(() => (window as any).lab.events()), JSON.stringify(await lab(leecher).stats()));
     expect(up).toBe(SIZE); // each chunk sent once: no duplicate data on the wire
     await Promise.all([seeder, leecher].map(p => p.context().close()));
   });

@@ -20,6 +20,8 @@ const pingMessage = defineMessage({
 let handle: MeshHandle | null = null;
 let swarm: Swarm | null = null;
 const downloads = new Map<string, Download>();
+/** What happened to the room and its links, ms since join (for diagnosing a failed test). */
+const events: string[] = [];
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as BufferSource));
@@ -45,6 +47,13 @@ const lab = {
   async join(relayUrl: string, room: string, options: { cacheBytes?: number; requestTimeoutMs?: number } = {}) {
     handle = await joinMesh({ appId: 'swarm-lab', room, relayUrls: [relayUrl], iceServers: [], userName: 'lab' });
     swarm = await Swarm.forRoom(handle.room.bulkLinks(), options);
+    const t0 = performance.now();
+    const note = (what: string) => events.push(`${Math.round(performance.now() - t0)} ${what}`);
+    handle.room.on('peerJoin', p => note(`peerJoin ${p.id.slice(0, 4)}`));
+    handle.room.on('peerLeave', p => note(`peerLeave ${p.id.slice(0, 4)}`));
+    handle.room.on('error', e => note(`error ${e.code} ${e.message}`));
+    handle.room.bulkLinks().on('open', l => note(`bulk open ${l.peerId.slice(0, 4)}`));
+    handle.room.bulkLinks().on('close', id => note(`bulk close ${id.slice(0, 4)}`));
     return handle.room.selfId;
   },
   peers: () => handle?.room.peerList().length ?? 0,
@@ -114,6 +123,8 @@ const lab = {
     });
   },
   peerIds: () => handle!.room.peerList().map(p => p.id),
+  /** Room and bulk-link events since join (ms, what). */
+  events: () => events.slice(),
   stats: () => ({ ...swarm!.stats, wire: handle!.room.wireStats() }),
   /** Bench (bench/swarm.mjs): the RTCPeerConnection to a peer, for a raw data channel beside the swarm's. */
   peerConnection: (peerId: string) => handle!.room.peerConnection(peerId),

@@ -1,5 +1,4 @@
 import { Component, forceUpdate, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
-import { elementScroll, measureElement, observeElementOffset, observeElementRect, Virtualizer } from '@tanstack/virtual-core';
 import { ChatSendError, openChatSession, parseRetention, type ChatItem, type ChatMessage, type ChatSession } from '../../core/chat/chat-loader';
 import { AttributeError, resolveUserName } from '../../core/config';
 import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type PeerInfo, type WireStats } from '../../core/runtime';
@@ -7,6 +6,7 @@ import { Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
 import { errorText, safeLocalStorage, statusText } from '../shared/widget-status';
 import { ConnectionPanel, ConnectionPanelController, ConnectionToggle, RelayNotice } from '../shared/connection-panel';
 import { ChatItemView, ChatSettings, MarkedList, type MessageActions } from './chat-views';
+import { VirtualLog } from '../shared/virtual-log';
 
 /** Detail of `p2pPeerJoin` / `p2pPeerLeave`. */
 export interface P2pPeerDetail {
@@ -148,20 +148,31 @@ export class P2pChat {
           session.on('change', items => this.onItems(items)),
           session.on('message', message => {
             this.p2pMessage.emit(toDetail(message));
-            if (!message.own && this.virtualizer && !this.virtualizer.isAtEnd(40)) this.unseen++;
+            if (!message.own && !this.log.isAtEnd(40)) this.unseen++;
             if (!message.own) this.announce(message);
           }),
           session.on('error', e => this.fail(e.code, e.message)),
           session.on('burn', on => (this.burn = on)),
         ];
-        this.syncVirtualizer(true);
+        this.log.sync(true);
         return offs;
       },
     },
   );
   private scrollEl?: HTMLDivElement;
-  private virtualizer: Virtualizer<HTMLDivElement, HTMLLIElement> | null = null;
-  private unmountVirtualizer: (() => void) | null = null;
+  /** The virtualized message list (components/shared/virtual-log.ts). */
+  private readonly log = new VirtualLog({
+    scrollElement: () => this.scrollEl,
+    count: () => this.items.length,
+    keyOf: i => this.items[i]?.key ?? i,
+    changed: () => this.tick++,
+    atEnd: () => (this.unseen = 0),
+    nearTop: () => {
+      if (!this.session?.hasOlder || this.loadingOlder) return;
+      this.loadingOlder = true;
+      void this.session.loadOlder().finally(() => (this.loadingOlder = false));
+    },
+  });
   private loadingOlder = false;
 
   connectedCallback() {
@@ -288,102 +299,36 @@ export class P2pChat {
   }
 
   private async disconnect() {
-    this.unmountVirtualizer?.();
-    this.unmountVirtualizer = null;
-    this.virtualizer = null;
+    this.log.destroy();
     this.link.disconnect();
   }
 
   componentDidLoad() {
-    this.syncVirtualizer(true);
+    this.log.sync(true);
   }
 
   componentDidRender() {
-    this.virtualizer?._willUpdate();
+    this.log.rendered();
     this.markBurnSeen();
   }
 
   private onItems(items: readonly ChatItem[]) {
     this.items = items;
-    this.syncVirtualizer(false);
-    // A reader at the newest message stays there, also when synced history lands before it: the
-    // list's last item does not change then, and the virtualizer keeps the first visible item in
-    // place. Scrolled after the render, when the virtualizer has applied its own adjustment.
-    if (this.pinnedToEnd && items.length) {
-      requestAnimationFrame(() => {
-        if (this.pinnedToEnd && this.items.length) this.virtualizer?.scrollToIndex(this.items.length - 1, { align: 'end' });
-      });
-    }
+    this.log.rowsChanged();
   }
-
-  /** The reader is at the newest message (or has not scrolled away from it): new items keep the list there. */
-  private pinnedToEnd = true;
-  /** When the reader last used the wheel, a touch, a key or the pointer on the list (ms since epoch). */
-  private userScrollAt = 0;
-  private onUserScroll = () => {
-    this.userScrollAt = Date.now();
-  };
-
-  /** Creates or updates the virtualizer (@tanstack/virtual-core) for the message list. */
-  private syncVirtualizer(scrollToEnd: boolean) {
-    if (!this.scrollEl) return;
-    const options = {
-      count: this.items.length,
-      getScrollElement: () => this.scrollEl ?? null,
-      estimateSize: () => 64,
-      overscan: 8,
-      gap: 8,
-      paddingStart: 8,
-      paddingEnd: 8,
-      anchorTo: 'end' as const,
-      followOnAppend: true,
-      scrollEndThreshold: 40,
-      getItemKey: (i: number) => this.items[i]?.key ?? i,
-      observeElementRect,
-      observeElementOffset,
-      scrollToFn: elementScroll,
-      measureElement,
-      onChange: () => this.tick++,
-    };
-    if (!this.virtualizer) {
-      this.virtualizer = new Virtualizer<HTMLDivElement, HTMLLIElement>(options);
-      this.unmountVirtualizer = this.virtualizer._didMount();
-    } else {
-      this.virtualizer.setOptions({ ...this.virtualizer.options, ...options });
-    }
-    this.virtualizer._willUpdate();
-    if (scrollToEnd && this.items.length) this.virtualizer.scrollToIndex(this.items.length - 1, { align: 'end' });
-    this.tick++;
-  }
-
-  private onScroll = () => {
-    const v = this.virtualizer;
-    if (!v || !this.scrollEl) return;
-    const atEnd = v.isAtEnd(40);
-    if (atEnd) this.unseen = 0;
-    // Only the reader's own scrolling (not the virtualizer's adjustments) unpins or pins the list.
-    if (Date.now() - this.userScrollAt < 1500) this.pinnedToEnd = atEnd;
-    if (this.scrollEl.scrollTop < 300 && this.session?.hasOlder && !this.loadingOlder) {
-      this.loadingOlder = true;
-      void this.session.loadOlder().finally(() => (this.loadingOlder = false));
-    }
-  };
 
   private jumpToNewest = () => {
-    this.pinnedToEnd = true;
-    this.virtualizer?.scrollToIndex(this.items.length - 1, { align: 'end' });
+    this.log.jumpToNewest();
     this.unseen = 0;
   };
 
   /** Burn messages start their countdown once they were on screen. */
   private markBurnSeen() {
-    const v = this.virtualizer;
-    if (!v || !this.session || !this.burn) return;
     const el = this.scrollEl;
-    if (!el) return;
+    if (!this.session || !this.burn || !el) return;
     const top = el.scrollTop;
     const bottom = top + el.clientHeight;
-    for (const vi of v.getVirtualItems()) {
+    for (const vi of this.log.rows()) {
       const item = this.items[vi.index];
       if (item?.kind === 'message' && item.burn && vi.end > top && vi.start < bottom) this.session.seen(item.key);
     }
@@ -433,7 +378,7 @@ export class P2pChat {
   private async openView(view: 'chat' | 'settings' | 'marked') {
     this.view = this.view === view ? 'chat' : view;
     if (this.view === 'marked' && this.session) this.marked = await this.session.marked();
-    if (this.view === 'chat') requestAnimationFrame(() => this.syncVirtualizer(true));
+    if (this.view === 'chat') requestAnimationFrame(() => this.log.sync(true));
   }
 
   private async changeRetention(ms: number) {
@@ -471,24 +416,23 @@ export class P2pChat {
 
   private renderList(lang: Lang) {
     const t = this.t;
-    const v = this.virtualizer;
-    const virtualItems = v ? v.getVirtualItems() : [];
+    const log = this.log;
     return [
       // The log is virtualized (rows come and go as it scrolls), so it is not itself a live region: new messages
       // from others are read out once by the polite region rendered beside it.
       <div part="message-list" class="messages" role="log" aria-live="off" aria-label={t.messagesLabel} ref={el => (this.scrollEl = el)}
-        onScroll={this.onScroll}
-        onWheel={this.onUserScroll}
-        onTouchMove={this.onUserScroll}
-        onKeyDown={this.onUserScroll}
-        onPointerDown={this.onUserScroll}
+        onScroll={log.onScroll}
+        onWheel={log.onUserScroll}
+        onTouchMove={log.onUserScroll}
+        onKeyDown={log.onUserScroll}
+        onPointerDown={log.onUserScroll}
         tabindex="0"
       >
         {this.items.length === 0 ? (
           <p class="empty">{t.emptyChat}</p>
         ) : (
-          <ol class="rows" style={{ height: `${v ? v.getTotalSize() : 0}px` }}>
-            {virtualItems.map(vi => {
+          <ol class="rows" style={{ height: `${log.totalSize()}px` }}>
+            {log.rows().map(vi => {
               const item = this.items[vi.index];
               if (!item) return null;
               return (
@@ -496,7 +440,7 @@ export class P2pChat {
                   key={item.key}
                   data-index={vi.index}
                   class={{ row: true, [`row-${item.kind}`]: true }}
-                  ref={el => el && this.virtualizer?.measureElement(el)}
+                  ref={el => el && log.measure(el)}
                   style={{ transform: `translateY(${vi.start}px)` }}
                 >
                   <ChatItemView item={item} lang={lang} t={t} actions={this.messageActions} />

@@ -14,6 +14,8 @@ export interface PendingRequest {
   timer: ReturnType<typeof setTimeout>;
   /** Runs when the request times out (it has been cancelled then). */
   onTimeout: () => void;
+  /** When it was sent, ms since epoch. */
+  sentAt: number;
 }
 
 /** What a data frame was, for the requester. */
@@ -28,12 +30,17 @@ export type FrameOutcome =
 /**
  * The requesting side of the swarm: every chunk asked of a peer (`req`), its reassembly from data
  * frames (each must continue exactly where the last one ended, from the peer asked), and its
- * timeout: a request with no data for `timeoutMs` is cancelled (`cancel` sent) and reported. The
- * work a frame causes is bounded by its own bytes (one map lookup and one copy). `destroy` stops
- * every timer.
+ * timeout: a request times out when the peer it was sent to has sent none of our asked-for data for
+ * `timeoutMs` (since the request, or since that peer's last frame for any of our requests: a peer
+ * serves its queue in order, so a request queued behind others to a busy but working peer is not
+ * given up, which on a slow link sent chunks twice); it is then cancelled (`cancel` sent) and
+ * reported. The work a frame causes is bounded by its own bytes (one map lookup and one copy).
+ * `destroy` stops every timer.
  */
 export class ChunkRequester {
   private readonly pending = new Map<number, PendingRequest>();
+  /** When each peer last sent a frame we asked for, ms since epoch. */
+  private readonly lastFrameAt = new Map<string, number>();
   private nextId = 1;
 
   /**
@@ -49,7 +56,7 @@ export class ChunkRequester {
   request(cid: string, index: number, length: number, peerId: string, onTimeout: () => void): void {
     const id = this.nextId++;
     if (this.nextId > 0xfffffff0) this.nextId = 1;
-    const request: PendingRequest = { id, cid, index, peerId, buffer: new Uint8Array(length), received: 0, timer: this.timer(id), onTimeout };
+    const request: PendingRequest = { id, cid, index, peerId, buffer: new Uint8Array(length), received: 0, timer: this.timer(id, this.timeoutMs), onTimeout, sentAt: Date.now() };
     this.pending.set(id, request);
     this.send(peerId, { t: 'req', v: PROTOCOL_VERSION, id, cid, index });
   }
@@ -62,11 +69,8 @@ export class ChunkRequester {
     }
     request.buffer.set(frame.payload, frame.offset);
     request.received += frame.payload.byteLength;
-    clearTimeout(request.timer);
-    if (request.received < request.buffer.byteLength) {
-      request.timer = this.timer(request.id);
-      return { kind: 'partial', request, bytes: frame.payload.byteLength };
-    }
+    this.lastFrameAt.set(peerId, Date.now());
+    if (request.received < request.buffer.byteLength) return { kind: 'partial', request, bytes: frame.payload.byteLength };
     this.pending.delete(request.id);
     return { kind: 'complete', request, bytes: frame.payload.byteLength };
   }
@@ -93,12 +97,14 @@ export class ChunkRequester {
     for (const request of [...this.pending.values()]) {
       if (request.peerId === peerId && (cid === undefined || request.cid === cid)) this.forget(request);
     }
+    if (cid === undefined) this.lastFrameAt.delete(peerId);
   }
 
   /** Stops every timer and forgets every request. */
   destroy(): void {
     this.pending.forEach(r => clearTimeout(r.timer));
     this.pending.clear();
+    this.lastFrameAt.clear();
   }
 
   private forget(request: PendingRequest): void {
@@ -106,13 +112,19 @@ export class ChunkRequester {
     this.pending.delete(request.id);
   }
 
-  private timer(id: number): ReturnType<typeof setTimeout> {
+  private timer(id: number, delayMs: number): ReturnType<typeof setTimeout> {
     return setTimeout(() => {
       const request = this.pending.get(id);
       if (!request) return;
+      // The peer is still sending what we asked for: wait until it has been quiet for timeoutMs.
+      const quietMs = Date.now() - Math.max(request.sentAt, this.lastFrameAt.get(request.peerId) ?? 0);
+      if (quietMs < this.timeoutMs) {
+        request.timer = this.timer(id, this.timeoutMs - quietMs);
+        return;
+      }
       this.pending.delete(id);
       this.send(request.peerId, { t: 'cancel', v: PROTOCOL_VERSION, id });
       request.onTimeout();
-    }, this.timeoutMs);
+    }, delayMs);
   }
 }

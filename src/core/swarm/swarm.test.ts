@@ -181,3 +181,21 @@ describe('Swarm against a hostile peer', () => {
     expect(a.peers.has('b')).toBe(true);
   });
 });
+
+describe('Swarm on a slow link', () => {
+  it('sends each chunk once when requests wait in the holder’s queue longer than the request timeout', async () => {
+    // 60 KB/s and a 300 ms timeout: the 8 requests queued at the seeder (8 × 16 KiB) take ~2 s to
+    // serve, so a timeout counted from each request would give up and re-ask most of them.
+    const network = new TestNetwork({ latencyMs: [1, 2], seed: 11, bytesPerMs: 60 });
+    const [a, b] = network.fullMesh(['a', 'b']);
+    const seeder = await swarmOf(a, { requestTimeoutMs: 300 });
+    const leecher = await swarmOf(b, { requestTimeoutMs: 300 });
+    await network.settle();
+    const bytes = makeBytes(24 * CHUNK, 12);
+    const manifest = await seeder.add(new Blob([bytes as BlobPart]), { chunkSize: CHUNK });
+    await waitFor(() => leecher.holders(manifest.cid).includes('a'));
+    await leecher.download(manifest.cid).done;
+    expect(sameBytes(await leecher.read(manifest.cid, 0, manifest.size), bytes)).toBe(true);
+    expect(seeder.stats.bytesUploaded).toBe(manifest.size);
+  }, 30_000);
+});
