@@ -52,6 +52,8 @@ export interface BulkLinkHost {
   charge(peerId: string, channel: string, cost: number): boolean;
   penalise(peerId: string, channel: string, reason: DropReason, cost?: number): void;
   countAccepted(): void;
+  /** Something arrived from the peer: a sign of life for its heartbeat. */
+  touch(peerId: string): void;
 }
 
 /** Bytes per flood unit: Trystero's chunk size, so that every channel is charged alike. */
@@ -136,10 +138,16 @@ export class MeshBulkLinks implements BulkNetwork {
     }
     this.all.set(peerId, link);
     link.on('control', text => {
+      this.host.touch(peerId);
       const bytes = typeof text === 'string' ? text.length : FLOOD_UNIT_BYTES;
       if (this.host.charge(peerId, 'bulk-ctl', Math.max(bytes, 1) / FLOOD_UNIT_BYTES)) this.emitter.emit('control', text, peerId);
     });
-    link.on('data', frame => this.emitter.emit('data', frame, peerId));
+    link.on('data', frame => {
+      // Bulk frames are a sign of life: a peer busy sending a file must not be dropped because its
+      // heartbeats (on Trystero's channel, over the same connection) came late behind them.
+      this.host.touch(peerId);
+      this.emitter.emit('data', frame, peerId);
+    });
     link.on('ready', () => this.emitter.emit('open', link));
     link.on('closed', () => {
       if (this.all.get(peerId) !== link) return;

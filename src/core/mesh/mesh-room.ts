@@ -329,6 +329,7 @@ export class MeshRoom {
       charge: (peerId, channel, cost) => this.charge(peerId, channel, cost),
       penalise: (peerId, channel, reason, cost) => this.penalise(peerId, channel, reason, cost),
       countAccepted: () => this.countAccepted(),
+      touch: peerId => this.heartbeat.touch(peerId),
     });
     return this.bulk;
   }
