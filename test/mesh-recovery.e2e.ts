@@ -158,6 +158,52 @@ describe('mesh recovery', () => {
     await Promise.all([a, b].map(p => p.context().close()));
   });
 
+  it('a connection lost without a goodbye is met again within seconds, on both sides', async () => {
+    const room = uniqueRoom('lost');
+    // Ann's page records its data channels, so the test can cut the link as a network glitch would:
+    // both sides see the channel close, neither said goodbye. Before both sides announced again
+    // after such a loss, the pair met again only at the next 60 s announce.
+    const context = await world.browser.newContext();
+    await context.addInitScript(() => {
+      const channels: RTCDataChannel[] = ((window as any).__dataChannels = []);
+      const create = RTCPeerConnection.prototype.createDataChannel;
+      RTCPeerConnection.prototype.createDataChannel = function (this: RTCPeerConnection, ...args: Parameters<typeof create>) {
+        const channel = create.apply(this, args);
+        channels.push(channel);
+        return channel;
+      };
+      const Native = RTCPeerConnection;
+      (window as any).RTCPeerConnection = class extends Native {
+        constructor(config?: RTCConfiguration) {
+          super(config);
+          this.addEventListener('datachannel', e => channels.push(e.channel));
+        }
+      };
+    });
+    const a = await openChatPage(world, room, [{ 'user-name': 'Ann' }], { context });
+    const b = await openChatPage(world, room, [{ 'user-name': 'Bob' }]);
+    await Promise.all([a, b].map(p => waitForPeers(p, 1)));
+    await sleep(3_000); // past the join's warm-up announces (233, 533, 1333 ms): only the steady 60 s one is left
+    await b.evaluate(() => {
+      (window as any).__leaves = 0;
+      document.addEventListener('p2pPeerLeave', () => (window as any).__leaves++);
+    });
+    const closed = await a.evaluate(() => {
+      const open = ((window as any).__dataChannels as RTCDataChannel[]).filter(c => c.readyState === 'open');
+      open.forEach(c => c.close());
+      return open.length;
+    });
+    expect(closed).toBeGreaterThan(0);
+    const cutAt = Date.now();
+    await expect.poll(() => b.evaluate(() => (window as any).__leaves), { timeout: 5_000 }).toBe(1);
+    await expect.poll(() => peerNames(b), { timeout: 5_000 }).toEqual(['Ann']);
+    await expect.poll(() => peerNames(a), { timeout: 5_000 }).toEqual(['Bob']);
+    console.log(`link cut without goodbye: both listed each other again ${Date.now() - cutAt} ms after the cut`);
+    await send(b, 'still here');
+    await expect.poll(() => texts(a)).toContain('still here');
+    await Promise.all([a, b].map(p => p.context().close()));
+  });
+
   it('a visitor who reloads three times is met again each time, listed once, with its history', async () => {
     const room = uniqueRoom('reload');
     const [a, b] = await Promise.all(['Ann', 'Bob'].map(n => openChatPage(world, room, [{ 'user-name': n }])));

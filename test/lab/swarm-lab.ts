@@ -50,7 +50,7 @@ const lab = {
     const t0 = performance.now();
     const note = (what: string) => events.push(`${Math.round(performance.now() - t0)} ${what}`);
     handle.room.on('peerJoin', p => note(`peerJoin ${p.id.slice(0, 4)}`));
-    handle.room.on('peerLeave', p => note(`peerLeave ${p.id.slice(0, 4)}`));
+    handle.room.on('peerLeave', (p, l) => note(`peerLeave ${p.id.slice(0, 4)} ${l.reason} ${l.connection ?? ''}`));
     handle.room.on('error', e => note(`error ${e.code} ${e.message}`));
     handle.room.bulkLinks().on('open', l => note(`bulk open ${l.peerId.slice(0, 4)}`));
     handle.room.bulkLinks().on('close', id => note(`bulk close ${id.slice(0, 4)}`));

@@ -1,7 +1,7 @@
 import { Component, forceUpdate, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
 import { ChatSendError, openChatSession, parseRetention, type ChatItem, type ChatMessage, type ChatSession } from '../../core/chat/chat-loader';
 import { AttributeError, resolveUserName } from '../../core/config';
-import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type PeerInfo, type WireStats } from '../../core/runtime';
+import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type PeerInfo, type PeerLeaveReason, type WireStats } from '../../core/runtime';
 import { Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
 import { errorText, safeLocalStorage, statusText } from '../shared/widget-status';
 import { ConnectionPanel, ConnectionPanelController, ConnectionToggle, RelayNotice } from '../shared/connection-panel';
@@ -14,6 +14,11 @@ export interface P2pPeerDetail {
   peerId: string;
   /** Display name, or null if the peer has not announced one yet. */
   userName: string | null;
+  /**
+   * `p2pPeerLeave` only: why the peer left (`goodbye`, `silent`, `connection-lost` or `flood`; see
+   * `PeerLeaveReason` in `core/mesh`). After all but `goodbye` and `flood` it may come back within seconds.
+   */
+  reason?: PeerLeaveReason;
 }
 
 /** Detail of `p2pMessage`. */
@@ -137,7 +142,7 @@ export class P2pChat {
       status: status => (this.status = status),
       roster: peers => (this.peers = peers),
       peerJoin: peer => this.p2pPeerJoin.emit({ peerId: peer.id, userName: peer.name }),
-      peerLeave: peer => this.p2pPeerLeave.emit({ peerId: peer.id, userName: peer.name }),
+      peerLeave: (peer, leave) => this.p2pPeerLeave.emit({ peerId: peer.id, userName: peer.name, reason: leave.reason }),
       error: (code, message) => this.fail(code, message),
       opened: session => {
         this.items = session.list();

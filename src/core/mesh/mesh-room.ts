@@ -14,7 +14,7 @@ import {
 } from '../wire';
 import { isRelayOpen, loadStrategy, Strategy, StrategyModule } from './strategies';
 import { ConnectionStats, PeerConnectionStats, readTransport, RelayConnectionStats } from './connection-stats';
-import { HEARTBEAT_INTERVAL_MS, PeerHeartbeat } from './peer-heartbeat';
+import { HEARTBEAT_INTERVAL_MS, PeerHeartbeat, type PEER_TIMEOUT_MS } from './peer-heartbeat';
 import { MeshBulkLinks, type BulkNetwork } from './bulk-links';
 import type { DropReason } from '../wire';
 
@@ -85,6 +85,27 @@ export interface PeerInfo {
   joinedAt: number;
 }
 
+/**
+ * Why a peer left the roster:
+ * - `goodbye`: it left the room (closed or reloaded the page, removed the widget) and said so;
+ * - `silent`: nothing arrived from it for {@link PEER_TIMEOUT_MS} (a frozen tab, a dead network);
+ * - `connection-lost`: its connection or its data channel closed without a goodbye;
+ * - `flood`: it sent more than its budget and was disconnected for the session.
+ * After any but `goodbye` and `flood` the room announces itself again at once (patched Trystero,
+ * README "Trystero patches"), so a peer still there is met again within about a second.
+ */
+export type PeerLeaveReason = 'goodbye' | 'silent' | 'connection-lost' | 'flood';
+
+/** The `peerLeave` event's second argument. */
+export interface PeerLeave {
+  reason: PeerLeaveReason;
+  /**
+   * For `connection-lost`: the connection's `connectionState` and `iceConnectionState` when it was
+   * lost, e.g. `"closed/closed"`, or `"connected/connected"` when only the data channel closed.
+   */
+  connection?: string;
+}
+
 /** An error a widget should show and re-emit as `p2pError`. */
 export interface MeshError {
   /**
@@ -101,7 +122,7 @@ export interface MeshError {
 export interface MeshEvents {
   status: (status: MeshStatus) => void;
   peerJoin: (peer: PeerInfo) => void;
-  peerLeave: (peer: PeerInfo) => void;
+  peerLeave: (peer: PeerInfo, leave: PeerLeave) => void;
   /** The roster changed (join, leave, name or RTT update). */
   roster: (peers: PeerInfo[]) => void;
   error: (error: MeshError) => void;
@@ -150,6 +171,8 @@ export class MeshRoom {
   private relaySeen = false;
   private relaysDown = false;
   private readonly heartbeat = new PeerHeartbeat();
+  /** Each listed peer's connection, kept to say in which state it was lost. */
+  private readonly connections = new Map<string, RTCPeerConnection>();
   private readonly transferSamples = new Map<string, { at: number; sent: number; received: number }>();
   private removeListeners: (() => void) | null = null;
   private lastTick = Date.now();
@@ -189,7 +212,7 @@ export class MeshRoom {
       return;
     }
     this.room.onPeerJoin = peerId => this.handlePeerJoin(peerId);
-    this.room.onPeerLeave = peerId => this.handlePeerLeave(peerId);
+    this.room.onPeerLeave = (peerId, reason?: string) => this.handlePeerLeave(peerId, /left room/.test(reason ?? '') ? 'goodbye' : 'connection-lost');
     // Patched Trystero (README, "Trystero patches"): chunks under an action type no widget on this page
     // registered are reported here, so they count against the sender's flood budget like any other.
     (this.room as Room & { onUnregisteredChunk?: (peerId: string) => void }).onUnregisteredChunk = peerId => this.countChunk(peerId, 'unregistered');
@@ -216,8 +239,8 @@ export class MeshRoom {
     if (this.peers.size) this.channel(heartbeatMessage).send({ v: PROTOCOL_VERSION }).catch(() => undefined);
     for (const peerId of this.heartbeat.expired()) {
       if (!this.peers.has(peerId)) continue;
+      this.handlePeerLeave(peerId, 'silent');
       this.closePeer(peerId);
-      this.handlePeerLeave(peerId);
     }
   }
 
@@ -423,6 +446,7 @@ export class MeshRoom {
     const room = this.room;
     this.room = null;
     this.peers.clear();
+    this.connections.clear();
     if (room) await room.leave();
     this.emitter.events = {};
   }
@@ -444,8 +468,8 @@ export class MeshRoom {
     this.blockedPeers.add(peerId);
     this.counters.drop(channel, 'flood');
     this.emitter.emit('error', { code: 'peer-flood', message: `a peer sent too much data and was disconnected` });
+    this.handlePeerLeave(peerId, 'flood');
     this.closePeer(peerId);
-    this.handlePeerLeave(peerId);
     return false;
   }
 
@@ -470,20 +494,26 @@ export class MeshRoom {
     if (this.peers.has(peerId) || this.blockedPeers.has(peerId) || this.left) return;
     const peer: PeerInfo = { id: peerId, name: null, rttMs: null, joinedAt: Date.now() };
     this.peers.set(peerId, peer);
+    const pc = this.peerConnection(peerId);
+    if (pc) this.connections.set(peerId, pc);
     void this.channel(presenceMessage).send({ v: PROTOCOL_VERSION, name: this.userName }, peerId);
     this.emitter.emit('peerJoin', { ...peer });
     this.emitRoster();
     this.refreshStatus();
   }
 
-  private handlePeerLeave(peerId: string): void {
+  private handlePeerLeave(peerId: string, reason: PeerLeaveReason): void {
     const peer = this.peers.get(peerId);
+    const pc = this.connections.get(peerId);
+    this.connections.delete(peerId);
     this.channels.forEach(c => c.validator.forgetPeer(peerId));
     this.heartbeat.forget(peerId);
     this.transferSamples.delete(peerId);
     if (!peer) return;
     this.peers.delete(peerId);
-    this.emitter.emit('peerLeave', { ...peer });
+    const leave: PeerLeave = { reason };
+    if (reason === 'connection-lost' && pc) leave.connection = `${pc.connectionState}/${pc.iceConnectionState}`;
+    this.emitter.emit('peerLeave', { ...peer }, leave);
     this.emitRoster();
     this.refreshStatus();
   }

@@ -6,6 +6,6 @@ export { RoomConnection } from './room-connection';
 export type { Feature, FeatureContext, RoomConnectionHandlers } from './room-connection';
 export type { P2pErrorCode } from './error-codes';
 // The shapes widgets render, re-exported so that components depend on the runtime alone.
-export type { ConnectionStats, MeshRoom, MeshStatus, PeerInfo } from '../mesh';
+export type { ConnectionStats, MeshRoom, MeshStatus, PeerInfo, PeerLeaveReason } from '../mesh';
 export type { TransferProgress } from '../swarm';
 export type { WireStats } from '../wire';

@@ -1,5 +1,5 @@
 import { AttributeError, resolveMeshOptions, type PageContext, type SharedAttributes } from '../config';
-import { joinMesh, type MeshHandle, type MeshOptions, type MeshRoom, type MeshStatus, type PeerInfo } from '../mesh';
+import { joinMesh, type MeshHandle, type MeshOptions, type MeshRoom, type MeshStatus, type PeerInfo, type PeerLeave } from '../mesh';
 // The swarm is loaded on first use (gallery, music), so a chat-only page never downloads it.
 import type { Swarm, SwarmOptions } from '../swarm';
 import type { WireStats } from '../wire';
@@ -33,7 +33,7 @@ export interface RoomConnectionHandlers<F extends Feature> {
   /** The roster changed (also called once on join). */
   roster?(peers: PeerInfo[]): void;
   peerJoin?(peer: PeerInfo): void;
-  peerLeave?(peer: PeerInfo): void;
+  peerLeave?(peer: PeerInfo, leave: PeerLeave): void;
   /** An error to show in the widget and emit as `p2pError`: from the attributes, the mesh, the swarm or the feature. */
   error(code: P2pErrorCode, message: string): void;
   /**
@@ -122,7 +122,7 @@ export class RoomConnection<F extends Feature> {
       mesh.on('status', s => h.status?.(s)),
       mesh.on('roster', p => h.roster?.(p)),
       mesh.on('peerJoin', p => h.peerJoin?.(p)),
-      mesh.on('peerLeave', p => h.peerLeave?.(p)),
+      mesh.on('peerLeave', (p, l) => h.peerLeave?.(p, l)),
       mesh.on('error', e => this.fail(e.code, e.message)),
     );
     if (mesh.status.state === 'failed') this.fail('relay-unreachable', mesh.status.reason);

@@ -1,6 +1,6 @@
 import type * as v from 'valibot';
 import { createNanoEvents, Emitter, Unsubscribe } from 'nanoevents';
-import type { BulkLink, BulkNetwork, BulkNetworkEvents, FeatureMesh, MeshChannel, MeshEvents, PeerInfo } from '../mesh';
+import type { BulkLink, BulkNetwork, BulkNetworkEvents, FeatureMesh, MeshChannel, MeshEvents, PeerInfo, PeerLeaveReason } from '../mesh';
 import { FLOOD_UNIT_BYTES } from '../mesh/bulk-links';
 import { DropCounters, DropReason, encodeMessage, InboundValidator, MessageSpec, PeerRateLimiter, presenceMessage, PROTOCOL_VERSION } from '../wire';
 import type { ChatMesh } from '../chat/chat-session';
@@ -110,13 +110,16 @@ export class TestNetwork {
     return this.members.get(selfId);
   }
 
-  /** Disconnects two peers: both see `peerLeave`; payloads still in flight between them are lost. */
-  disconnect(a: TestPeer, b: TestPeer): void {
+  /**
+   * Disconnects two peers: both see `peerLeave` (reason `connection-lost`, or `goodbye` when `a`
+   * leaves the network); payloads still in flight between them are lost.
+   */
+  disconnect(a: TestPeer, b: TestPeer, reason: PeerLeaveReason = 'connection-lost'): void {
     if (!this.links.delete(linkKey(a.selfId, b.selfId))) return;
     a.bulkClosed(b.selfId);
     b.bulkClosed(a.selfId);
-    a.peerLeft(b.selfId);
-    b.peerLeft(a.selfId);
+    a.peerLeft(b.selfId, reason);
+    b.peerLeft(a.selfId, reason);
   }
 
   connected(a: string, b: string): boolean {
@@ -132,7 +135,7 @@ export class TestNetwork {
 
   /** Removes a peer from the network: every link of it goes down (its peers see `peerLeave`). */
   leave(peer: TestPeer): void {
-    for (const other of this.members.values()) if (other !== peer) this.disconnect(peer, other);
+    for (const other of this.members.values()) if (other !== peer) this.disconnect(peer, other, 'goodbye');
     this.members.delete(peer.selfId);
   }
 
@@ -341,12 +344,12 @@ export class TestPeer implements FeatureMesh {
   }
 
   /** Called by the network; like `MeshRoom`, the peer is removed from the roster before `peerLeave`. */
-  peerLeft(peerId: string): void {
+  peerLeft(peerId: string, reason: PeerLeaveReason): void {
     const peer = this.peers.get(peerId);
     this.channels.forEach(c => c.validator.forgetPeer(peerId));
     if (!peer) return;
     this.peers.delete(peerId);
-    this.emitter.emit('peerLeave', { ...peer });
+    this.emitter.emit('peerLeave', { ...peer }, { reason });
     this.emitter.emit('roster', [...this.peers.values()]);
   }
 
