@@ -96,7 +96,7 @@ export class MusicLibrary {
       try {
         for (const r of await db.musicRecords.where('room').equals(options.room).toArray()) library.remember(r);
         const settings = await db.roomSettings.get(`music\n${options.room}`);
-        (settings as { rememberedLists?: string[] } | undefined)?.rememberedLists?.forEach(a => library.remembered.add(a));
+        settings?.rememberedLists?.forEach(a => library.remembered.add(a));
       } catch (err) {
         library.storageError ??= toStorageError(err);
       }
@@ -155,8 +155,7 @@ export class MusicLibrary {
     const r = this.records.get(key);
     if (!r || r.author !== this.identity.publicKey) throw new Error('only the owner can remove a track');
     await this.author({ kind: 'untrack', target: r.seq });
-    const cid = r.cid as string;
-    await this.swarm.drop(cid).catch(() => undefined);
+    if (r.kind === 'track') await this.swarm.drop(r.cid).catch(() => undefined);
     this.refresh();
   }
 
@@ -181,7 +180,7 @@ export class MusicLibrary {
     if (on) this.remembered.add(author);
     else this.remembered.delete(author);
     try {
-      await this.db?.roomSettings.put({ room: `music\n${this.options.room}`, rememberedLists: [...this.remembered] } as never);
+      await this.db?.roomSettings.put({ room: `music\n${this.options.room}`, rememberedLists: [...this.remembered] });
     } catch (err) {
       this.emitter.emit('error', toStorageError(err));
     }
@@ -228,7 +227,7 @@ export class MusicLibrary {
   }
 
   private async author(fields: OmitAuthored): Promise<MusicRecordWire> {
-    const unsigned = { ...fields, author: this.identity.publicKey, seq: await this.identity.nextSeq(), ts: Date.now() } as UnsignedMusicRecord;
+    const unsigned: UnsignedMusicRecord = { ...fields, author: this.identity.publicKey, seq: await this.identity.nextSeq(), ts: Date.now() };
     const record = await signMusicRecord(this.options.room, this.identity, unsigned);
     await this.ingest(record);
     await this.mesh.channel(musicRecordMessage).send({ v: PROTOCOL_VERSION, record });
@@ -257,7 +256,7 @@ export class MusicLibrary {
         this.refused['bad-cover']++;
         return false;
       }
-      const stored = { ...record, room: this.options.room } as StoredMusicRecord;
+      const stored: StoredMusicRecord = { ...record, room: this.options.room };
       this.remember(stored);
       try {
         await this.db?.musicRecords.put(stored);
@@ -298,9 +297,9 @@ export class MusicLibrary {
   private refresh(): void {
     const names = new Map(this.mesh.peerList().map(p => [p.id, p.name ?? '']));
     const byCid = new Map<string, MusicTrack>();
-    const records = [...this.records.values()].filter(r => r.kind === 'track' && !this.untracked(r)).sort((a, b) => a.ts - b.ts);
+    const records = [...this.records.values()].filter((r): r is StoredTrackRecord => r.kind === 'track' && !this.untracked(r)).sort((a, b) => a.ts - b.ts);
     for (const r of records) {
-      const cid = r.cid as string;
+      const cid = r.cid;
       const own = r.author === this.identity.publicKey;
       const local = this.swarm.localFile(cid);
       const holders = this.swarm.holders(cid).map(id => names.get(id) || id.slice(0, 6));
@@ -311,21 +310,23 @@ export class MusicLibrary {
         continue;
       }
       if (!own && !cached && holders.length === 0 && !this.remembered.has(r.author)) continue;
-      const meta = this.amendmentsOf(r).filter(m => m.kind === 'track-meta').sort((a, b) => b.seq - a.seq);
-      const cover = (meta.find(m => m.cover)?.cover ?? r.cover) as string | undefined;
-      const lyrics = (meta.find(m => m.lyrics !== undefined)?.lyrics ?? r.lyrics) as string | undefined;
+      const meta = this.amendmentsOf(r)
+        .filter((m): m is Extract<StoredMusicRecord, { kind: 'track-meta' }> => m.kind === 'track-meta')
+        .sort((a, b) => b.seq - a.seq);
+      const cover = meta.find(m => m.cover)?.cover ?? r.cover;
+      const lyrics = meta.find(m => m.lyrics !== undefined)?.lyrics ?? r.lyrics;
       byCid.set(cid, {
         key: recordKey(r),
         cid,
         author: r.author,
-        sharedBy: r.name as string,
-        title: r.title as string,
-        artist: r.artist as string,
-        album: r.album as string,
-        fileName: r.fileName as string,
-        duration: r.duration as number,
-        size: r.size as number,
-        mime: r.mime as AudioType,
+        sharedBy: r.name,
+        title: r.title,
+        artist: r.artist,
+        album: r.album,
+        fileName: r.fileName,
+        duration: r.duration,
+        size: r.size,
+        mime: r.mime,
         cover: cover ? safeBytes(cover) : undefined,
         lyrics,
         own,
@@ -344,7 +345,7 @@ export class MusicLibrary {
     const out: MusicRecordWire[] = [];
     for (const r of this.records.values()) {
       if (r.kind !== 'track' || this.untracked(r)) continue;
-      const holds = r.author === this.identity.publicKey || this.swarm.isComplete(r.cid as string);
+      const holds = r.author === this.identity.publicKey || this.swarm.isComplete(r.cid);
       if (!holds) continue;
       out.push(toWire(r));
       for (const m of this.amendmentsOf(r)) out.push(toWire(m));
@@ -366,12 +367,14 @@ export class MusicLibrary {
   }
 }
 
+type StoredTrackRecord = Extract<StoredMusicRecord, { kind: 'track' }>;
+
 type OmitAuthored = UnsignedMusicRecord extends infer U ? (U extends unknown ? Omit<U, 'author' | 'seq' | 'ts'> : never) : never;
 
 function toWire(r: StoredMusicRecord): MusicRecordWire {
   const { room: _room, ...rest } = r;
   void _room;
-  return rest as unknown as MusicRecordWire;
+  return rest;
 }
 
 function safeBytes(b64: string): Uint8Array | undefined {

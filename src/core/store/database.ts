@@ -1,5 +1,6 @@
 import Dexie, { Table } from 'dexie';
 import type { StoredIdentity } from '../identity';
+import type { MusicRecordWire } from '../wire';
 
 /** A chat record as this device keeps it (one row per author+seq in a room). */
 export interface StoredChatRecord {
@@ -33,6 +34,8 @@ export interface StoredRoomSettings {
   room: string;
   /** Retention window chosen in the widget, ms (0 = keep forever). */
   retentionMs?: number;
+  /** Music: the authors whose track lists this device keeps listing while they are offline (public keys). */
+  rememberedLists?: string[];
   /** The room's burn-after-reading switch from the newest `mode` record seen (its timestamp, ms). */
   burn?: { on: boolean; ts: number };
 }
@@ -75,16 +78,11 @@ export interface StoredGalleryRecord {
   sig: string;
 }
 
-/** A music record kept on this device (own tracks and those of tracks seen in the room). */
-export interface StoredMusicRecord {
-  room: string;
-  author: string;
-  seq: number;
-  ts: number;
-  kind: 'track' | 'track-meta' | 'untrack';
-  [field: string]: unknown;
-  sig: string;
-}
+/**
+ * A music record kept on this device (own tracks and those of tracks seen in the room): the wire
+ * record (its shape from `core/wire`'s `musicRecordSchema`) and the room it belongs to.
+ */
+export type StoredMusicRecord = MusicRecordWire & { room: string };
 
 /**
  * The one IndexedDB database of p2p-widgets (Dexie). Every feature declares its
