@@ -30,13 +30,17 @@
  * newcomers to part 1 beside B), BENCH_HISTORY_SYNC_TIMEOUT_MS (max(60 000, 30 ms × HISTORY)),
  * BENCH_HISTORY_SEED_RELOAD_EVERY (1000; 0 = never), BENCH_HISTORY_SEED_CONCURRENCY (8).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { openChatPage, startWorld, uniqueRoom } from '../test/harness/browser.mjs';
-import { ROOT } from '../test/harness/processes.mjs';
+import { ensureBundle } from './lib/bundle.mjs';
+import { formatNumber as fmt } from './lib/format.mjs';
+import { machineInfo, machineLine } from './lib/machine.mjs';
+import { notesSection, table } from './lib/markdown.mjs';
+import { roundAll, writeResults } from './lib/results.mjs';
+import { guardRun } from './lib/run-guard.mjs';
+import { exitOnError, isMainModule } from './lib/script-entry.mjs';
+import { median } from './lib/stats.mjs';
+import { elapsedLog, sleep } from './lib/timing.mjs';
 
 const int = (name, fallback) => {
   const raw = process.env[name];
@@ -71,32 +75,10 @@ const ONLINE_QUIET_MS = 5_000;
 /** Time budget of this part: a sync that would not fit is skipped (with a note), never cut off. */
 const BUDGET_MS = int('BENCH_HISTORY_BUDGET_S', 600) * 1000;
 const WATCHDOG_MS = int('BENCH_HISTORY_WATCHDOG_MS', BUDGET_MS + 5 * 60_000);
-const RESULTS_DIR = path.join(ROOT, 'bench/results');
-const BUNDLE = path.join(ROOT, 'www/build/p2p-widgets.esm.js');
 
 /** Text of seeded message i (0-based): ~70 characters, like a chat line. Keep in sync with seedChunk(). */
 const messageText = (i, n) => `history ${i + 1}/${n}: the quick brown fox jumps over the lazy dog`;
 const LAST_TEXT = messageText(HISTORY - 1, HISTORY);
-const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
-
-// ---------- statistics and formatting (same conventions as run.mjs) ----------
-
-const sorted = xs => [...xs].sort((a, b) => a - b);
-function median(xs) {
-  if (!xs.length) return null;
-  const s = sorted(xs);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-const fmt = (x, digits = 0) => (x === null || x === undefined || Number.isNaN(x) ? '—' : x.toFixed(digits));
-const round = x => (typeof x === 'number' ? Math.round(x * 100) / 100 : x);
-const roundAll = o => JSON.parse(JSON.stringify(o, (_k, v) => round(v)));
-
-function table(headers, rows) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map(r => String(r[i]).length)));
-  const line = cells => `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
-  return [line(headers), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.map(line)].join('\n');
-}
 
 // ---------- in-page probe (an init script, runs before the page's own scripts) ----------
 
@@ -507,7 +489,7 @@ function render(result) {
   return [
     `## Chat history: ${n.toLocaleString('en')} messages`,
     ``,
-    `${result.date} · Chromium ${result.chromium} · Node ${result.node} · ${result.cpu.count}× ${result.cpu.model} · ${result.platform} · load average at start ${result.loadAverage.start.map(x => x.toFixed(1)).join(' ')}`,
+    machineLine(result, [result.platform, `load average at start ${result.loadAverage.start.map(x => x.toFixed(1)).join(' ')}`]),
     ``,
     `Every device is a fresh browser context (own IndexedDB, cold cache) with one \`<p2p-chat>\` on \`test/fixtures/chat-host.html\`, local Nostr relay, no ICE servers; all pages run in one headless Chromium on this machine and share its ${result.cpu.count} cores. **Seed**: A, alone in the room, called \`sendMessage\` ${n} times (${config.seedConcurrency} calls in flight, each signs, stores and shows one record${config.seedReloadEvery ? `; A reloaded every ${config.seedReloadEvery} messages` : ''}): ${sec(seed.ms)} s, ${fmt(seed.recordsPerS)} records/s (chunks: first ${fmt(seed.chunks[0]?.perS)}/s, last ${fmt(seed.chunks.at(-1)?.perS)}/s). Limits on the way: a sync batch carries ≤ 250 records (≤ 384 KiB), ≤ 40 batches/s per peer; the receiver verifies the ECDSA P-256 signatures of a batch concurrently and writes the batch in one IndexedDB transaction (live messages: one record at a time).`,
     ``,
@@ -525,37 +507,24 @@ function render(result) {
     ``,
     table(['case', 'newest shown', 'min', 'max', 'longest task', 'worst task', 'TBT', `TBT +${SETTLE_MS / 1000} s`, 'ok'], reopenRows),
     ``,
-    ...(result.notes.length ? ['Notes:', ...result.notes.map(x => `- ${x}`), ''] : []),
+    ...notesSection(result.notes),
   ].join('\n');
 }
 
 // ---------- main ----------
 
 export async function main() {
-  if (!existsSync(BUNDLE)) {
-    console.log('bench: www/build/p2p-widgets.esm.js is missing, building (npx stencil build --ci)…');
-    const build = spawnSync('npx', ['stencil', 'build', '--ci'], { cwd: ROOT, stdio: 'inherit' });
-    if (build.status !== 0 || !existsSync(BUNDLE)) throw new Error('stencil build failed');
-  }
+  ensureBundle();
   const startedAt = Date.now();
   const loadStart = os.loadavg();
   const world = await startWorld();
-  let stopping = null;
-  const stop = () => (stopping ??= world.stop());
-  const onSignal = () => stop().then(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const watchdog = setTimeout(() => {
-    console.error(`bench: chat history watchdog after ${WATCHDOG_MS / 1000} s, stopping`);
-    stop().then(() => process.exit(2));
-  }, WATCHDOG_MS);
-  watchdog.unref();
+  const { stop, clearWatchdog } = guardRun(() => world.stop(), { watchdogMs: WATCHDOG_MS, watchdogLabel: 'bench: chat history watchdog' });
 
   const notes = [];
   const devices = [];
   try {
     const chromium = world.browser.version();
-    const log = msg => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
+    const log = elapsedLog(startedAt);
     log(`chat history: ${HISTORY} messages; relay ${world.relay.url} (pid ${world.relay.pid}), assets pid ${world.assets.pid}, host pid ${world.host.pid}, Chromium ${chromium}, load average ${loadStart.map(x => x.toFixed(1)).join(' ')}`);
     const room = uniqueRoom('bench-history');
     const track = d => (devices.push(d), d);
@@ -667,9 +636,7 @@ export async function main() {
       bench: 'chat-history',
       date: new Date().toISOString(),
       chromium,
-      node: process.version,
-      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-      cpu: { count: os.cpus().length, model: os.cpus()[0]?.model?.trim() ?? 'unknown' },
+      ...machineInfo(),
       loadAverage: { start: loadStart, end: loadEnd },
       config: {
         history: HISTORY,
@@ -705,26 +672,18 @@ export async function main() {
       notes,
       durationS: (Date.now() - startedAt) / 1000,
     });
-    const markdown = render(result);
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(path.join(RESULTS_DIR, 'chat-history.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(path.join(RESULTS_DIR, 'chat-history.md'), `${markdown}\n`);
-    console.log(`\n${markdown}`);
-    console.log(`wrote bench/results/chat-history.json and bench/results/chat-history.md (${fmt(result.durationS, 0)} s)`);
+    writeResults('chat-history', result, render(result));
   } finally {
-    clearTimeout(watchdog);
+    clearWatchdog();
     for (const d of devices) await d.close();
     await stop();
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (isMainModule(import.meta.url)) {
   if (process.env.BENCH_HISTORY === '0') {
     console.log('bench: chat history skipped (BENCH_HISTORY=0)');
     process.exit(0);
   }
-  main().catch(err => {
-    console.error('bench: chat history could not run:', err);
-    process.exit(1);
-  });
+  main().catch(exitOnError('bench: chat history could not run:'));
 }

@@ -30,24 +30,26 @@
  * fresh B pages in part 2, BENCH_GALLERY_SETTLE_MS (1500) wait after B sees A, C, D and both
  * tiles (so every holder's have-map has arrived) before it opens anything.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { openWidgetPage, startWorld, uniqueRoom, waitForPeers } from '../test/harness/browser.mjs';
 import { ROOT } from '../test/harness/processes.mjs';
+import { bundleFreshness, ensureBundle } from './lib/bundle.mjs';
+import { envInt, envNumber } from './lib/env.mjs';
+import { formatNumber as fmt } from './lib/format.mjs';
+import { busyMachineNote, machineInfo, machineLine } from './lib/machine.mjs';
+import { notesSection, table } from './lib/markdown.mjs';
+import { roundAll, writeResults } from './lib/results.mjs';
+import { guardRun } from './lib/run-guard.mjs';
+import { exitOnError, isMainModule } from './lib/script-entry.mjs';
+import { median, medianStats as stats } from './lib/stats.mjs';
+import { elapsedLog, sleep } from './lib/timing.mjs';
 
-const int = (name, fallback, min = 0) => {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number ≥ ${min}, got ${raw}`);
-  return n;
-};
-const GENERATED = Math.floor(int('BENCH_GALLERY_GENERATED', 2));
-const BIG_MB = int('BENCH_GALLERY_BIG_MB', 10, 0.1);
-const ROUNDS = Math.floor(int('BENCH_GALLERY_ROUNDS', 3, 1));
-const SETTLE_MS = Math.floor(int('BENCH_GALLERY_SETTLE_MS', 1500));
+const GENERATED = envInt('BENCH_GALLERY_GENERATED', 2);
+const BIG_MB = envNumber('BENCH_GALLERY_BIG_MB', 10, 0.1);
+const ROUNDS = envInt('BENCH_GALLERY_ROUNDS', 3, 1);
+const SETTLE_MS = envInt('BENCH_GALLERY_SETTLE_MS', 1500);
 const FIXTURES = ['sunset-gps.jpg', 'lake.png', 'forest.webp'];
 const PEER_TIMEOUT_MS = 40_000;
 /** A fresh B normally sees A, C and D within 1–6 s; one that does not within this is replaced. */
@@ -60,8 +62,6 @@ const OPEN_TIMEOUT_MS = 90_000;
 const GAP_MS = 300;
 const WATCHDOG_MS = 7 * 60_000;
 const TAG = 'p2p-gallery';
-const RESULTS_DIR = path.join(ROOT, 'bench/results');
-const BUNDLE = path.join(ROOT, 'www/build/p2p-widgets.esm.js');
 
 // ---------- in-page kit ----------
 
@@ -245,24 +245,7 @@ async function installKit() {
 
 // ---------- helpers ----------
 
-const sorted = xs => [...xs].sort((a, b) => a - b);
-function median(xs) {
-  if (!xs.length) return null;
-  const s = sorted(xs);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-const stats = xs => (xs.length ? { n: xs.length, median: median(xs), min: Math.min(...xs), max: Math.max(...xs) } : { n: 0, median: null, min: null, max: null });
-const fmt = (x, digits = 0) => (x === null || x === undefined || Number.isNaN(x) ? '—' : x.toFixed(digits));
 const kb = b => (b === null || b === undefined ? '—' : b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : `${(b / 1e3).toFixed(1)} kB`);
-const round = x => (typeof x === 'number' ? Math.round(x * 100) / 100 : x);
-const roundAll = o => JSON.parse(JSON.stringify(o, (_k, v) => round(v)));
-const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
-function table(headers, rows) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map(r => String(r[i]).length)));
-  const line = cells => `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
-  return [line(headers), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.map(line)].join('\n');
-}
 
 /** Opens a gallery page for `name` in a fresh context and installs the kit. */
 async function openGallery(world, room, name, pageErrors) {
@@ -580,7 +563,7 @@ async function fullPicture(world, log, notes, pageErrors, state) {
 function render(result) {
   const t = result.thumbnails;
   const f = result.full;
-  const out = [`## Gallery: thumbnails and full pictures`, ``, `${result.date} · Chromium ${result.chromium} · Node ${result.node} · ${result.cpu.count}× ${result.cpu.model} · load ${fmt(result.loadAverage.start, 1)} → ${fmt(result.loadAverage.end, 1)}`, ``];
+  const out = [`## Gallery: thumbnails and full pictures`, ``, machineLine(result, [`load ${fmt(result.loadAverage.start, 1)} → ${fmt(result.loadAverage.end, 1)}`]), ``];
   if (t) {
     out.push(
       `### Share → thumbnail visible on another page (ms)`,
@@ -655,46 +638,24 @@ function render(result) {
       );
     }
   }
-  if (result.notes.length) out.push('Notes:', ...result.notes.map(n => `- ${n}`), '');
+  out.push(...notesSection(result.notes));
   return out.join('\n');
 }
 
 // ---------- main ----------
 
 export async function main() {
-  if (!existsSync(BUNDLE)) {
-    console.log('bench: www/build/p2p-widgets.esm.js is missing, building (npx stencil build --ci)…');
-    const build = spawnSync('npx', ['stencil', 'build', '--ci'], { cwd: ROOT, stdio: 'inherit' });
-    if (build.status !== 0 || !existsSync(BUNDLE)) throw new Error('stencil build failed');
-  }
+  ensureBundle();
   const startedAt = Date.now();
   const loadStart = os.loadavg()[0];
-  const log = msg => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] gallery: ${msg}`);
+  const log = elapsedLog(startedAt, 'gallery: ');
   const notes = [];
   // The bundle is whatever `npm run build` last made; say so when the sources are newer.
-  const bundleTime = statSync(BUNDLE).mtimeMs;
-  const newer = [];
-  const walk = dir => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.(ts|tsx|css)$/.test(e.name) && !/\.test\.ts$/.test(e.name) && statSync(p).mtimeMs > bundleTime) newer.push(path.relative(ROOT, p));
-    }
-  };
-  walk(path.join(ROOT, 'src'));
-  if (newer.length) notes.push(`the bundle (www/build, ${new Date(bundleTime).toISOString()}) is older than ${newer.length} source file(s), e.g. ${newer.slice(0, 3).join(', ')}: run \`npm run build\` first to measure the current code`);
+  const { bundleTime, newer, note: staleBundle } = bundleFreshness();
+  if (staleBundle) notes.push(staleBundle);
 
   const world = await startWorld();
-  let stopping = null;
-  const stop = () => (stopping ??= world.stop());
-  const onSignal = () => stop().then(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const watchdog = setTimeout(() => {
-    console.error(`bench: gallery watchdog after ${WATCHDOG_MS / 1000} s, stopping`);
-    stop().then(() => process.exit(2));
-  }, WATCHDOG_MS);
-  watchdog.unref();
+  const { stop, clearWatchdog, removeSignalHandlers } = guardRun(() => world.stop(), { watchdogMs: WATCHDOG_MS, watchdogLabel: 'bench: gallery watchdog' });
   const pageErrors = [];
   try {
     const chromium = world.browser.version();
@@ -716,14 +677,13 @@ export async function main() {
     if (!thumbs && !Object.keys(full.pictures).length) throw new Error('neither part could run');
     if (pageErrors.length) notes.push(`${pageErrors.length} uncaught page errors, e.g. ${pageErrors[0]}`);
     const loadEnd = os.loadavg()[0];
-    if (Math.max(loadStart, loadEnd) > os.cpus().length) notes.push(`load average ${fmt(Math.max(loadStart, loadEnd), 1)} on ${os.cpus().length} cores: other work shared the CPU; compare only within this run`);
+    const busy = busyMachineNote(loadStart, loadEnd);
+    if (busy) notes.push(busy);
     const result = roundAll({
       bench: 'gallery',
       date: new Date().toISOString(),
       chromium,
-      node: process.version,
-      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-      cpu: { count: os.cpus().length, model: os.cpus()[0]?.model?.trim() ?? 'unknown' },
+      ...machineInfo(),
       loadAverage: { start: loadStart, end: loadEnd },
       bundle: { path: 'www/build/p2p-widgets.esm.js', mtime: new Date(bundleTime).toISOString(), olderThanSources: newer.length },
       config: { fixtures: FIXTURES, generated: GENERATED, bigMB: BIG_MB, rounds: ROUNDS, settleMs: SETTLE_MS, gapMs: GAP_MS, openTimeoutMs: OPEN_TIMEOUT_MS, strategy: 'nostr (local relay)', iceServers: [] },
@@ -743,23 +703,12 @@ export async function main() {
       notes,
       durationS: (Date.now() - startedAt) / 1000,
     });
-    const markdown = render(result);
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(path.join(RESULTS_DIR, 'gallery.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(path.join(RESULTS_DIR, 'gallery.md'), `${markdown}\n`);
-    console.log(`\n${markdown}`);
-    console.log(`wrote bench/results/gallery.json and bench/results/gallery.md (${fmt(result.durationS)} s)`);
+    writeResults('gallery', result, render(result));
   } finally {
-    clearTimeout(watchdog);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    clearWatchdog();
+    removeSignalHandlers();
     await stop();
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch(err => {
-    console.error('bench: gallery could not run:', err);
-    process.exit(1);
-  });
-}
+if (isMainModule(import.meta.url)) main().catch(exitOnError('bench: gallery could not run:'));

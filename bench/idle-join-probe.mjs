@@ -9,12 +9,10 @@
  *
  *   IDLE_MS=75000 MEMBERS=3 node bench/idle-join-probe.mjs
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { logRelayEventsToTempFile } from './lib/relay-log.mjs';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'idle-join-'));
-process.env.RELAY_LOG = path.join(dir, 'relay.jsonl');
+logRelayEventsToTempFile('idle-join-');
 const { startWorld, uniqueRoom } = await import('../test/harness/browser.mjs');
 
 const IDLE_MS = Number(process.env.IDLE_MS ?? 75_000);

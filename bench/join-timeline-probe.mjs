@@ -10,6 +10,8 @@
  *
  *   RUNS=7 node bench/join-timeline-probe.mjs
  */
+import { lowerMedian } from './lib/stats.mjs';
+
 const { startWorld, uniqueRoom } = await import('../test/harness/browser.mjs');
 
 const RUNS = Number(process.env.RUNS ?? 7);
@@ -54,7 +56,8 @@ const VARIANTS = [
   { key: 'bare', url: (w, room) => `${w.host.url}/bench/fixtures/trystero-bare.html?${new URLSearchParams({ room, relay: w.relay.url, appId: APP_ID, pool: '1' })}` },
 ];
 
-const median = xs => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
+/** Lower median (ms); NaN, not null, when a mark never occurred: printed as '—' and sorted on below. */
+const median = xs => lowerMedian(xs) ?? NaN;
 
 const world = await startWorld();
 try {

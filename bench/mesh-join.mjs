@@ -23,15 +23,17 @@
  * Knobs: BENCH_IDLE_ROUNDS (10), BENCH_IDLE_MEMBERS (3), BENCH_IDLE_MS (75000), BENCH_FRESH_RUNS (7),
  * BENCH_IDLE_WAVE (2: rounds whose rooms are open at the same time).
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { cpuInfo, machineLine } from './lib/machine.mjs';
+import { notesSection } from './lib/markdown.mjs';
+import { logRelayEventsToTempFile } from './lib/relay-log.mjs';
+import { roundTo2, writeResultFiles } from './lib/results.mjs';
+import { exitOnError } from './lib/script-entry.mjs';
+import { lowerMedian, percentile } from './lib/stats.mjs';
+import { sleep } from './lib/timing.mjs';
 
-const logDir = mkdtempSync(path.join(os.tmpdir(), 'mesh-join-'));
-const RELAY_LOG = path.join(logDir, 'relay.jsonl');
-process.env.RELAY_LOG = RELAY_LOG; // inherited by the relay process startWorld() spawns
+const RELAY_LOG = logRelayEventsToTempFile('mesh-join-'); // inherited by the relay process startWorld() spawns
 const { startWorld, uniqueRoom } = await import('../test/harness/browser.mjs');
-const { ROOT } = await import('../test/harness/processes.mjs');
 
 const ROUNDS = Number(process.env.BENCH_IDLE_ROUNDS ?? 10);
 const MEMBERS = Number(process.env.BENCH_IDLE_MEMBERS ?? 3);
@@ -49,10 +51,6 @@ const VARIANTS = [
   { key: 'upstream', label: 'bare Trystero 0.25.4 (as published)', url: (w, room) => `${w.host.url}/bench/fixtures/trystero-bare.html?${new URLSearchParams({ room, relay: w.relay.url, appId: APP_ID, build: 'upstream' })}` },
 ];
 
-const sleep = ms => new Promise(r => setTimeout(r, ms));
-const sorted = xs => [...xs].sort((a, b) => a - b);
-const pct = (xs, p) => (xs.length ? sorted(xs)[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))] : null);
-const median = xs => pct(xs, 50);
 const fmt = (x, d = 0) => (x === null || x === undefined ? '—' : x === Infinity ? 'not met' : x.toFixed(d));
 
 /** Counts RTCPeerConnections a page creates (window.pcCount). */
@@ -170,25 +168,25 @@ export async function main() {
       log(`offer pools #${i + 1}: ${POOLS.map(n => `${n}: ${fmt(pools[n].at(-1).value)} ms`).join(', ')}`);
     }
 
-    const summary = xs => ({ n: xs.length, met: xs.filter(x => x.value !== Infinity).length, p50: median(xs.map(x => x.value)), p95: pct(xs.map(x => x.value), 95), max: xs.length ? Math.max(...xs.map(x => x.value)) : null });
+    const summary = xs => ({ n: xs.length, met: xs.filter(x => x.value !== Infinity).length, p50: lowerMedian(xs.map(x => x.value)), p95: percentile(xs.map(x => x.value), 95), max: xs.length ? Math.max(...xs.map(x => x.value)) : null });
     const result = {
       bench: 'mesh-join',
       date: new Date().toISOString(),
       chromium: world.browser.version(),
-      cpu: { count: os.cpus().length, model: os.cpus()[0]?.model?.trim() ?? 'unknown' },
+      cpu: cpuInfo(),
       config: { rounds: ROUNDS, members: MEMBERS, idleMs: IDLE_MS, newcomerTimeoutMs: NEWCOMER_TIMEOUT_MS, freshRuns: FRESH_RUNS, wave: WAVE, pools: POOLS },
       newcomer: Object.fromEntries(VARIANTS.map(v => [v.key, { label: v.label, ...summary(newcomer[v.key]), runs: newcomer[v.key] }])),
       idleEvents,
-      fresh: Object.fromEntries(VARIANTS.map(v => [v.key, { label: v.label, ...summary(fresh[v.key]), afterReadyMedian: median(fresh[v.key].flatMap(r => r.afterReady).filter(x => x !== null)), pcsMedian: median(fresh[v.key].map(r => r.pcs)), runs: fresh[v.key] }])),
-      pools: Object.fromEntries(POOLS.map(n => [n, { ...summary(pools[n]), pcsMedian: median(pools[n].map(r => r.pcs)) }])),
+      fresh: Object.fromEntries(VARIANTS.map(v => [v.key, { label: v.label, ...summary(fresh[v.key]), afterReadyMedian: lowerMedian(fresh[v.key].flatMap(r => r.afterReady).filter(x => x !== null)), pcsMedian: lowerMedian(fresh[v.key].map(r => r.pcs)), runs: fresh[v.key] }])),
+      pools: Object.fromEntries(POOLS.map(n => [n, { ...summary(pools[n]), pcsMedian: lowerMedian(pools[n].map(r => r.pcs)) }])),
       notes,
       durationS: (Date.now() - startedAt) / 1000,
     };
-    const json = JSON.stringify(result, (_k, v) => (v === Infinity ? 'not met' : typeof v === 'number' ? Math.round(v * 100) / 100 : v instanceof Set ? [...v] : v), 2);
+    const json = JSON.stringify(result, (_k, v) => (v === Infinity ? 'not met' : typeof v === 'number' ? roundTo2(v) : v instanceof Set ? [...v] : v), 2);
     const md = [
       `## Mesh joins: newcomer into an idle room, fresh pairs, relay traffic, offer pool`,
       ``,
-      `${result.date} · Chromium ${result.chromium} · ${result.cpu.count}× ${result.cpu.model} · local Nostr relay, no ICE servers`,
+      machineLine(result, ['local Nostr relay, no ICE servers']),
       ``,
       `### Newcomer into a room idle ≥ ${IDLE_MS / 1000} s (${ROUNDS} rounds in waves of ${WAVE}, ${MEMBERS} members; ms from the newcomer's navigation start until it has met every member; ∞ = not within ${NEWCOMER_TIMEOUT_MS / 1000} s)`,
       ``,
@@ -214,11 +212,9 @@ export async function main() {
       `|--:|--:|--:|--:|`,
       ...POOLS.map(n => { const s = result.pools[n]; return `| ${n} | ${fmt(s.p50)} | ${fmt(s.max)} | ${fmt(s.pcsMedian)} |`; }),
       ``,
-      ...(notes.length ? ['Notes:', ...notes.map(n => `- ${n}`), ''] : []),
+      ...notesSection(notes),
     ].join('\n');
-    mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-    writeFileSync(path.join(ROOT, 'bench/results/mesh-join.json'), `${json}\n`);
-    writeFileSync(path.join(ROOT, 'bench/results/mesh-join.md'), `${md}\n`);
+    writeResultFiles('mesh-join', `${json}\n`, `${md}\n`);
     console.log(`\n${md}\nwrote bench/results/mesh-join.json and .md (${((Date.now() - startedAt) / 1000).toFixed(0)} s)`);
   } finally {
     await world.stop();
@@ -226,8 +222,5 @@ export async function main() {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch(err => {
-    console.error('bench mesh-join: could not run:', err);
-    process.exit(1);
-  });
+  main().catch(exitOnError('bench mesh-join: could not run:'));
 }

@@ -33,33 +33,35 @@
  * BENCH_MUSIC_POLL_MS (10), BENCH_MUSIC_SETTLE_MS (1000) wait after B sees every track with its
  * holders, before it plays.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { openWidgetPage, startWorld, uniqueRoom, waitForPeers } from '../test/harness/browser.mjs';
 import { ROOT } from '../test/harness/processes.mjs';
+import { bundleFreshness, ensureBundle } from './lib/bundle.mjs';
+import { envInt } from './lib/env.mjs';
+import { formatNumber as fmt } from './lib/format.mjs';
+import { busyMachineNote, machineInfo, machineLine } from './lib/machine.mjs';
+import { notesSection, table } from './lib/markdown.mjs';
+import { roundAll, writeResults } from './lib/results.mjs';
+import { guardRun } from './lib/run-guard.mjs';
+import { exitOnError, isMainModule } from './lib/script-entry.mjs';
+import { median, medianStats as stats } from './lib/stats.mjs';
+import { elapsedLog, sleep } from './lib/timing.mjs';
 
-const int = (name, fallback, min = 0) => {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number ≥ ${min}, got ${raw}`);
-  return Math.floor(n);
-};
-const ROUNDS = int('BENCH_MUSIC_ROUNDS', 3, 1);
-const WARMUP = int('BENCH_MUSIC_WARMUP', 1);
-const LONG_S = int('BENCH_MUSIC_LONG_S', 180);
-const POLL_MS = int('BENCH_MUSIC_POLL_MS', 10, 1);
-const SETTLE_MS = int('BENCH_MUSIC_SETTLE_MS', 1000);
-const ATTEMPTS = int('BENCH_MUSIC_ATTEMPTS', 3, 1);
-const REJOIN_GAP_MS = int('BENCH_MUSIC_REJOIN_GAP_MS', 500);
+const ROUNDS = envInt('BENCH_MUSIC_ROUNDS', 3, 1);
+const WARMUP = envInt('BENCH_MUSIC_WARMUP', 1);
+const LONG_S = envInt('BENCH_MUSIC_LONG_S', 180);
+const POLL_MS = envInt('BENCH_MUSIC_POLL_MS', 10, 1);
+const SETTLE_MS = envInt('BENCH_MUSIC_SETTLE_MS', 1000);
+const ATTEMPTS = envInt('BENCH_MUSIC_ATTEMPTS', 3, 1);
+const REJOIN_GAP_MS = envInt('BENCH_MUSIC_REJOIN_GAP_MS', 500);
 /**
  * A, C and D are reloaded (leave, reload, rejoin; their tracks and copies stay in IndexedDB) before a
  * fresh B joins when they joined more than this long ago: in this harness a page that has been in
  * the room for about a minute often fails to connect to a newcomer (see bench/README.md, "late joins").
  */
-const REFRESH_S = int('BENCH_MUSIC_REFRESH_S', 30, 1);
+const REFRESH_S = envInt('BENCH_MUSIC_REFRESH_S', 30, 1);
 const FIXTURES = ['morning-tone.mp3', 'evening-tone.wav', 'night-tone.flac'];
 const LONG_NAME = 'long-tone.wav';
 const PEER_TIMEOUT_MS = 40_000;
@@ -74,8 +76,6 @@ const GAP_MS = 200;
 const WATCHDOG_MS = 8 * 60_000;
 const TAG = 'p2p-music';
 const NAMES = { A: 'Ann', C: 'Cy', D: 'Dee' };
-const RESULTS_DIR = path.join(ROOT, 'bench/results');
-const BUNDLE = path.join(ROOT, 'www/build/p2p-widgets.esm.js');
 
 // ---------- in-page kit ----------
 
@@ -299,25 +299,8 @@ async function installKit() {
 
 // ---------- helpers ----------
 
-const sorted = xs => [...xs].sort((a, b) => a - b);
-function median(xs) {
-  if (!xs.length) return null;
-  const s = sorted(xs);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-const stats = xs => (xs.length ? { n: xs.length, median: median(xs), min: Math.min(...xs), max: Math.max(...xs) } : { n: 0, median: null, min: null, max: null });
-const fmt = (x, digits = 0) => (x === null || x === undefined || Number.isNaN(x) ? '—' : x.toFixed(digits));
 const mb = b => (b === null || b === undefined ? '—' : b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${(b / 1e3).toFixed(0)} kB`);
-const round = x => (typeof x === 'number' ? Math.round(x * 100) / 100 : x);
-const roundAll = o => JSON.parse(JSON.stringify(o, (_k, v) => round(v)));
-const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
 const short = cid => cid.slice(0, 8);
-function table(headers, rows) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map(r => String(r[i]).length)));
-  const line = cells => `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
-  return [line(headers), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.map(line)].join('\n');
-}
 
 /** Relay WebSocket activity per page name (Playwright's websocket events): opens, closes, frames each way. */
 const sockets = {};
@@ -648,7 +631,7 @@ function render(result) {
   const out = [
     `## Music: play → first audio, 1 holder vs 3 holders`,
     ``,
-    `${result.date} · Chromium ${result.chromium} · Node ${result.node} · ${result.cpu.count}× ${result.cpu.model} · load ${fmt(result.loadAverage.start, 1)} → ${fmt(result.loadAverage.end, 1)}`,
+    machineLine(result, [`load ${fmt(result.loadAverage.start, 1)} → ${fmt(result.loadAverage.end, 1)}`]),
     ``,
     `A shares the fixtures (file input) ${result.setup.long ? `and a ${LONG_S} s 44.1 kHz 16-bit stereo WAV made in the page (${mb(result.setup.long.bytes)}, \`addTracks\` ${fmt(result.setup.long.addMs)} ms)` : ''}; C and D are in the room throughout. "1 holder": only A holds the tracks. "3 holders": after C, then D pressed "Keep a copy" on every track. Each round is a fresh page B (new context: empty IndexedDB, cold cache) that waits for A, C, D and every row with its holders, ${result.config.settleMs} ms, then plays every track in turn (order rotated per round; the first play of a round also creates B's AudioContext). ${ROUNDS} rounds per case${WARMUP ? ` after ${WARMUP} discarded warm-up round(s)` : ''}; medians (min–max). In-page, from just before \`playTrack(cid)\`: **first audio** = first poll (every ${POLL_MS} ms, \`getPlayerState()\`) with \`currentTime > 0\`; "loaded" = \`playTrack\` resolved (manifest, first bytes, decoder ready); "chunks at first audio" = 64 KiB chunks B held then / total; **whole track** = first poll with \`progress.bytes === progress.size\` (every chunk verified and stored) while it plays; MB/s = size ÷ whole-track time; "A/C/D sent" = bytes each holder uploaded during the play (median); "peers" = most holders B's download drew from at once; "stalls" = times the player's scheduled audio ran below 50 ms (\`waiting\`) between first audio and the end of the download (sum over runs).`,
     ``,
@@ -700,46 +683,24 @@ function render(result) {
     `Fresh B pages: ${ready.length}/${all} connected to A, C and D and listed every track with its holders (median ${fmt(median(joins.map(r => r.joinMs)))} ms from opening the page to 3 peers, ${fmt(median(ready.map(r => r.readyMs)))} ms to every row${result.failedAttempts.length ? `; ${result.failedAttempts.length} page(s) that did not were replaced, see notes` : ''}). After B left (element removed, then context closed) A, C, D counted 2 peers again after ${fmt(median(result.rounds.filter(r => r.leaveMs !== undefined).map(r => r.leaveMs)))} ms (median).`,
     ``,
   );
-  if (result.notes.length) out.push('Notes:', ...result.notes.map(n => `- ${n}`), '');
+  out.push(...notesSection(result.notes));
   return out.join('\n');
 }
 
 // ---------- main ----------
 
 export async function main() {
-  if (!existsSync(BUNDLE)) {
-    console.log('bench: www/build/p2p-widgets.esm.js is missing, building (npx stencil build --ci)…');
-    const build = spawnSync('npx', ['stencil', 'build', '--ci'], { cwd: ROOT, stdio: 'inherit' });
-    if (build.status !== 0 || !existsSync(BUNDLE)) throw new Error('stencil build failed');
-  }
+  ensureBundle();
   const startedAt = Date.now();
   const loadStart = os.loadavg()[0];
-  const log = msg => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] music: ${msg}`);
+  const log = elapsedLog(startedAt, 'music: ');
   const notes = [];
   // The bundle is whatever `npm run build` last made; say so when the sources are newer.
-  const bundleTime = statSync(BUNDLE).mtimeMs;
-  const newer = [];
-  const walk = dir => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.(ts|tsx|css)$/.test(e.name) && !/\.test\.ts$/.test(e.name) && statSync(p).mtimeMs > bundleTime) newer.push(path.relative(ROOT, p));
-    }
-  };
-  walk(path.join(ROOT, 'src'));
-  if (newer.length) notes.push(`the bundle (www/build, ${new Date(bundleTime).toISOString()}) is older than ${newer.length} source file(s), e.g. ${newer.slice(0, 3).join(', ')}: run \`npm run build\` first to measure the current code`);
+  const { bundleTime, newer, note: staleBundle } = bundleFreshness();
+  if (staleBundle) notes.push(staleBundle);
 
   const world = await startWorld();
-  let stopping = null;
-  const stop = () => (stopping ??= world.stop());
-  const onSignal = () => stop().then(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const watchdog = setTimeout(() => {
-    console.error(`bench: music watchdog after ${WATCHDOG_MS / 1000} s, stopping`);
-    stop().then(() => process.exit(2));
-  }, WATCHDOG_MS);
-  watchdog.unref();
+  const { stop, clearWatchdog, removeSignalHandlers } = guardRun(() => world.stop(), { watchdogMs: WATCHDOG_MS, watchdogLabel: 'bench: music watchdog' });
   const pageErrors = [];
   try {
     const chromium = world.browser.version();
@@ -749,14 +710,13 @@ export async function main() {
     if (!state.rounds.some(r => r.plays.some(p => p.ok))) notes.push('no play reached both first audio and a complete download');
     if (pageErrors.length) notes.push(`${pageErrors.length} uncaught page errors, e.g. ${pageErrors[0]}`);
     const loadEnd = os.loadavg()[0];
-    if (Math.max(loadStart, loadEnd) > os.cpus().length) notes.push(`load average ${fmt(Math.max(loadStart, loadEnd), 1)} on ${os.cpus().length} cores: other work shared the CPU; compare only within this run`);
+    const busy = busyMachineNote(loadStart, loadEnd);
+    if (busy) notes.push(busy);
     const partial = {
       bench: 'music',
       date: new Date().toISOString(),
       chromium,
-      node: process.version,
-      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-      cpu: { count: os.cpus().length, model: os.cpus()[0]?.model?.trim() ?? 'unknown' },
+      ...machineInfo(),
       loadAverage: { start: loadStart, end: loadEnd },
       bundle: { path: 'www/build/p2p-widgets.esm.js', mtime: new Date(bundleTime).toISOString(), olderThanSources: newer.length },
       config: { fixtures: FIXTURES, longSeconds: LONG_S, rounds: ROUNDS, warmupRounds: WARMUP, attempts: ATTEMPTS, refreshS: REFRESH_S, rejoinGapMs: REJOIN_GAP_MS, peerTimeoutMs: PEER_TIMEOUT_MS, listTimeoutMs: LIST_TIMEOUT_MS, pollMs: POLL_MS, settleMs: SETTLE_MS, playTimeoutMs: PLAY_TIMEOUT_MS, gapMs: GAP_MS, strategy: 'nostr (local relay)', iceServers: [] },
@@ -782,23 +742,12 @@ export async function main() {
     };
     partial.summary = summarize(partial);
     const result = roundAll(partial);
-    const markdown = render(result);
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(path.join(RESULTS_DIR, 'music.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(path.join(RESULTS_DIR, 'music.md'), `${markdown}\n`);
-    console.log(`\n${markdown}`);
-    console.log(`wrote bench/results/music.json and bench/results/music.md (${fmt(result.durationS)} s)`);
+    writeResults('music', result, render(result));
   } finally {
-    clearTimeout(watchdog);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    clearWatchdog();
+    removeSignalHandlers();
     await stop();
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch(err => {
-    console.error('bench: music could not run:', err);
-    process.exit(1);
-  });
-}
+if (isMainModule(import.meta.url)) main().catch(exitOnError('bench: music could not run:'));

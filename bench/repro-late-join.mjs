@@ -15,14 +15,14 @@
  * Knobs: WAIT0 (ms before the first newcomer), N (newcomers), GAP (ms between newcomers), TAG (widget).
  */
 import { openWidgetPage, startWorld, uniqueRoom, waitForPeers } from '../test/harness/browser.mjs';
+import { elapsedLog, sleep } from './lib/timing.mjs';
 
 const WAIT0 = Number(process.env.WAIT0 ?? 62_000);
 const N = Number(process.env.N ?? 4);
 const GAP = Number(process.env.GAP ?? 0);
 const TAG = process.env.TAG ?? 'p2p-music';
-const sleep = ms => new Promise(r => setTimeout(r, ms));
 const t0 = Date.now();
-const log = m => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${m}`);
+const log = elapsedLog(t0);
 const status = p => p.locator(TAG).locator('[part="status"]').textContent().catch(() => '?');
 const errors = p => p.evaluate(() => window.p2pEvents.filter(e => e.type === 'p2pError').map(e => e.detail.message)).catch(() => []);
 

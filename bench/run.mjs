@@ -26,11 +26,18 @@
  * the BENCH_HISTORY* knobs of bench/chat-history.mjs.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { startWorld, uniqueRoom } from '../test/harness/browser.mjs';
 import { ROOT } from '../test/harness/processes.mjs';
+import { ensureBundle } from './lib/bundle.mjs';
+import { formatNumber } from './lib/format.mjs';
+import { machineInfo, machineLine } from './lib/machine.mjs';
+import { notesSection, table } from './lib/markdown.mjs';
+import { roundAll, writeResults } from './lib/results.mjs';
+import { guardRun } from './lib/run-guard.mjs';
+import { exitOnError } from './lib/script-entry.mjs';
+import { median, percentile } from './lib/stats.mjs';
+import { elapsedLog } from './lib/timing.mjs';
 
 const JOIN_RUNS = Number(process.env.BENCH_JOIN_RUNS ?? 7);
 const PINGS = Number(process.env.BENCH_PINGS ?? 200);
@@ -40,8 +47,6 @@ const PING_TIMEOUT_MS = 5_000;
 const JOIN_TIMEOUT_MS = 20_000;
 const WATCHDOG_MS = 8 * 60_000;
 const APP_ID = 'p2p-widgets-bench';
-const RESULTS_DIR = path.join(ROOT, 'bench/results');
-const BUNDLE = path.join(ROOT, 'www/build/p2p-widgets.esm.js');
 
 /** The two things compared. `url` builds the page address for one side of a pair. */
 const VARIANTS = [
@@ -60,26 +65,15 @@ const VARIANTS = [
 
 // ---------- statistics ----------
 
-const sorted = xs => [...xs].sort((a, b) => a - b);
-/** Nearest-rank percentile (p in 0..100) of a non-empty list. */
-function percentile(xs, p) {
-  const s = sorted(xs);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-}
-function median(xs) {
-  const s = sorted(xs);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+/** n, interpolated median, nearest-rank p95, min, max and mean of `xs` (ms); nulls when empty. */
 function stats(xs) {
   if (!xs.length) return { n: 0, median: null, p95: null, min: null, max: null, mean: null };
   return { n: xs.length, median: median(xs), p95: percentile(xs, 95), min: Math.min(...xs), max: Math.max(...xs), mean: xs.reduce((a, b) => a + b, 0) / xs.length };
 }
 /** Size of the first/last slices of the ping series that are reported separately. */
 const quarterOf = n => Math.max(1, Math.floor(n / 4));
-const fmt = (x, digits = 1) => (x === null || x === undefined || Number.isNaN(x) ? '—' : x.toFixed(digits));
-const round = x => (typeof x === 'number' ? Math.round(x * 100) / 100 : x);
-const roundAll = o => JSON.parse(JSON.stringify(o, (_k, v) => round(v)));
+/** formatNumber with this script's default of 1 decimal. */
+const fmt = (x, digits = 1) => formatNumber(x, digits);
 
 // ---------- browser pieces ----------
 
@@ -187,12 +181,6 @@ async function rttRun(world, variant) {
 
 // ---------- report ----------
 
-function table(headers, rows) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map(r => String(r[i]).length)));
-  const line = cells => `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
-  return [line(headers), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.map(line)].join('\n');
-}
-
 function render(result) {
   const { join, rtt } = result;
   const joinRows = VARIANTS.map(v => {
@@ -210,7 +198,7 @@ function render(result) {
   return [
     `## Mesh / chat: p2p-chat widget vs bare Trystero`,
     ``,
-    `${result.date} · Chromium ${result.chromium} · Node ${result.node} · ${result.cpu.count}× ${result.cpu.model} · ${result.platform}`,
+    machineLine(result, [result.platform]),
     ``,
     `### Time to first peer (ms from navigation start)`,
     ``,
@@ -228,35 +216,22 @@ function render(result) {
     ``,
     `widget / bare: median ${ratio(rtt[w].stats.median, rtt[t].stats.median)}, p95 ${ratio(rtt[w].stats.p95, rtt[t].stats.p95)}`,
     ``,
-    ...(result.notes.length ? ['Notes:', ...result.notes.map(n => `- ${n}`), ''] : []),
+    ...notesSection(result.notes),
   ].join('\n');
 }
 
 // ---------- main ----------
 
 async function main() {
-  if (!existsSync(BUNDLE)) {
-    console.log('bench: www/build/p2p-widgets.esm.js is missing, building (npx stencil build --ci)…');
-    const build = spawnSync('npx', ['stencil', 'build', '--ci'], { cwd: ROOT, stdio: 'inherit' });
-    if (build.status !== 0 || !existsSync(BUNDLE)) throw new Error('stencil build failed');
-  }
+  ensureBundle();
   const startedAt = Date.now();
   const world = await startWorld();
-  let stopping = null;
-  const stop = () => (stopping ??= world.stop());
-  const onSignal = () => stop().then(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const watchdog = setTimeout(() => {
-    console.error(`bench: watchdog after ${WATCHDOG_MS / 1000} s, stopping`);
-    stop().then(() => process.exit(2));
-  }, WATCHDOG_MS);
-  watchdog.unref();
+  const { stop, clearWatchdog } = guardRun(() => world.stop(), { watchdogMs: WATCHDOG_MS, watchdogLabel: 'bench: watchdog' });
 
   const notes = [];
   try {
     const chromium = world.browser.version();
-    const log = msg => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
+    const log = elapsedLog(startedAt);
     log(`relay ${world.relay.url} (pid ${world.relay.pid}), assets ${world.assets.url} (pid ${world.assets.pid}), host ${world.host.url} (pid ${world.host.pid}), Chromium ${chromium}`);
 
     // 1. Time to first peer.
@@ -301,9 +276,7 @@ async function main() {
       bench: 'mesh-chat',
       date: new Date().toISOString(),
       chromium,
-      node: process.version,
-      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-      cpu: { count: os.cpus().length, model: os.cpus()[0]?.model?.trim() ?? 'unknown' },
+      ...machineInfo(),
       config: { joinRuns: JOIN_RUNS, joinWarmupRuns: 1, joinTimeoutMs: JOIN_TIMEOUT_MS, pings: PINGS, warmupPings: WARMUP_PINGS, pingIntervalMs: PING_INTERVAL_MS, pingTimeoutMs: PING_TIMEOUT_MS, appId: APP_ID, strategy: 'nostr (local relay)', iceServers: [] },
       definitions: {
         timeToFirstPeer: 'ms from navigation start (performance.timeOrigin) to the first p2pPeerJoin (widget) / room.onPeerJoin (bare), in-page performance.now(); per run the later of the two pages',
@@ -316,14 +289,9 @@ async function main() {
       notes,
       durationS: (Date.now() - startedAt) / 1000,
     });
-    const markdown = render(result);
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(path.join(RESULTS_DIR, 'mesh-chat.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(path.join(RESULTS_DIR, 'mesh-chat.md'), `${markdown}\n`);
-    console.log(`\n${markdown}`);
-    console.log(`wrote bench/results/mesh-chat.json and bench/results/mesh-chat.md (${fmt(result.durationS, 0)} s)`);
+    writeResults('mesh-chat', result, render(result));
   } finally {
-    clearTimeout(watchdog);
+    clearWatchdog();
     await stop();
   }
 }
@@ -375,13 +343,10 @@ main()
   .then(runWidgetBytes)
   .then(runChatHistory)
   .then(runMeshJoin)
-  .catch(err => {
-    console.error('bench: could not run:', err);
-    process.exit(1);
-  });
+  .catch(exitOnError('bench: could not run:'));
 // Swarm part (bench/swarm.mjs), once everything above has finished (the event loop is empty); exits non-zero only if it cannot run.
-process.once('beforeExit', () => import('./swarm.mjs').then(m => m.main()).catch(err => { console.error('bench: swarm could not run:', err); process.exit(1); }));
+process.once('beforeExit', () => import('./swarm.mjs').then(m => m.main()).catch(exitOnError('bench: swarm could not run:')));
 // Gallery part (bench/gallery.mjs), last: it starts at the first 'beforeExit' with no other listener registered above still pending (so after the parts above, whatever their number); exits non-zero only if it cannot run.
-{ let others = 0; const snapshot = () => (others = process.listenerCount('beforeExit') - 2); const runGallery = () => { if (others > 0) return; process.off('beforeExit', snapshot); process.off('beforeExit', runGallery); import('./gallery.mjs').then(m => m.main()).catch(err => { console.error('bench: gallery could not run:', err); process.exit(1); }); }; process.prependListener('beforeExit', snapshot); process.on('beforeExit', runGallery); }
+{ let others = 0; const snapshot = () => (others = process.listenerCount('beforeExit') - 2); const runGallery = () => { if (others > 0) return; process.off('beforeExit', snapshot); process.off('beforeExit', runGallery); import('./gallery.mjs').then(m => m.main()).catch(exitOnError('bench: gallery could not run:')); }; process.prependListener('beforeExit', snapshot); process.on('beforeExit', runGallery); }
 // Music part (bench/music.mjs), after every part above: its 'beforeExit' listener is added only once all the listeners above are gone (each part removes its own when it starts), so it runs at the next idle event loop, after the last of them; exits non-zero only if it cannot run.
-{ const runMusic = () => import('./music.mjs').then(m => m.main()).catch(err => { console.error('bench: music could not run:', err); process.exit(1); }); const arm = () => process.once('beforeExit', runMusic); if (process.listenerCount('beforeExit') === 0) arm(); else { const watch = event => { if (event !== 'beforeExit' || process.listenerCount('beforeExit') > 0) return; process.off('removeListener', watch); arm(); }; process.on('removeListener', watch); } }
+{ const runMusic = () => import('./music.mjs').then(m => m.main()).catch(exitOnError('bench: music could not run:')); const arm = () => process.once('beforeExit', runMusic); if (process.listenerCount('beforeExit') === 0) arm(); else { const watch = event => { if (event !== 'beforeExit' || process.listenerCount('beforeExit') > 0) return; process.off('removeListener', watch); arm(); }; process.on('removeListener', watch); } }

@@ -34,27 +34,29 @@
  * 2-page transfers (order alternates), BENCH_SWARM_FANOUT_MIB (32), BENCH_SWARM_DOWNLOADERS (4),
  * BENCH_SWARM_VERIFY (1: check SHA-256 of every downloaded file; 0 skips).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, openLabPage, startWorld, uniqueRoom, waitForLabPeers } from '../test/harness/browser.mjs';
 import { buildLab } from '../test/harness/build-lab.mjs';
 import { ROOT } from '../test/harness/processes.mjs';
+import { envInt } from './lib/env.mjs';
+import { formatNumber } from './lib/format.mjs';
+import { busyMachineNote, machineInfo, machineLine } from './lib/machine.mjs';
+import { notesSection, table } from './lib/markdown.mjs';
+import { roundAll, writeResults } from './lib/results.mjs';
+import { guardRun } from './lib/run-guard.mjs';
+import { exitOnError, isMainModule } from './lib/script-entry.mjs';
+import { median } from './lib/stats.mjs';
+import { elapsedLog } from './lib/timing.mjs';
 
-const int = (name, fallback, min = 0) => {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number ≥ ${min}, got ${raw}`);
-  return Math.floor(n);
-};
 const MiB = 1024 * 1024;
-const SIZE = int('BENCH_SWARM_MIB', 64, 1) * MiB;
-const ROUNDS = int('BENCH_SWARM_ROUNDS', 3, 1);
-const FANOUT_SIZE = int('BENCH_SWARM_FANOUT_MIB', 32, 1) * MiB;
-const DOWNLOADERS = int('BENCH_SWARM_DOWNLOADERS', 4, 1);
-const VERIFY = int('BENCH_SWARM_VERIFY', 1) !== 0;
+const SIZE = envInt('BENCH_SWARM_MIB', 64, 1) * MiB;
+const ROUNDS = envInt('BENCH_SWARM_ROUNDS', 3, 1);
+const FANOUT_SIZE = envInt('BENCH_SWARM_FANOUT_MIB', 32, 1) * MiB;
+const DOWNLOADERS = envInt('BENCH_SWARM_DOWNLOADERS', 4, 1);
+const VERIFY = envInt('BENCH_SWARM_VERIFY', 1) !== 0;
 const WARMUP_SIZE = Math.min(8 * MiB, SIZE);
 const MESSAGE_BYTES = 64 * 1024;
 /** Negotiated SCTP stream id of the raw channel (the swarm uses 1000/1001; Trystero's own channel is in-band). */
@@ -66,7 +68,6 @@ const RAW_VARIANTS = [
 const TRANSFER_TIMEOUT_MS = 150_000;
 const WATCHDOG_MS = 9 * 60_000;
 const TRYSTERO_ACTION = 'bench-bulk';
-const RESULTS_DIR = path.join(ROOT, 'bench/results');
 
 // ---------- in-page kit (installed in every lab page) ----------
 
@@ -244,23 +245,10 @@ function installKit() {
 
 // ---------- statistics and formatting ----------
 
-const sorted = xs => [...xs].sort((a, b) => a - b);
-function median(xs) {
-  if (!xs.length) return null;
-  const s = sorted(xs);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-const fmt = (x, digits = 1) => (x === null || x === undefined || Number.isNaN(x) ? '—' : x.toFixed(digits));
+/** formatNumber with this script's default of 1 decimal. */
+const fmt = (x, digits = 1) => formatNumber(x, digits);
 const mbps = (bytes, ms) => (ms > 0 ? bytes / 1e6 / (ms / 1000) : null);
 const mib = bytes => (bytes === null || bytes === undefined ? null : bytes / MiB);
-const round = x => (typeof x === 'number' ? Math.round(x * 100) / 100 : x);
-const roundAll = o => JSON.parse(JSON.stringify(o, (_k, v) => round(v)));
-function table(headers, rows) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map(r => String(r[i]).length)));
-  const line = cells => `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
-  return [line(headers), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.map(line)].join('\n');
-}
 
 // ---------- the parts ----------
 
@@ -520,7 +508,7 @@ function render(result) {
   return [
     `## Swarm: transfer engine vs raw RTCDataChannel and Trystero action`,
     ``,
-    `${result.date} · Chromium ${result.chromium} · Node ${result.node} · ${result.cpu.count}× ${result.cpu.model} · ${result.platform} · load average (1 min) ${fmt(result.loadAverage.start, 1)} at start, ${fmt(result.loadAverage.end, 1)} at end`,
+    machineLine(result, [result.platform, `load average (1 min) ${fmt(result.loadAverage.start, 1)} at start, ${fmt(result.loadAverage.end, 1)} at end`]),
     ``,
     `### ${SIZE / MiB} MiB between two pages (same pages, same RTCPeerConnection, one run)`,
     ``,
@@ -537,7 +525,7 @@ function render(result) {
       : 'not run',
     ``,
     ...(f ? [table(['page', 'start +ms', 'own s', 'done after s', 'downloaded MiB', 'uploaded MiB', 'chunks served', 'main thread busy'], fanRows), ''] : []),
-    ...(result.notes.length ? ['Notes:', ...result.notes.map(n => `- ${n}`), ''] : []),
+    ...notesSection(result.notes),
   ].join('\n');
 }
 
@@ -565,23 +553,14 @@ function summarize(runs) {
 export async function main() {
   const startedAt = Date.now();
   const loadStart = os.loadavg()[0];
-  const log = msg => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] swarm: ${msg}`);
+  const log = elapsedLog(startedAt, 'swarm: ');
   log('building the lab bundle (test/lab/build/swarm-lab.js)…');
   await buildLab();
   if (!existsSync(path.join(ROOT, 'test/lab/build/swarm-lab.js'))) throw new Error('lab build failed');
   const world = await startWorld();
   // A second Chromium from the same flags plus precise memory info (performance.memory otherwise gives coarse buckets).
   let precise = null;
-  let stopping = null;
-  const stop = () => (stopping ??= Promise.all([precise?.close().catch(() => undefined), world.stop()]));
-  const onSignal = () => stop().then(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const watchdog = setTimeout(() => {
-    console.error(`bench: swarm watchdog after ${WATCHDOG_MS / 1000} s, stopping`);
-    stop().then(() => process.exit(2));
-  }, WATCHDOG_MS);
-  watchdog.unref();
+  const { stop, clearWatchdog, removeSignalHandlers } = guardRun(() => Promise.all([precise?.close().catch(() => undefined), world.stop()]), { watchdogMs: WATCHDOG_MS, watchdogLabel: 'bench: swarm watchdog' });
   const notes = [];
   try {
     precise = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, '--enable-precise-memory-info'] });
@@ -598,14 +577,13 @@ export async function main() {
       log(`fan-out could not run: ${err.message}`);
     }
     const loadEnd = os.loadavg()[0];
-    if (Math.max(loadStart, loadEnd) > os.cpus().length) notes.push(`load average ${fmt(Math.max(loadStart, loadEnd))} on ${os.cpus().length} cores: other work shared the CPU; compare only within this run`);
+    const busyNote = busyMachineNote(loadStart, loadEnd);
+    if (busyNote) notes.push(busyNote);
     const result = roundAll({
       bench: 'swarm',
       date: new Date().toISOString(),
       chromium: chromiumVersion,
-      node: process.version,
-      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-      cpu: { count: os.cpus().length, model: os.cpus()[0]?.model?.trim() ?? 'unknown' },
+      ...machineInfo(),
       loadAverage: { start: loadStart, end: loadEnd },
       config: {
         size: SIZE,
@@ -636,23 +614,12 @@ export async function main() {
       notes,
       durationS: (Date.now() - startedAt) / 1000,
     });
-    const markdown = render(result);
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(path.join(RESULTS_DIR, 'swarm.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(path.join(RESULTS_DIR, 'swarm.md'), `${markdown}\n`);
-    console.log(`\n${markdown}`);
-    console.log(`wrote bench/results/swarm.json and bench/results/swarm.md (${fmt(result.durationS, 0)} s)`);
+    writeResults('swarm', result, render(result));
   } finally {
-    clearTimeout(watchdog);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    clearWatchdog();
+    removeSignalHandlers();
     await stop();
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch(err => {
-    console.error('bench: swarm could not run:', err);
-    process.exit(1);
-  });
-}
+if (isMainModule(import.meta.url)) main().catch(exitOnError('bench: swarm could not run:'));

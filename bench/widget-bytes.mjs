@@ -10,16 +10,14 @@
  * Writes bench/results/widget-bytes.json and .md. Needs `npm run build` first (www/build).
  * Knob: BENCH_BYTES_SETTLE_MS (3000): how long to keep listening after render for later loads.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { startWorld, uniqueRoom } from '../test/harness/browser.mjs';
-import { ROOT } from '../test/harness/processes.mjs';
+import { writeResultFiles } from './lib/results.mjs';
 
 const SETTLE_MS = Number(process.env.BENCH_BYTES_SETTLE_MS ?? 3000);
 const TARGETS_KIB = { 'p2p-chat': 80, 'p2p-music': 120, 'p2p-gallery': 100 };
-const RESULTS_DIR = path.join(ROOT, 'bench/results');
 
 /** Loads one widget on a fresh page and measures what came from the asset server before and after it rendered. */
 async function measure(world, tag) {
@@ -82,7 +80,5 @@ ${rows.join('\n')}
 Files per widget (gzip bytes; * = before render):
 ${results.map(r => `- \`<${r.tag}>\`: ${r.files.map(f => `${f.file} ${f.gzip}${f.beforeRender ? '*' : ''}`).join(', ')}`).join('\n')}
 `;
-mkdirSync(RESULTS_DIR, { recursive: true });
-writeFileSync(path.join(RESULTS_DIR, 'widget-bytes.json'), JSON.stringify({ date: new Date().toISOString(), settleMs: SETTLE_MS, targetsKiB: TARGETS_KIB, results }, null, 2));
-writeFileSync(path.join(RESULTS_DIR, 'widget-bytes.md'), md);
+writeResultFiles('widget-bytes', JSON.stringify({ date: new Date().toISOString(), settleMs: SETTLE_MS, targetsKiB: TARGETS_KIB, results }, null, 2), md);
 console.log(md);
