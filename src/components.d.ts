@@ -36,7 +36,7 @@ export namespace Components {
          */
         "burnSeconds": number;
         /**
-          * What the connection panel shows, as data: per connected peer its `path` (`direct` | `stun` | `turn` | `unknown`, from the selected ICE candidate pair), `rttMs` (ms), `bytesSent` and `bytesReceived` (bytes), `sendBitrate` and `receiveBitrate` (bits/s since the previous call) `connectedForMs` (ms) and `silentForMs` (ms since the peer was last heard; null before its first heartbeat); per signaling relay its `url`, `state` (`connecting` | `connected` | `reconnecting` | `retired`), `reason` (why retired) and `retryAtMs` (ms since epoch); and `relaysDown` (no relay connected: nobody new can join). Empty lists before the widget joined.
+          * What the connection panel shows, as data (`ConnectionStats`: per peer its path, RTT in ms, bytes, bitrates in bits/s, age and silence in ms; per relay its state; see the README's methods table and "Connections"). Empty lists before the widget joined.
          */
         "getConnectionStats": () => Promise<ConnectionStats>;
         /**
@@ -130,7 +130,7 @@ export namespace Components {
          */
         "columns"?: number;
         /**
-          * What the connection panel shows, as data: per connected peer its `path` (`direct` | `stun` | `turn` | `unknown`, from the selected ICE candidate pair), `rttMs` (ms), `bytesSent` and `bytesReceived` (bytes), `sendBitrate` and `receiveBitrate` (bits/s since the previous call) `connectedForMs` (ms) and `silentForMs` (ms since the peer was last heard; null before its first heartbeat); per signaling relay its `url`, `state` (`connecting` | `connected` | `reconnecting` | `retired`), `reason` (why retired) and `retryAtMs` (ms since epoch); and `relaysDown` (no relay connected: nobody new can join). Empty lists before the widget joined.
+          * What the connection panel shows, as data (`ConnectionStats`: per peer its path, RTT in ms, bytes, bitrates in bits/s, age and silence in ms; per relay its state; see the README's methods table and "Connections"). Empty lists before the widget joined.
          */
         "getConnectionStats": () => Promise<ConnectionStats>;
         /**
@@ -212,7 +212,7 @@ export namespace Components {
          */
         "ban": string;
         /**
-          * What the connection panel shows, as data: per connected peer its `path` (`direct` | `stun` | `turn` | `unknown`, from the selected ICE candidate pair), `rttMs` (ms), `bytesSent` and `bytesReceived` (bytes), `sendBitrate` and `receiveBitrate` (bits/s since the previous call) `connectedForMs` (ms) and `silentForMs` (ms since the peer was last heard; null before its first heartbeat); per signaling relay its `url`, `state` (`connecting` | `connected` | `reconnecting` | `retired`), `reason` (why retired) and `retryAtMs` (ms since epoch); and `relaysDown` (no relay connected: nobody new can join). Empty lists before the widget joined.
+          * What the connection panel shows, as data (`ConnectionStats`: per peer its path, RTT in ms, bytes, bitrates in bits/s, age and silence in ms; per relay its state; see the README's methods table and "Connections"). Empty lists before the widget joined.
          */
         "getConnectionStats": () => Promise<ConnectionStats>;
         /**

@@ -3,7 +3,7 @@ import { ChatSendError, openChatSession, parseRetention, type ChatItem, type Cha
 import { AttributeError, resolveUserName } from '../../core/config';
 import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type PeerInfo, type PeerLeaveReason, type WireStats } from '../../core/runtime';
 import { Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
-import { errorText, safeLocalStorage, statusText } from '../shared/widget-status';
+import { errorText, pageContext, safeLocalStorage, sharedAttributes, statusText } from '../shared/widget-status';
 import { ConnectionPanel, ConnectionPanelController, ConnectionToggle, RelayNotice } from '../shared/connection-panel';
 import { ChatItemView, ChatSettings, MarkedList, type MessageActions } from './chat-views';
 import { VirtualLog } from '../shared/virtual-log';
@@ -191,13 +191,9 @@ export class P2pChat {
   );
 
   /**
-   * What the connection panel shows, as data: per connected peer its `path` (`direct` | `stun` |
-   * `turn` | `unknown`, from the selected ICE candidate pair), `rttMs` (ms), `bytesSent` and
-   * `bytesReceived` (bytes), `sendBitrate` and `receiveBitrate` (bits/s since the previous call)
-   * `connectedForMs` (ms) and `silentForMs` (ms since the peer was last heard; null before its first
-   * heartbeat); per signaling relay its `url`, `state` (`connecting` | `connected` |
-   * `reconnecting` | `retired`), `reason` (why retired) and `retryAtMs` (ms since epoch); and
-   * `relaysDown` (no relay connected: nobody new can join). Empty lists before the widget joined.
+   * What the connection panel shows, as data (`ConnectionStats`: per peer its path, RTT in ms,
+   * bytes, bitrates in bits/s, age and silence in ms; per relay its state; see the README's methods table and
+   * "Connections"). Empty lists before the widget joined.
    */
   @Method()
   async getConnectionStats(): Promise<ConnectionStats> {
@@ -297,8 +293,8 @@ export class P2pChat {
     this.error = null;
     this.selfName = resolveUserName(this.userName, safeLocalStorage());
     await this.link.connect(
-      { room: this.room, appId: this.appId, password: this.password, strategy: this.strategy, relayUrls: this.relayUrls, iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy, userName: this.userName },
-      { location: window.location, storage: safeLocalStorage() },
+      sharedAttributes(this),
+      pageContext(),
       () => void this.retentionValue(),
     );
   }

@@ -3,7 +3,7 @@ import { parseByteSize } from '../../core/config';
 import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type TransferProgress, type WireStats } from '../../core/runtime';
 import { formatBytes, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
 import { MusicPlayerController, openMusicLibrary, StreamingPlayer, type MusicLibrary, type MusicPlayerState, type MusicProblem, type MusicTrack } from '../../core/music/music-loader';
-import { errorText, safeLocalStorage, statusText } from '../shared/widget-status';
+import { errorText, pageContext, safeLocalStorage, sharedAttributes, statusText } from '../shared/widget-status';
 import { ConnectionPanel, ConnectionPanelController, ConnectionToggle, RelayNotice } from '../shared/connection-panel';
 import { LyricsBox, PlayerBar, TrackItem } from './music-views';
 
@@ -169,13 +169,9 @@ export class P2pMusic {
   );
 
   /**
-   * What the connection panel shows, as data: per connected peer its `path` (`direct` | `stun` |
-   * `turn` | `unknown`, from the selected ICE candidate pair), `rttMs` (ms), `bytesSent` and
-   * `bytesReceived` (bytes), `sendBitrate` and `receiveBitrate` (bits/s since the previous call)
-   * `connectedForMs` (ms) and `silentForMs` (ms since the peer was last heard; null before its first
-   * heartbeat); per signaling relay its `url`, `state` (`connecting` | `connected` |
-   * `reconnecting` | `retired`), `reason` (why retired) and `retryAtMs` (ms since epoch); and
-   * `relaysDown` (no relay connected: nobody new can join). Empty lists before the widget joined.
+   * What the connection panel shows, as data (`ConnectionStats`: per peer its path, RTT in ms,
+   * bytes, bitrates in bits/s, age and silence in ms; per relay its state; see the README's methods table and
+   * "Connections"). Empty lists before the widget joined.
    */
   @Method()
   async getConnectionStats(): Promise<ConnectionStats> {
@@ -276,8 +272,8 @@ export class P2pMusic {
   private async connect() {
     this.error = null;
     await this.link.connect(
-      { room: this.room, appId: this.appId, password: this.password, strategy: this.strategy, relayUrls: this.relayUrls, iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy, userName: this.userName },
-      { location: window.location, storage: safeLocalStorage() },
+      sharedAttributes(this),
+      pageContext(),
       () => {
         this.cacheBytes();
         this.player.checkBanList();

@@ -1,3 +1,4 @@
+import type { PageContext, SharedAttributes } from '../../core/config';
 import type { Strings } from '../../core/i18n';
 import type { MeshStatus } from '../../core/runtime';
 
@@ -46,4 +47,18 @@ export function safeLocalStorage(): Storage | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The attributes every widget shares, picked from its props (same names), for `RoomConnection.connect`.
+ * @param widget - the component (its `room`, `appId`, `password`, `strategy`, `relayUrls`, `iceServers`, `iceTransportPolicy`, `userName` props)
+ */
+export function sharedAttributes(widget: SharedAttributes): SharedAttributes {
+  const { room, appId, password, strategy, relayUrls, iceServers, iceTransportPolicy, userName } = widget;
+  return { room, appId, password, strategy, relayUrls, iceServers, iceTransportPolicy, userName };
+}
+
+/** This page's location and local storage (null when the browser refuses it), for `RoomConnection.connect`. */
+export function pageContext(): PageContext {
+  return { location: window.location, storage: safeLocalStorage() };
 }
