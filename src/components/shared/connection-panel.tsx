@@ -10,7 +10,9 @@ export const PANEL_REFRESH_MS = 2000;
  * open (re-read every {@link PANEL_REFRESH_MS}). `rerender` asks the widget to render again.
  */
 export class ConnectionPanelController {
+  /** Whether the panel is shown. */
   open = false;
+  /** The figures last read while open; null before the first read. */
   stats: ConnectionStats | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
 
@@ -25,6 +27,7 @@ export class ConnectionPanelController {
     return room ? room.connectionStats() : { at: Date.now(), peers: [], relays: [], relaysDown: false };
   }
 
+  /** Opens or closes the panel: while open, the figures are re-read every {@link PANEL_REFRESH_MS}. */
   toggle(): void {
     this.open = !this.open;
     if (this.timer) clearInterval(this.timer);

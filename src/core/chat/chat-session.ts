@@ -120,6 +120,7 @@ export class ChatSession {
   rejectedTooLong = 0;
   /** The storage problem met at open, if any (the session then keeps records in memory). */
   storageError: StorageError | null = null;
+  /** Whether burn-after-reading is on in this room (from the newest `mode` record seen). */
   burn = false;
   /** Whether older records may exist in storage beyond what is loaded. */
   hasOlder = true;

@@ -154,9 +154,11 @@ const FLOOD_LIMIT = { ratePerSecond: 64, burst: 256 };
  * (strategy, app id, room, password). Create through {@link joinMesh}.
  */
 export class MeshRoom {
+  /** The peers listed now, by peer id (joined, handshake passed, not yet left). */
   readonly peers = new Map<string, PeerInfo>();
   /** The connection state now (also emitted as `status`). */
   status: MeshStatus = { state: 'connecting' };
+  /** This page's peer id (Trystero's, random per page session); empty until `start()` loaded the strategy. */
   selfId = '';
 
   private readonly emitter: Emitter<MeshEvents> = createNanoEvents<MeshEvents>();

@@ -65,6 +65,7 @@ const MAX_RECORDS = 10_000;
  * list is remembered.
  */
 export class MusicLibrary {
+  /** Records refused since the library opened, by reason (counts). */
   readonly refused = { 'bad-signature': 0, duplicate: 0, 'too-many': 0, 'bad-cover': 0 };
   /** Set when the database could not be opened: the feature then works in memory only (nothing survives a reload). */
   storageError: StorageError | null = null;

@@ -76,6 +76,7 @@ export interface MusicPlayerHost {
  * The component renders {@link MusicPlayerState} and calls these methods; nothing here touches the DOM.
  */
 export class MusicPlayerController {
+  /** What the player shows now (current track, position in s, playing, progress); replaced on every change (`state` event). */
   state: MusicPlayerState;
   private readonly emitter = createNanoEvents<MusicPlayerEvents>();
   private player: StreamingPlayer | null = null;

@@ -56,6 +56,7 @@ export class StreamingPlayer {
   private waitingFlag = false;
   /** Duration of the track, seconds (from its metadata, or the WAV header). */
   duration = 0;
+  /** Whether the track plays (false when paused, stopped or ended; true while waiting for bytes too). */
   playing = false;
 
   constructor(private readonly ctx: AudioContext) {

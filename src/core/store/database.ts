@@ -90,13 +90,21 @@ export type StoredMusicRecord = MusicRecordWire & { room: string };
  * an old one (Dexie's versioning: https://dexie.org/docs/Tutorial/Design#database-versioning).
  */
 export class P2pDatabase extends Dexie {
+  /** Chat records by [room, author, seq]. */
   chatRecords!: Table<StoredChatRecord, [string, string, number]>;
+  /** Marked chat records (kept past the retention window) by [room, author, seq]. */
   chatMarks!: Table<StoredMark, [string, string, number]>;
+  /** This device's signing identity (ECDSA P-256 key pair, next sequence number) per room. */
   identities!: Table<StoredIdentity, string>;
+  /** Per-room settings of this device. */
   roomSettings!: Table<StoredRoomSettings, string>;
+  /** Files the swarm holds, by content id. */
   swarmFiles!: Table<StoredSwarmFile, string>;
+  /** Verified chunks, by [content id, chunk index]. */
   swarmChunks!: Table<StoredSwarmChunk, [string, number]>;
+  /** Gallery records by [room, author, seq]. */
   galleryRecords!: Table<StoredGalleryRecord, [string, string, number]>;
+  /** Music records by [room, author, seq]. */
   musicRecords!: Table<StoredMusicRecord, [string, string, number]>;
 
   constructor(name = 'p2p-widgets') {

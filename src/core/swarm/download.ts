@@ -45,10 +45,13 @@ export interface DownloadHost {
  * progress. Create with {@link Swarm.download}.
  */
 export class Download {
+  /** Which chunk to ask whom for; null until the manifest arrived. */
   scheduler: ChunkScheduler | null = null;
+  /** The file's manifest (size, chunk size, chunk hashes); null until it arrived. */
   manifest: Manifest | null = null;
   /** Resolves when the file is complete; rejects on cancel or when no holder is left. */
   readonly done: Promise<void>;
+  /** Set by `cancel()`: nothing more is requested and `done` rejects. */
   cancelled = false;
   /** Resolves with the manifest once it is fetched and verified. */
   readonly manifestReady: Promise<Manifest>;

@@ -5,6 +5,7 @@ import { fromBase64Url, toBase64Url } from '../identity';
  * significant bit first, = chunk i), like BitTorrent's `bitfield` message (BEP 3).
  */
 export class HaveMap {
+  /** One bit per chunk, chunk 0 in the most significant bit of byte 0 (as BitTorrent's bitfield, BEP 3). */
   readonly bits: Uint8Array;
   private held = 0;
 
@@ -37,6 +38,7 @@ export class HaveMap {
     return map;
   }
 
+  /** Whether chunk `i` is held (false outside 0..count-1). */
   has(i: number): boolean {
     return i >= 0 && i < this.count && (this.bits[i >> 3] & (0x80 >> (i & 7))) !== 0;
   }
@@ -49,20 +51,24 @@ export class HaveMap {
     return true;
   }
 
+  /** Marks chunk `i` as not held. */
   delete(i: number): void {
     if (!this.has(i)) return;
     this.bits[i >> 3] &= ~(0x80 >> (i & 7));
     this.held--;
   }
 
+  /** How many chunks are held. */
   get size(): number {
     return this.held;
   }
 
+  /** Whether every chunk is held. */
   get complete(): boolean {
     return this.held === this.count;
   }
 
+  /** The bits as base64url (the wire form in `have` messages; see {@link HaveMap.decode}). */
   encode(): string {
     return toBase64Url(this.bits);
   }

@@ -36,18 +36,22 @@ export class ResourceIndex {
   private readonly local = new Map<string, LocalFile>();
   private readonly remote = new Map<string, Map<string, RemoteFile>>();
 
+  /** The file with content id `cid` this page holds (whole or in part), if any. */
   localFile(cid: string): LocalFile | undefined {
     return this.local.get(cid);
   }
 
+  /** Every file this page holds, whole or in part. */
   localFiles(): LocalFile[] {
     return [...this.local.values()];
   }
 
+  /** Adds or replaces a file this page holds. */
   setLocal(file: LocalFile): void {
     this.local.set(file.manifest.cid, file);
   }
 
+  /** Forgets a file this page no longer holds. */
   deleteLocal(cid: string): void {
     this.local.delete(cid);
   }
@@ -93,6 +97,7 @@ export class ResourceIndex {
     this.remote.get(peerId)?.delete(cid);
   }
 
+  /** Forgets everything a peer said it holds (it left). */
   forgetPeer(peerId: string): void {
     this.remote.delete(peerId);
   }

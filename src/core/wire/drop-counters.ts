@@ -34,10 +34,12 @@ export class DropCounters {
   private readonly dropped = Object.fromEntries(DROP_REASONS.map(r => [r, 0])) as Record<DropReason, number>;
   private readonly byChannel: Record<string, number> = {};
 
+  /** Counts one message that passed its checks. */
   accept(): void {
     this.accepted++;
   }
 
+  /** Counts one message dropped on `channel` for `reason`. */
   drop(channel: string, reason: DropReason): void {
     this.dropped[reason]++;
     const key = `${channel}:${reason}`;

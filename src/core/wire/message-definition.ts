@@ -89,6 +89,7 @@ export class InboundValidator<TSchema extends v.GenericSchema> {
     this.limiter = new PeerRateLimiter(spec.rate, now);
   }
 
+  /** Checks one inbound payload from `peerId` (size, rate, then schema); never throws: a refusal carries its drop reason. */
   check(payload: unknown, peerId: string): Inbound<v.InferOutput<TSchema>> {
     const result = this.inspect(payload, peerId);
     if (result.ok) this.counters.accept();
@@ -96,6 +97,7 @@ export class InboundValidator<TSchema extends v.GenericSchema> {
     return result;
   }
 
+  /** Drops the peer's rate-limit state (it left). */
   forgetPeer(peerId: string): void {
     this.limiter.forget(peerId);
   }
