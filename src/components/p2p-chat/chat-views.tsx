@@ -1,6 +1,8 @@
 import { h, type FunctionalComponent } from '@stencil/core';
 import type { ChatItem, ChatMessage, ChatSession } from '../../core/chat/chat-loader';
 import { formatDateTime, formatDuration, formatTime, type Lang, type Strings } from '../../core/i18n';
+import type { PeerInfo } from '../../core/runtime';
+import type { VirtualLog } from '../shared/virtual-log';
 
 /** Retention choices of the settings view, ms (0 = forever). */
 const RETENTION_CHOICES = [3_600_000, 12 * 3_600_000, 86_400_000, 7 * 86_400_000, 30 * 86_400_000, 90 * 86_400_000, 365 * 86_400_000, 0];
@@ -119,3 +121,101 @@ export const MarkedList: FunctionalComponent<{ marked: readonly ChatMessage[]; t
     )}
   </section>
 );
+
+/** The people in the room: this visitor first, then each peer with its round trip (ms) when known. */
+export const PeerList: FunctionalComponent<{ selfName: string; peers: readonly PeerInfo[]; t: Strings }> = ({ selfName, peers, t }) => (
+  <section part="peer-list" class="peers" aria-label={t.peersHeading}>
+    <ul aria-label={t.peersHeading}>
+      <li class="self">{t.selfLabel(selfName)}</li>
+      {peers.map(peer => (
+        <li key={peer.id} data-peer-id={peer.id} title={peer.rttMs === null ? '' : t.rtt(peer.rttMs)}>
+          {peer.name ?? t.someone}
+          {peer.rttMs !== null ? <span class="rtt"> · {t.rtt(peer.rttMs)}</span> : null}
+        </li>
+      ))}
+    </ul>
+  </section>
+);
+
+/**
+ * The message log: a virtualized list (rows come and go as it scrolls), so it is not itself a live
+ * region; new messages from others are read out once by the polite region rendered beside it.
+ * `setScrollElement` hands the scrolling element to the component; the "new messages" button
+ * appears while `unseen` > 0.
+ */
+export const MessageLog: FunctionalComponent<{
+  items: readonly ChatItem[];
+  log: VirtualLog;
+  unseen: number;
+  lang: Lang;
+  t: Strings;
+  actions: MessageActions;
+  setScrollElement(el: HTMLDivElement | undefined): void;
+  onJumpToNewest(): void;
+}> = ({ items, log, unseen, lang, t, actions, setScrollElement, onJumpToNewest }) => [
+  <div part="message-list" class="messages" role="log" aria-live="off" aria-label={t.messagesLabel} ref={setScrollElement}
+    onScroll={log.onScroll}
+    onWheel={log.onUserScroll}
+    onTouchMove={log.onUserScroll}
+    onKeyDown={log.onUserScroll}
+    onPointerDown={log.onUserScroll}
+    tabindex="0"
+  >
+    {items.length === 0 ? (
+      <p class="empty">{t.emptyChat}</p>
+    ) : (
+      <ol class="rows" style={{ height: `${log.totalSize()}px` }}>
+        {log.rows().map(vi => {
+          const item = items[vi.index];
+          if (!item) return null;
+          return (
+            <li key={item.key} data-index={vi.index} class={{ row: true, [`row-${item.kind}`]: true }} ref={el => el && log.measure(el)} style={{ transform: `translateY(${vi.start}px)` }}>
+              <ChatItemView item={item} lang={lang} t={t} actions={actions} />
+            </li>
+          );
+        })}
+      </ol>
+    )}
+  </div>,
+  unseen > 0 ? (
+    <button type="button" class="jump" part="jump" onClick={onJumpToNewest}>
+      {t.newMessages(unseen)} ↓
+    </button>
+  ) : null,
+];
+
+/**
+ * The message box: Enter sends (Shift+Enter for a new line), a counter appears from 200 characters
+ * (Unicode code points) left, and sending is disabled while over `maxLength` or not connected.
+ */
+export const MessageInput: FunctionalComponent<{ draft: string; maxLength: number; canSend: boolean; t: Strings; onDraft(text: string): void; onSend(): void }> = ({
+  draft,
+  maxLength,
+  canSend,
+  t,
+  onDraft,
+  onSend,
+}) => {
+  const remaining = maxLength - [...draft].length;
+  const send = (event: Event) => {
+    event.preventDefault();
+    onSend();
+  };
+  return (
+    <form part="input" class="input" onSubmit={send}>
+      <textarea
+        aria-label={t.messageLabel}
+        placeholder={t.messageLabel}
+        rows={2}
+        value={draft}
+        onInput={e => onDraft((e.target as HTMLTextAreaElement).value)}
+        onKeyDown={e => e.key === 'Enter' && !e.shiftKey && !e.isComposing && send(e)}
+        aria-invalid={remaining < 0 ? 'true' : 'false'}
+      ></textarea>
+      <button type="submit" disabled={!canSend || !draft.trim() || remaining < 0}>
+        {t.send}
+      </button>
+      {remaining < 200 ? <span class={{ counter: true, over: remaining < 0 }}>{remaining < 0 ? t.tooLong(maxLength, [...draft].length) : t.charsLeft(remaining)}</span> : null}
+    </form>
+  );
+};

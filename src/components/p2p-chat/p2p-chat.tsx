@@ -3,9 +3,9 @@ import { ChatSendError, openChatSession, parseRetention, type ChatItem, type Cha
 import { AttributeError, resolveUserName } from '../../core/config';
 import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type PeerInfo, type PeerLeaveReason, type WireStats } from '../../core/runtime';
 import { Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
-import { errorText, pageContext, safeLocalStorage, sharedAttributes, statusText } from '../shared/widget-status';
-import { ConnectionPanel, ConnectionPanelController, ConnectionToggle, RelayNotice } from '../shared/connection-panel';
-import { ChatItemView, ChatSettings, MarkedList, type MessageActions } from './chat-views';
+import { errorText, pageContext, safeLocalStorage, sharedAttributes } from '../shared/widget-status';
+import { ConnectionPanel, ConnectionPanelController, HeaderStatus, RelayNotice } from '../shared/connection-panel';
+import { ChatSettings, MarkedList, MessageInput, MessageLog, PeerList, type MessageActions } from './chat-views';
 import { VirtualLog } from '../shared/virtual-log';
 
 /** Detail of `p2pPeerJoin` / `p2pPeerLeave`. */
@@ -346,18 +346,6 @@ export class P2pChat {
     this.p2pError.emit({ code, message });
   }
 
-  private onKeyDown = (event: KeyboardEvent) => {
-    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      void this.submit();
-    }
-  };
-
-  private onSubmit = (event: Event) => {
-    event.preventDefault();
-    void this.submit();
-  };
-
   private async submit() {
     if (!this.session || !this.draft.trim()) return;
     const text = this.draft;
@@ -388,10 +376,6 @@ export class P2pChat {
     this.retentionMs = ms;
   }
 
-  private statusText(): string {
-    return statusText(this.status, this.t);
-  }
-
   private toggleReveal(key: string) {
     const next = new Set(this.revealed);
     if (next.has(key)) next.delete(key);
@@ -415,63 +399,14 @@ export class P2pChat {
     };
   }
 
-  private renderList(lang: Lang) {
-    const t = this.t;
-    const log = this.log;
-    return [
-      // The log is virtualized (rows come and go as it scrolls), so it is not itself a live region: new messages
-      // from others are read out once by the polite region rendered beside it.
-      <div part="message-list" class="messages" role="log" aria-live="off" aria-label={t.messagesLabel} ref={el => (this.scrollEl = el)}
-        onScroll={log.onScroll}
-        onWheel={log.onUserScroll}
-        onTouchMove={log.onUserScroll}
-        onKeyDown={log.onUserScroll}
-        onPointerDown={log.onUserScroll}
-        tabindex="0"
-      >
-        {this.items.length === 0 ? (
-          <p class="empty">{t.emptyChat}</p>
-        ) : (
-          <ol class="rows" style={{ height: `${log.totalSize()}px` }}>
-            {log.rows().map(vi => {
-              const item = this.items[vi.index];
-              if (!item) return null;
-              return (
-                <li
-                  key={item.key}
-                  data-index={vi.index}
-                  class={{ row: true, [`row-${item.kind}`]: true }}
-                  ref={el => el && log.measure(el)}
-                  style={{ transform: `translateY(${vi.start}px)` }}
-                >
-                  <ChatItemView item={item} lang={lang} t={t} actions={this.messageActions} />
-                </li>
-              );
-            })}
-          </ol>
-        )}
-      </div>,
-      this.unseen > 0 ? (
-        <button type="button" class="jump" part="jump" onClick={this.jumpToNewest}>
-          {t.newMessages(this.unseen)} ↓
-        </button>
-      ) : null,
-    ];
-  }
-
   render() {
     const t = this.t;
     const lang = this.uiLang;
-    const remaining = this.maxLength - [...this.draft].length;
     return (
       <Host lang={lang}>
         <div class="chat">
           <header part="header">
-            <span class={`dot ${this.status.state}`} aria-hidden="true"></span>
-            <span part="status" role="status" class="status">
-              {this.statusText()}
-            </span>
-            <ConnectionToggle panel={this.connection} t={t} controls="connection-panel" />
+            <HeaderStatus status={this.status} panel={this.connection} t={t} />
             <span class="views">
               <button type="button" class="link" aria-pressed={this.view === 'marked' ? 'true' : 'false'} onClick={() => void this.openView('marked')}>
                 {t.markedView}
@@ -488,17 +423,7 @@ export class P2pChat {
               {t.burnBanner(this.burnSeconds)}
             </p>
           ) : null}
-          <section part="peer-list" class="peers" aria-label={t.peersHeading}>
-            <ul aria-label={t.peersHeading}>
-              <li class="self">{t.selfLabel(this.selfName)}</li>
-              {this.peers.map(peer => (
-                <li key={peer.id} data-peer-id={peer.id} title={peer.rttMs === null ? '' : t.rtt(peer.rttMs)}>
-                  {peer.name ?? t.someone}
-                  {peer.rttMs !== null ? <span class="rtt"> · {t.rtt(peer.rttMs)}</span> : null}
-                </li>
-              ))}
-            </ul>
-          </section>
+          <PeerList selfName={this.selfName} peers={this.peers} t={t} />
           <div class="visually-hidden" aria-live="polite" aria-relevant="additions">
             {this.announcements.map(a => (
               <p key={a.key}>{a.text}</p>
@@ -510,7 +435,16 @@ export class P2pChat {
             ) : this.view === 'marked' ? (
               <MarkedList marked={this.marked} t={t} lang={lang} actions={this.messageActions} />
             ) : (
-              this.renderList(lang)
+              <MessageLog
+                items={this.items}
+                log={this.log}
+                unseen={this.unseen}
+                lang={lang}
+                t={t}
+                actions={this.messageActions}
+                setScrollElement={el => (this.scrollEl = el)}
+                onJumpToNewest={this.jumpToNewest}
+              />
             )}
           </div>
           {this.error ? (
@@ -518,21 +452,7 @@ export class P2pChat {
               {this.error}
             </p>
           ) : null}
-          <form part="input" class="input" onSubmit={this.onSubmit}>
-            <textarea
-              aria-label={t.messageLabel}
-              placeholder={t.messageLabel}
-              rows={2}
-              value={this.draft}
-              onInput={e => (this.draft = (e.target as HTMLTextAreaElement).value)}
-              onKeyDown={this.onKeyDown}
-              aria-invalid={remaining < 0 ? 'true' : 'false'}
-            ></textarea>
-            <button type="submit" disabled={!this.session || !this.draft.trim() || remaining < 0}>
-              {t.send}
-            </button>
-            {remaining < 200 ? <span class={{ counter: true, over: remaining < 0 }}>{remaining < 0 ? t.tooLong(this.maxLength, [...this.draft].length) : t.charsLeft(remaining)}</span> : null}
-          </form>
+          <MessageInput draft={this.draft} maxLength={this.maxLength} canSend={!!this.session} t={t} onDraft={text => (this.draft = text)} onSend={() => void this.submit()} />
         </div>
       </Host>
     );

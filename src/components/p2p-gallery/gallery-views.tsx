@@ -1,6 +1,6 @@
 import { h, type FunctionalComponent } from '@stencil/core';
 import type { GalleryPicture } from '../../core/gallery/gallery-loader';
-import { formatBytes, formatRelativeTime, type Lang, type Strings } from '../../core/i18n';
+import { formatBytes, formatDay, formatRelativeTime, type Lang, type Strings } from '../../core/i18n';
 import type { TransferProgress } from '../../core/runtime';
 
 /** What the lightbox's controls do (the component's handlers). */
@@ -88,5 +88,46 @@ export const Lightbox: FunctionalComponent<{
         </form>
       ) : null}
     </div>
+  );
+};
+
+/**
+ * The picture wall: pictures grouped by the day they were shared (in the visitor's language),
+ * each tile a button that opens the lightbox, with who shared it and whether a copy is kept here.
+ */
+export const PictureWall: FunctionalComponent<{ pictures: readonly GalleryPicture[]; lang: Lang; t: Strings; thumbUrl(p: GalleryPicture): string; onOpen(key: string): void }> = ({
+  pictures,
+  lang,
+  t,
+  thumbUrl,
+  onOpen,
+}) => {
+  const groups = new Map<string, GalleryPicture[]>();
+  for (const p of pictures) {
+    const label = formatDay(p.ts, lang);
+    groups.set(label, [...(groups.get(label) ?? []), p]);
+  }
+  return (
+    <section part="grid" class="wall" aria-label={t.wallLabel}>
+      {pictures.length === 0 ? <p class="empty">{t.emptyWall}</p> : null}
+      {[...groups.entries()].map(([label, group]) => (
+        <div class="group">
+          <h3>{label}</h3>
+          <ul class="grid" aria-label={label}>
+            {group.map(p => (
+              <li part="tile" class="tile" key={p.key} data-cid={p.cid} data-key={p.key}>
+                <button type="button" class="thumb" aria-label={t.openPicture(p.userName, p.alt)} onClick={() => onOpen(p.key)}>
+                  <img src={thumbUrl(p)} alt={p.alt} loading="lazy" width={p.width} height={p.height} />
+                </button>
+                <span class="caption">
+                  {p.own ? t.selfLabel(p.userName) : t.sharedBy(p.userName)}
+                  {p.cached && !p.own ? <span class="cached"> · {t.cachedHere}</span> : null}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      ))}
+    </section>
   );
 };

@@ -2,10 +2,10 @@ import { Component, forceUpdate, Element, Event, EventEmitter, h, Host, Listen, 
 import { parseByteSize } from '../../core/config';
 import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type PeerInfo, type TransferProgress, type WireStats } from '../../core/runtime';
 import { ImageRefusedError, MAX_IMAGE_BYTES, openGalleryWall, type GalleryPicture, type GalleryWall } from '../../core/gallery/gallery-loader';
-import { formatBytes, formatDay, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
-import { errorText, pageContext, sharedAttributes, statusText } from '../shared/widget-status';
-import { ConnectionPanel, ConnectionPanelController, ConnectionToggle, RelayNotice } from '../shared/connection-panel';
-import { Lightbox } from './gallery-views';
+import { formatBytes, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
+import { errorText, pageContext, sharedAttributes } from '../shared/widget-status';
+import { ConnectionPanel, ConnectionPanelController, HeaderStatus, RelayNotice } from '../shared/connection-panel';
+import { Lightbox, PictureWall } from './gallery-views';
 
 /** Detail of `p2pImageAdd`. */
 export interface P2pImageDetail {
@@ -411,11 +411,6 @@ export class P2pGallery {
   render() {
     const t = this.t;
     const lang = this.uiLang;
-    const groups = new Map<string, GalleryPicture[]>();
-    for (const p of this.pictures) {
-      const label = formatDay(p.ts, lang);
-      groups.set(label, [...(groups.get(label) ?? []), p]);
-    }
     return (
       <Host lang={lang}>
         <div
@@ -429,11 +424,7 @@ export class P2pGallery {
           style={this.columns ? { '--p2p-columns': String(this.columns) } : {}}
         >
           <header part="header">
-            <span class={`dot ${this.status.state}`} aria-hidden="true"></span>
-            <span part="status" role="status" class="status">
-              {statusText(this.status, t)}
-            </span>
-            <ConnectionToggle panel={this.connection} t={t} controls="connection-panel" />
+            <HeaderStatus status={this.status} panel={this.connection} t={t} />
             <button type="button" class="add" disabled={!this.wall} onClick={() => this.fileInput?.click()}>
               {t.addPictures}
             </button>
@@ -461,27 +452,7 @@ export class P2pGallery {
               {this.error}
             </p>
           ) : null}
-          <section part="grid" class="wall" aria-label={t.wallLabel}>
-            {this.pictures.length === 0 ? <p class="empty">{t.emptyWall}</p> : null}
-            {[...groups.entries()].map(([label, pictures]) => (
-              <div class="group">
-                <h3>{label}</h3>
-                <ul class="grid" aria-label={label}>
-                  {pictures.map(p => (
-                    <li part="tile" class="tile" key={p.key} data-cid={p.cid} data-key={p.key}>
-                      <button type="button" class="thumb" aria-label={t.openPicture(p.userName, p.alt)} onClick={() => void this.openPicture(p.key)}>
-                        <img src={this.thumbUrl(p)} alt={p.alt} loading="lazy" width={p.width} height={p.height} />
-                      </button>
-                      <span class="caption">
-                        {p.own ? t.selfLabel(p.userName) : t.sharedBy(p.userName)}
-                        {p.cached && !p.own ? <span class="cached"> · {t.cachedHere}</span> : null}
-                      </span>
-                    </li>
-                  ))}
-                </ul>
-              </div>
-            ))}
-          </section>
+          <PictureWall pictures={this.pictures} lang={lang} t={t} thumbUrl={p => this.thumbUrl(p)} onOpen={key => void this.openPicture(key)} />
           {this.openKey ? this.renderLightbox() : null}
         </div>
       </Host>

@@ -3,8 +3,8 @@ import { parseByteSize } from '../../core/config';
 import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type TransferProgress, type WireStats } from '../../core/runtime';
 import { formatBytes, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
 import { MusicPlayerController, openMusicLibrary, StreamingPlayer, type MusicLibrary, type MusicPlayerState, type MusicProblem, type MusicTrack } from '../../core/music/music-loader';
-import { errorText, pageContext, safeLocalStorage, sharedAttributes, statusText } from '../shared/widget-status';
-import { ConnectionPanel, ConnectionPanelController, ConnectionToggle, RelayNotice } from '../shared/connection-panel';
+import { errorText, pageContext, safeLocalStorage, sharedAttributes } from '../shared/widget-status';
+import { ConnectionPanel, ConnectionPanelController, HeaderStatus, RelayNotice } from '../shared/connection-panel';
 import { LyricsBox, PlayerBar, TrackItem } from './music-views';
 
 /** Detail of `p2pTrackAdd`, `p2pTrackPlay` and `p2pTrackEnd`. */
@@ -351,11 +351,7 @@ export class P2pMusic {
           }}
         >
           <header part="header">
-            <span class={`dot ${this.status.state}`} aria-hidden="true"></span>
-            <span part="status" role="status" class="status">
-              {statusText(this.status, t)}
-            </span>
-            <ConnectionToggle panel={this.connection} t={t} controls="connection-panel" />
+            <HeaderStatus status={this.status} panel={this.connection} t={t} />
             <button type="button" class="link" aria-pressed={this.showSettings ? 'true' : 'false'} onClick={() => (this.showSettings = !this.showSettings)}>
               {t.settings}
             </button>

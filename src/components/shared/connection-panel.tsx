@@ -1,6 +1,7 @@
 import { FunctionalComponent, h } from '@stencil/core';
 import type { ConnectionStats, MeshRoom, MeshStatus } from '../../core/runtime';
 import { formatBytes, Lang, Strings } from '../../core/i18n';
+import { statusText } from './widget-status';
 
 /** How often the open panel re-reads `getStats()`, ms. */
 export const PANEL_REFRESH_MS = 2000;
@@ -123,3 +124,12 @@ export const ConnectionPanel: FunctionalComponent<{ panel: ConnectionPanelContro
     </section>
   );
 };
+
+/** The start of every widget's header: the status dot, the status line (a `role="status"` live region) and the panel's toggle. */
+export const HeaderStatus: FunctionalComponent<{ status: MeshStatus; panel: ConnectionPanelController; t: Strings }> = ({ status, panel, t }) => [
+  <span class={`dot ${status.state}`} aria-hidden="true"></span>,
+  <span part="status" role="status" class="status">
+    {statusText(status, t)}
+  </span>,
+  <ConnectionToggle panel={panel} t={t} controls="connection-panel" />,
+];
