@@ -143,10 +143,15 @@ describe('mesh recovery', () => {
     await heardFrom(a, 'Bob');
     // Bob's page stops running script, as a frozen or sleeping tab (CDP's lifecycle "frozen" is
     // ignored for a visible page, so the debugger pauses it); its network stack keeps going.
+    await a.evaluate(() => {
+      (window as any).__leaves = [];
+      document.addEventListener('p2pPeerLeave', e => (window as any).__leaves.push((e as CustomEvent).detail.reason));
+    });
     const cdp = await b.context().newCDPSession(b);
     await cdp.send('Debugger.enable');
     await cdp.send('Debugger.pause');
     await expect.poll(() => peerNames(a), { timeout: 6_000 }).toEqual([]);
+    expect(await a.evaluate(() => (window as any).__leaves)).toEqual(['silent']);
     await sleep(10_000);
     await cdp.send('Debugger.resume');
     const resumedAt = Date.now();
@@ -185,8 +190,8 @@ describe('mesh recovery', () => {
     await Promise.all([a, b].map(p => waitForPeers(p, 1)));
     await sleep(3_000); // past the join's warm-up announces (233, 533, 1333 ms): only the steady 60 s one is left
     await b.evaluate(() => {
-      (window as any).__leaves = 0;
-      document.addEventListener('p2pPeerLeave', () => (window as any).__leaves++);
+      (window as any).__leaves = [];
+      document.addEventListener('p2pPeerLeave', e => (window as any).__leaves.push((e as CustomEvent).detail.reason));
     });
     const closed = await a.evaluate(() => {
       const open = ((window as any).__dataChannels as RTCDataChannel[]).filter(c => c.readyState === 'open');
@@ -195,7 +200,7 @@ describe('mesh recovery', () => {
     });
     expect(closed).toBeGreaterThan(0);
     const cutAt = Date.now();
-    await expect.poll(() => b.evaluate(() => (window as any).__leaves), { timeout: 5_000 }).toBe(1);
+    await expect.poll(() => b.evaluate(() => (window as any).__leaves), { timeout: 5_000 }).toEqual(['connection-lost']);
     await expect.poll(() => peerNames(b), { timeout: 5_000 }).toEqual(['Ann']);
     await expect.poll(() => peerNames(a), { timeout: 5_000 }).toEqual(['Bob']);
     console.log(`link cut without goodbye: both listed each other again ${Date.now() - cutAt} ms after the cut`);
