@@ -106,8 +106,9 @@ describe('<p2p-gallery>', () => {
     const b64 = (bytes: number[]) => Buffer.from(bytes).toString('base64url');
     const bomb = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0xea, 0x60, 0, 0, 0xea, 0x60, 8, 6, 0, 0, 0, 0, 0, 0, 0];
     const fake = { kind: 'pic', name: 'Evil', cid: 'A'.repeat(43), size: 1000, mime: 'image/png', width: 10, height: 10, alt: '' };
-    await send(await signed({ ...fake, seq: 1, thumb: b64([...Array(300)].map((_, i) => (i * 37) % 256)) }));
-    await send(await signed({ ...fake, seq: 2, thumb: b64(bomb) }));
+    // (Sequence numbers the hostile peer has not used yet: a second record under a used `author:seq` is only a duplicate.)
+    await send(await signed({ ...fake, seq: seq + 10, thumb: b64([...Array(300)].map((_, i) => (i * 37) % 256)) }));
+    await send(await signed({ ...fake, seq: seq + 11, thumb: b64(bomb) }));
     await b.waitForTimeout(1500);
 
     expect(await tiles(b).count()).toBe(1);

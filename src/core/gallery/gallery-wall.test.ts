@@ -85,7 +85,7 @@ describe('GalleryWall on the in-memory network', () => {
 
   it('refuses a picture record whose thumbnail is not a picture, even its own', async () => {
     const { members: [a, b] } = await room(['a', 'b']);
-    await a.wall.sharePrepared({ ...prepared().image, thumb: fixture('not-a-picture.jpg') });
+    await expect(a.wall.sharePrepared({ ...prepared().image, thumb: fixture('not-a-picture.jpg') })).rejects.toThrow(/refused/);
     expect(a.wall.stats().refused['bad-thumbnail']).toBe(1);
     expect(a.wall.list()).toHaveLength(0);
     await new Promise(r => setTimeout(r, 50));

@@ -1,16 +1,16 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
-import { DeviceIdentity, fromBase64Url, toBase64Url } from '../identity';
+import { fromBase64Url, toBase64Url } from '../identity';
 import type { FeatureMesh } from '../mesh';
-import { P2pDatabase, StorageError, StoredGalleryRecord, toStorageError } from '../store';
+import type { P2pDatabase, StorageError } from '../store';
 import type { Download, Swarm, TransferProgress } from '../swarm';
-import { galleryQueryMessage, galleryRecordMessage, galleryWallMessage, PROTOCOL_VERSION, type GalleryRecordWire, type ImageType } from '../wire';
-import { signGalleryRecord, UnsignedGalleryRecord, verifyGalleryRecord } from './gallery-record';
+import { galleryQueryMessage, galleryRecordMessage, galleryWallMessage, type GalleryRecordWire, type ImageType } from '../wire';
+import { galleryRecordKind } from './gallery-record';
 import { isAcceptableThumbnail } from '../wire/image-check';
 import { prepareImage, type PreparedImage } from './image-prepare';
-import { openRoomStorage, recordKey, targetKey } from '../records';
+import { RecordBook, recordKey, startRecordExchange, targetKey, type DistributiveOmit, type RecordExchange, type RecordRefusal, type Unsigned } from '../records';
 
-/** Records kept per room on this device (all authors): a bound on what strangers can make us store. */
-const MAX_ENTRIES = 5000;
+/** Records kept per room on this device (all authors and kinds): a bound on what strangers can make us store. */
+const MAX_RECORDS = 5000;
 
 /** A picture on the wall. */
 export interface GalleryPicture {
@@ -37,8 +37,8 @@ export interface GalleryPicture {
   holders: number;
 }
 
-/** Why a gallery record was refused. */
-export type GalleryRefusal = 'bad-signature' | 'too-many' | 'bad-thumbnail' | 'duplicate';
+/** Why a gallery record was refused: the record book's reasons (see core/records) or a thumbnail that is not a small WebP/PNG/JPEG. */
+export type GalleryRefusal = RecordRefusal | 'bad-thumbnail';
 
 /** Events of a {@link GalleryWall}. */
 export interface GalleryWallEvents {
@@ -58,12 +58,6 @@ export interface GalleryWallOptions {
   now?: () => number;
 }
 
-interface Entry {
-  pic: StoredGalleryRecord | null;
-  alt: StoredGalleryRecord | null;
-  removed: StoredGalleryRecord | null;
-}
-
 /**
  * The shared picture wall of a room: signed `pic` records (with a thumbnail) that
  * every peer keeps and passes on, full pictures moved by the swarm, alt text and
@@ -71,45 +65,68 @@ interface Entry {
  * cached here, or held by a peer in the room.
  */
 export class GalleryWall {
-  /** Records refused from peers, by reason. */
-  readonly refused: Record<GalleryRefusal, number> = { 'bad-signature': 0, 'too-many': 0, 'bad-thumbnail': 0, duplicate: 0 };
-  /** Set when the database could not be opened: the feature then works in memory only (nothing survives a reload). */
-  storageError: StorageError | null = null;
-  private readonly entries = new Map<string, Entry>();
   private readonly emitter = createNanoEvents<GalleryWallEvents>();
   private readonly offs: Unsubscribe[] = [];
   private pictures: GalleryPicture[] = [];
-  private readonly maxPerAuthor: number;
-  private readonly now: () => number;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly exchange: RecordExchange<GalleryRecordWire>;
   /** Pictures `add` was emitted for. */
   private readonly announced = new Set<string>();
 
   private constructor(
-    private readonly mesh: FeatureMesh,
+    mesh: FeatureMesh,
     readonly swarm: Swarm,
-    private readonly identity: DeviceIdentity,
-    private readonly db: P2pDatabase | null,
+    private readonly book: RecordBook<GalleryRecordWire, GalleryRefusal>,
     private readonly options: GalleryWallOptions,
   ) {
-    this.maxPerAuthor = options.maxPerAuthor ?? 200;
-    this.now = options.now ?? (() => Date.now());
+    this.offs.push(
+      book.on('record', r => this.accepted(r)),
+      book.on('error', e => this.emitter.emit('error', e)),
+      swarm.on('index', () => this.refresh()),
+      swarm.on('complete', () => this.refresh()),
+    );
+    // Ask the holder: a joining peer is asked for the pictures it holds; this device answers with its own and cached ones.
+    this.exchange = startRecordExchange({
+      mesh,
+      book,
+      messages: { record: galleryRecordMessage, list: galleryWallMessage, query: galleryQueryMessage },
+      answer: () => this.held(),
+      batch: { maxRecords: 12, maxBytes: 900 * 1024 },
+    });
+    this.offs.push(() => this.exchange.stop());
+    this.refresh();
   }
 
-  /** Opens the wall of a room: loads what this device stored, then asks the peers for theirs. */
+  /**
+   * Opens the wall of a room: loads what this device stored, then asks the peers for theirs. Pictures
+   * are `pic` records; `alt` (the newest wins) and `remove` amend their author's own picture only.
+   * @throws Error when WebCrypto cannot make or load the visitor's key pair
+   */
   static async open(mesh: FeatureMesh, swarm: Swarm, options: GalleryWallOptions): Promise<GalleryWall> {
-    const { db, storageError, identity } = await openRoomStorage(options.room, options.database);
-    const wall = new GalleryWall(mesh, swarm, identity, db, options);
-    wall.storageError = storageError;
-    if (db) {
-      try {
-        for (const r of await db.galleryRecords.where('room').equals(options.room).toArray()) wall.apply(r);
-      } catch (err) {
-        wall.storageError ??= toStorageError(err);
-      }
-    }
-    wall.start();
-    return wall;
+    const book = await RecordBook.open<GalleryRecordWire, GalleryRefusal>({
+      feature: 'gallery',
+      kind: galleryRecordKind,
+      room: options.room,
+      database: options.database,
+      maxRecords: MAX_RECORDS,
+      maxPerAuthor: options.maxPerAuthor ?? 200,
+      amends: r => r.kind !== 'pic',
+      retires: r => r.kind === 'remove',
+      // One slot per picture, and one per picture for its alt text and for its removal: an older alt text is a duplicate.
+      slot: r => (r.kind === 'pic' ? recordKey(r) : `${r.kind}:${targetKey(r)}`),
+      check: async r => (r.kind === 'pic' && !(await isAcceptableThumbnail(fromBase64Url(r.thumb)).catch(() => false)) ? 'bad-thumbnail' : null),
+      now: options.now,
+    });
+    return new GalleryWall(mesh, swarm, book, options);
+  }
+
+  /** Records refused from peers since the wall opened, by reason (counts). */
+  get refused(): Readonly<Record<GalleryRefusal, number>> {
+    return this.book.refused;
+  }
+
+  /** Set when the database could not be opened: the feature then works in memory only (nothing survives a reload). */
+  get storageError(): StorageError | null {
+    return this.book.storageError;
   }
 
   /** Subscribes to an event (see {@link GalleryWallEvents}); returns the unsubscribe function. */
@@ -124,7 +141,7 @@ export class GalleryWall {
 
   /** This device's public key in the room (base64url, P-256): the `author` of its records. */
   get publicKey(): string {
-    return this.identity.publicKey;
+    return this.book.publicKey;
   }
 
   /** The name put in what this visitor shares from now on (peers hear it through the mesh's `presence`). */
@@ -158,22 +175,23 @@ export class GalleryWall {
       alt: alt.slice(0, 1000),
       thumb: toBase64Url(prepared.thumb),
     });
-    const picture = this.pictures.find(p => p.key === recordKey(record))!;
+    const picture = this.pictures.find(p => p.key === recordKey(record));
+    if (!picture) throw new Error('the picture could not be added to the wall');
     return { picture, metadataRemoved: prepared.metadataRemoved };
   }
 
   /** Starts fetching the full picture (or finds it here). */
   open(key: string): Download | null {
-    const pic = this.entries.get(key)?.pic;
-    if (!pic?.cid) return null;
+    const pic = this.picture(key);
+    if (!pic) return null;
     if (this.swarm.isComplete(pic.cid)) return null;
     return this.swarm.download(pic.cid);
   }
 
   /** The full picture as a Blob, waiting for its download. */
   async fullImage(key: string, onProgress?: (p: TransferProgress) => void): Promise<Blob> {
-    const pic = this.entries.get(key)?.pic;
-    if (!pic?.cid || !pic.size) throw new Error('unknown picture');
+    const pic = this.picture(key);
+    if (!pic) throw new Error('unknown picture');
     const download = this.open(key);
     if (download) {
       const off = onProgress ? download.on('progress', onProgress) : null;
@@ -190,15 +208,15 @@ export class GalleryWall {
 
   /** Changes the alt text of one of this device's pictures. */
   async setAlt(key: string, alt: string): Promise<void> {
-    const pic = this.entries.get(key)?.pic;
-    if (!pic || pic.author !== this.identity.publicKey) throw new Error('only the owner can change the alt text');
+    const pic = this.picture(key);
+    if (!pic || pic.author !== this.publicKey) throw new Error('only the owner can change the alt text');
     await this.author({ kind: 'alt', target: pic.seq, alt: alt.slice(0, 1000) });
   }
 
   /** Removes one of this device's pictures for everyone (a signed removal; peers stop serving it). */
   async remove(key: string): Promise<void> {
-    const pic = this.entries.get(key)?.pic;
-    if (!pic || pic.author !== this.identity.publicKey) throw new Error('only the owner can remove a picture');
+    const pic = this.picture(key);
+    if (!pic || pic.author !== this.publicKey) throw new Error('only the owner can remove a picture');
     await this.author({ kind: 'remove', target: pic.seq });
   }
 
@@ -213,95 +231,53 @@ export class GalleryWall {
     this.emitter.events = {};
   }
 
-  private start(): void {
-    this.offs.push(
-      this.mesh.channel(galleryRecordMessage).onMessage(({ record }) => void this.ingest(record)),
-      this.mesh.channel(galleryWallMessage).onMessage(({ records }) => records.forEach(r => void this.ingest(r))),
-      this.mesh.channel(galleryQueryMessage).onMessage((_, peerId) => void this.answerQuery(peerId)),
-      this.mesh.on('peerJoin', peer => void this.mesh.channel(galleryQueryMessage).send({ v: PROTOCOL_VERSION }, peer.id)),
-      this.swarm.on('index', () => this.refresh()),
-      this.swarm.on('complete', () => this.refresh()),
-    );
-    for (const peerId of this.mesh.peers.keys()) void this.mesh.channel(galleryQueryMessage).send({ v: PROTOCOL_VERSION }, peerId);
-    this.refresh();
+  /**
+   * Applies the rules to a record from anywhere (see core/records' `RecordBook`): deduplicated,
+   * bounded, verified, thumbnail checked, stored. Resolves whether it was accepted; never throws.
+   */
+  ingest(record: GalleryRecordWire): Promise<boolean> {
+    return this.book.ingest(record);
   }
 
-  private async author(fields: DistributiveOmitSig): Promise<GalleryRecordWire> {
-    const unsigned = { ...fields, author: this.identity.publicKey, seq: await this.identity.nextSeq(), ts: this.now() } as UnsignedGalleryRecord;
-    const record = await signGalleryRecord(this.options.room, this.identity, unsigned);
-    await this.ingest(record);
-    await this.mesh.channel(galleryRecordMessage).send({ v: PROTOCOL_VERSION, record });
+  /** Signs a record of this visitor, keeps it and sends it to every peer. @throws Error when the wall's own rules refused it */
+  private async author(fields: DistributiveOmit<Unsigned<GalleryRecordWire>, 'author' | 'seq' | 'ts'>): Promise<GalleryRecordWire> {
+    const record = await this.book.author(fields);
+    if (!record) throw new Error('the wall refused this change (too many pictures?)');
+    await this.exchange.publish(record);
     return record;
   }
 
-  /** Applies the rules to a record from anywhere; never throws (refusals are counted). */
-  ingest(record: GalleryRecordWire): Promise<boolean> {
-    const run = this.queue.then(() => this.ingestNow(record));
-    this.queue = run.catch(() => undefined);
-    return run;
+  /** The `pic` record with this key (`author:seq`) while it is on the wall (not removed). */
+  private picture(key: string): Extract<GalleryRecordWire, { kind: 'pic' }> | null {
+    const r = this.book.get(key);
+    return r?.kind === 'pic' && !this.book.isRetired(key) ? r : null;
   }
 
-  private async ingestNow(record: GalleryRecordWire): Promise<boolean> {
-    const key = recordKey(record);
-    const entryKey = record.kind === 'pic' ? key : targetKey(record);
-    const entry = this.entries.get(entryKey);
-    const held = record.kind === 'pic' ? entry?.pic : record.kind === 'alt' ? entry?.alt : entry?.removed;
-    if (held && held.seq >= record.seq) {
-      this.refused.duplicate++;
-      return false;
-    }
-    if (!(await verifyGalleryRecord(this.options.room, record))) {
-      this.refused['bad-signature']++;
-      return false;
-    }
-    if (record.kind === 'pic') {
-      const count = [...this.entries.values()].filter(e => e.pic?.author === record.author && !e.removed).length;
-      if (count >= this.maxPerAuthor || this.entries.size >= MAX_ENTRIES) {
-        this.refused['too-many']++;
-        return false;
-      }
-      let thumbOk = false;
-      try {
-        thumbOk = await isAcceptableThumbnail(fromBase64Url(record.thumb));
-      } catch {
-        thumbOk = false;
-      }
-      if (!thumbOk) {
-        this.refused['bad-thumbnail']++;
-        return false;
-      }
-    }
-    const stored: StoredGalleryRecord = { ...record, room: this.options.room };
-    try {
-      await this.db?.galleryRecords.put(stored);
-    } catch (err) {
-      this.emitter.emit('error', toStorageError(err));
-    }
-    this.apply(stored);
-    if (record.kind === 'remove' && entry?.pic?.cid) {
-      const cid = entry.pic.cid;
-      const stillUsed = [...this.entries.values()].some(e => e.pic?.cid === cid && !e.removed);
-      if (!stillUsed && this.swarm.localFile(cid)) await this.swarm.drop(cid).catch(() => undefined);
+  /** The newest alt text of a picture, when its author amended it. */
+  private altOf(key: string): Extract<GalleryRecordWire, { kind: 'alt' }> | undefined {
+    let newest: Extract<GalleryRecordWire, { kind: 'alt' }> | undefined;
+    for (const a of this.book.amendmentsOf(key)) if (a.kind === 'alt' && (!newest || a.seq > newest.seq)) newest = a;
+    return newest;
+  }
+
+  /** A record was accepted: a removal drops the picture's bytes when no other picture uses them. */
+  private accepted(record: GalleryRecordWire): void {
+    const target = record.kind === 'remove' ? this.book.get(targetKey(record)) : undefined;
+    if (target?.kind === 'pic') {
+      const cid = target.cid;
+      const stillUsed = [...this.book.all()].some(r => r.kind === 'pic' && r.cid === cid && !this.book.isRetired(recordKey(r)));
+      if (!stillUsed && this.swarm.localFile(cid)) void this.swarm.drop(cid).catch(() => undefined);
     }
     this.refresh();
-    return true;
-  }
-
-  private apply(r: StoredGalleryRecord): void {
-    const entryKey = r.kind === 'pic' ? recordKey(r) : targetKey(r);
-    const entry = this.entries.get(entryKey) ?? { pic: null, alt: null, removed: null };
-    if (r.kind === 'pic') entry.pic = r;
-    if (r.kind === 'alt' && (!entry.alt || entry.alt.seq < r.seq)) entry.alt = r;
-    if (r.kind === 'remove') entry.removed = r;
-    this.entries.set(entryKey, entry);
   }
 
   private refresh(): void {
     const pictures: GalleryPicture[] = [];
-    for (const [key, e] of this.entries) {
-      const r = e.pic;
-      if (!r || e.removed || !r.cid) continue;
-      const own = r.author === this.identity.publicKey;
+    for (const r of this.book.all()) {
+      if (r.kind !== 'pic') continue;
+      const key = recordKey(r);
+      if (this.book.isRetired(key)) continue;
+      const own = r.author === this.publicKey;
       const cached = this.swarm.isComplete(r.cid);
       const holders = this.swarm.holders(r.cid).length;
       if (!own && !cached && holders === 0) continue;
@@ -309,15 +285,15 @@ export class GalleryWall {
         key,
         author: r.author,
         seq: r.seq,
-        userName: r.name ?? '',
+        userName: r.name,
         ts: r.ts,
         cid: r.cid,
-        size: r.size ?? 0,
-        mime: r.mime as ImageType,
-        width: r.width ?? 0,
-        height: r.height ?? 0,
-        alt: e.alt?.alt ?? r.alt ?? '',
-        thumb: fromBase64Url(r.thumb ?? ''),
+        size: r.size,
+        mime: r.mime,
+        width: r.width,
+        height: r.height,
+        alt: this.altOf(key)?.alt ?? r.alt ?? '',
+        thumb: fromBase64Url(r.thumb),
         own,
         cached,
         holders,
@@ -334,31 +310,22 @@ export class GalleryWall {
     }
   }
 
-  /** Sends the asker the records of pictures this device holds (own or cached), and removals, in batches. */
-  private async answerQuery(peerId: string): Promise<void> {
+  /** What this device answers a query with: the pictures it holds (own or cached) with their newest alt text, and removals. */
+  private held(): GalleryRecordWire[] {
     const records: GalleryRecordWire[] = [];
-    for (const e of this.entries.values()) {
-      const r = e.pic;
-      if (!r?.cid) continue;
-      if (e.removed) {
-        records.push(toWire(e.removed));
+    for (const r of this.book.all()) {
+      if (r.kind !== 'pic') continue;
+      const key = recordKey(r);
+      const removal = this.book.amendmentsOf(key).find(a => a.kind === 'remove');
+      if (removal) {
+        records.push(removal);
         continue;
       }
-      const holds = r.author === this.identity.publicKey || this.swarm.isComplete(r.cid);
-      if (!holds) continue;
-      records.push(toWire(r));
-      if (e.alt) records.push(toWire(e.alt));
+      if (r.author !== this.publicKey && !this.swarm.isComplete(r.cid)) continue;
+      records.push(r);
+      const alt = this.altOf(key);
+      if (alt) records.push(alt);
     }
-    for (let i = 0; i < records.length; i += 12) {
-      await this.mesh.channel(galleryWallMessage).send({ v: PROTOCOL_VERSION, records: records.slice(i, i + 12) }, peerId);
-    }
+    return records;
   }
-}
-
-type DistributiveOmitSig = UnsignedGalleryRecord extends infer U ? (U extends unknown ? Omit<U, 'author' | 'seq' | 'ts'> : never) : never;
-
-function toWire(r: StoredGalleryRecord): GalleryRecordWire {
-  const { room: _room, ...rest } = r;
-  void _room;
-  return rest as GalleryRecordWire;
 }

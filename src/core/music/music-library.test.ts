@@ -90,7 +90,7 @@ describe('MusicLibrary on the in-memory network', () => {
 
 /** The signed `track` record a library holds (as peers receive it). */
 async function firstRecord(library: MusicLibrary): Promise<Record<string, unknown>> {
-  const records = (library as unknown as { records: Map<string, Record<string, unknown>> }).records;
-  const { room: _room, ...wire } = [...records.values()][0];
+  const book = (library as unknown as { book: { all(): IterableIterator<Record<string, unknown>> } }).book;
+  const wire = [...book.all()][0];
   return { ...wire, seq: (wire.seq as number) + 1 };
 }

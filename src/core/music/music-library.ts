@@ -1,14 +1,17 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
-import { DeviceIdentity, fromBase64Url } from '../identity';
+import { fromBase64Url } from '../identity';
 import type { FeatureMesh } from '../mesh';
-import { P2pDatabase, StorageError, StoredMusicRecord, toStorageError } from '../store';
+import { toStorageError, type P2pDatabase, type StorageError } from '../store';
 import type { Swarm } from '../swarm';
-import { musicListMessage, musicQueryMessage, musicRecordMessage, PROTOCOL_VERSION, type AudioType, type MusicRecordWire } from '../wire';
+import { musicListMessage, musicQueryMessage, musicRecordMessage, type AudioType, type MusicRecordWire } from '../wire';
 import { isAcceptableThumbnail } from '../wire/image-check';
 import type { ByteSource } from './streaming-player';
 import { prepareTrack, type PreparedTrack } from './track-prepare';
-import { signMusicRecord, UnsignedMusicRecord, verifyMusicRecord } from './track-record';
-import { openRoomStorage, recordKey, targetKey } from '../records';
+import { musicRecordKind } from './track-record';
+import { RecordBook, recordKey, startRecordExchange, type DistributiveOmit, type RecordExchange, type RecordRefusal, type Unsigned } from '../records';
+
+/** Why a music record was refused: the record book's reasons (see core/records) or a cover that is not a small picture. */
+export type MusicRefusal = RecordRefusal | 'bad-cover';
 
 /** A track in the room's lists (one per content id, with every holder). */
 export interface MusicTrack {
@@ -65,45 +68,84 @@ const MAX_RECORDS = 10_000;
  * list is remembered.
  */
 export class MusicLibrary {
-  /** Records refused since the library opened, by reason (counts). */
-  readonly refused = { 'bad-signature': 0, duplicate: 0, 'too-many': 0, 'bad-cover': 0 };
-  /** Set when the database could not be opened: the feature then works in memory only (nothing survives a reload). */
-  storageError: StorageError | null = null;
-  private readonly records = new Map<string, StoredMusicRecord>();
-  /** The `track-meta` and `untrack` records per track they target (`author:seq`): lookups, not scans. */
-  private readonly amendments = new Map<string, StoredMusicRecord[]>();
   /** The peers' ids and names at the last refresh: a roster event that changes neither (an RTT update) does not refresh. */
   private rosterNames = '';
   private readonly emitter = createNanoEvents<MusicLibraryEvents>();
   private readonly offs: Unsubscribe[] = [];
   private list: MusicTrack[] = [];
   private readonly remembered = new Set<string>();
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly exchange: RecordExchange<MusicRecordWire>;
 
   private constructor(
     private readonly mesh: FeatureMesh,
     readonly swarm: Swarm,
-    private readonly identity: DeviceIdentity,
-    private readonly db: P2pDatabase | null,
+    private readonly book: RecordBook<MusicRecordWire, MusicRefusal>,
     private readonly options: MusicLibraryOptions,
-  ) {}
+    remembered: readonly string[],
+  ) {
+    remembered.forEach(a => this.remembered.add(a));
+    this.offs.push(
+      book.on('record', r => this.accepted(r)),
+      book.on('error', e => this.emitter.emit('error', e)),
+      mesh.on('roster', peers => {
+        const names = peers.map(p => `${p.id}\u0000${p.name ?? ''}`).join('\n');
+        if (names === this.rosterNames) return;
+        this.rosterNames = names;
+        this.refresh();
+      }),
+      swarm.on('index', () => this.refresh()),
+      swarm.on('complete', () => this.refresh()),
+    );
+    // Ask the holder: a joining peer is asked for its list; this device answers with the tracks it holds.
+    this.exchange = startRecordExchange({
+      mesh,
+      book,
+      messages: { record: musicRecordMessage, list: musicListMessage, query: musicQueryMessage },
+      answer: () => this.held(),
+      // At most 8 records and well under the message's 1 MiB.
+      batch: { maxRecords: 8, maxBytes: 900 * 1024 },
+    });
+    this.offs.push(() => this.exchange.stop());
+    this.refresh();
+  }
 
-  /** Opens the music room of a room: loads what this device stored, then asks the peers for theirs. */
+  /**
+   * Opens the music room of a room: loads what this device stored, then asks the peers for theirs.
+   * Tracks are `track` records; `track-meta` (cover, lyrics) and `untrack` amend their author's own track only.
+   * @throws Error when WebCrypto cannot make or load the visitor's key pair
+   */
   static async open(mesh: FeatureMesh, swarm: Swarm, options: MusicLibraryOptions): Promise<MusicLibrary> {
-    const { db, storageError, identity } = await openRoomStorage(options.room, options.database);
-    const library = new MusicLibrary(mesh, swarm, identity, db, options);
-    library.storageError = storageError;
-    if (db) {
-      try {
-        for (const r of await db.musicRecords.where('room').equals(options.room).toArray()) library.remember(r);
-        const settings = await db.roomSettings.get(`music\n${options.room}`);
-        settings?.rememberedLists?.forEach(a => library.remembered.add(a));
-      } catch (err) {
-        library.storageError ??= toStorageError(err);
-      }
+    const book = await RecordBook.open<MusicRecordWire, MusicRefusal>({
+      feature: 'music',
+      kind: musicRecordKind,
+      room: options.room,
+      database: options.database,
+      maxRecords: MAX_RECORDS,
+      amends: r => r.kind !== 'track',
+      retires: r => r.kind === 'untrack',
+      // A cover is decoded by the page: refuse one that is not a small picture, checked on its header first.
+      check: async r => {
+        const cover = r.kind === 'untrack' ? undefined : r.cover;
+        return cover && !(await isAcceptableThumbnail(safeBytes(cover) ?? new Uint8Array()).catch(() => false)) ? 'bad-cover' : null;
+      },
+    });
+    let remembered: string[] = [];
+    try {
+      remembered = (await book.database?.roomSettings.get(`music\n${options.room}`))?.rememberedLists ?? [];
+    } catch (err) {
+      book.storageError ??= toStorageError(err);
     }
-    library.start();
-    return library;
+    return new MusicLibrary(mesh, swarm, book, options, remembered);
+  }
+
+  /** Records refused from peers since the library opened, by reason (counts). */
+  get refused(): Readonly<Record<MusicRefusal, number>> {
+    return this.book.refused;
+  }
+
+  /** Set when the database could not be opened: the feature then works in memory only (nothing survives a reload). */
+  get storageError(): StorageError | null {
+    return this.book.storageError;
   }
 
   /** Subscribes to an event (see {@link MusicLibraryEvents}); returns the unsubscribe function. */
@@ -118,7 +160,7 @@ export class MusicLibrary {
 
   /** This device's public key in the room (base64url, P-256): the `author` of its records. */
   get publicKey(): string {
-    return this.identity.publicKey;
+    return this.book.publicKey;
   }
 
   /** The name put in what this visitor shares from now on (peers hear it through the mesh's `presence`). */
@@ -146,15 +188,15 @@ export class MusicLibrary {
 
   /** Attaches or replaces the cover and/or lyrics of one of this device's tracks. */
   async attach(key: string, meta: { cover?: string; lyrics?: string }): Promise<void> {
-    const r = this.records.get(key);
-    if (!r || r.author !== this.identity.publicKey || r.kind !== 'track') throw new Error('only the owner can change a track');
+    const r = this.book.get(key);
+    if (!r || r.author !== this.publicKey || r.kind !== 'track') throw new Error('only the owner can change a track');
     await this.author({ kind: 'track-meta', target: r.seq, ...(meta.cover ? { cover: meta.cover } : {}), ...(meta.lyrics !== undefined ? { lyrics: meta.lyrics } : {}) });
   }
 
   /** Removes one of this device's tracks from its list (stops announcing it; the bytes are dropped). */
   async untrack(key: string): Promise<void> {
-    const r = this.records.get(key);
-    if (!r || r.author !== this.identity.publicKey) throw new Error('only the owner can remove a track');
+    const r = this.book.get(key);
+    if (!r || r.author !== this.publicKey) throw new Error('only the owner can remove a track');
     await this.author({ kind: 'untrack', target: r.seq });
     if (r.kind === 'track') await this.swarm.drop(r.cid).catch(() => undefined);
     this.refresh();
@@ -170,7 +212,7 @@ export class MusicLibrary {
 
   /** "Remove local copy": drops the bytes; the track stays listed while someone holds it. */
   async dropCopy(cid: string): Promise<void> {
-    const own = [...this.records.values()].some(r => r.kind === 'track' && r.cid === cid && r.author === this.identity.publicKey && !this.untracked(r));
+    const own = [...this.book.all()].some(r => r.kind === 'track' && r.cid === cid && r.author === this.publicKey && !this.book.isRetired(recordKey(r)));
     if (own) throw new Error('this is your own track: remove it from your list instead');
     await this.swarm.drop(cid);
     this.refresh();
@@ -181,7 +223,7 @@ export class MusicLibrary {
     if (on) this.remembered.add(author);
     else this.remembered.delete(author);
     try {
-      await this.db?.roomSettings.put({ room: `music\n${this.options.room}`, rememberedLists: [...this.remembered] });
+      await this.book.database?.roomSettings.put({ room: `music\n${this.options.room}`, rememberedLists: [...this.remembered] });
     } catch (err) {
       this.emitter.emit('error', toStorageError(err));
     }
@@ -208,100 +250,39 @@ export class MusicLibrary {
     this.emitter.events = {};
   }
 
-  private start(): void {
-    this.offs.push(
-      this.mesh.channel(musicRecordMessage).onMessage(({ record }) => void this.ingest(record)),
-      this.mesh.channel(musicListMessage).onMessage(({ records }) => records.forEach(r => void this.ingest(r))),
-      this.mesh.channel(musicQueryMessage).onMessage((_, peerId) => void this.answerQuery(peerId)),
-      this.mesh.on('peerJoin', peer => void this.mesh.channel(musicQueryMessage).send({ v: PROTOCOL_VERSION }, peer.id)),
-      this.mesh.on('roster', peers => {
-        const names = peers.map(p => `${p.id}\u0000${p.name ?? ''}`).join('\n');
-        if (names === this.rosterNames) return;
-        this.rosterNames = names;
-        this.refresh();
-      }),
-      this.swarm.on('index', () => this.refresh()),
-      this.swarm.on('complete', () => this.refresh()),
-    );
-    for (const peerId of this.mesh.peers.keys()) void this.mesh.channel(musicQueryMessage).send({ v: PROTOCOL_VERSION }, peerId);
-    this.refresh();
-  }
-
-  private async author(fields: OmitAuthored): Promise<MusicRecordWire> {
-    const unsigned: UnsignedMusicRecord = { ...fields, author: this.identity.publicKey, seq: await this.identity.nextSeq(), ts: Date.now() };
-    const record = await signMusicRecord(this.options.room, this.identity, unsigned);
-    await this.ingest(record);
-    await this.mesh.channel(musicRecordMessage).send({ v: PROTOCOL_VERSION, record });
+  /** Signs a record of this visitor, keeps it and sends it to every peer. @throws Error when the library's own rules refused it */
+  private async author(fields: DistributiveOmit<Unsigned<MusicRecordWire>, 'author' | 'seq' | 'ts'>): Promise<MusicRecordWire> {
+    const record = await this.book.author(fields);
+    if (!record) throw new Error('the music room refused this change');
+    await this.exchange.publish(record);
     return record;
   }
 
-  /** Applies a record from anywhere: verified, deduplicated, bounded, stored. Never throws. */
+  /**
+   * Applies the rules to a record from anywhere (see core/records' `RecordBook`): deduplicated,
+   * bounded, verified, cover checked, stored. Resolves whether it was accepted; never throws.
+   */
   ingest(record: MusicRecordWire): Promise<boolean> {
-    const run = this.queue.then(async () => {
-      const key = recordKey(record);
-      if (this.records.has(key)) {
-        this.refused.duplicate++;
-        return false;
-      }
-      if (this.records.size >= MAX_RECORDS) {
-        this.refused['too-many']++;
-        return false;
-      }
-      if (!(await verifyMusicRecord(this.options.room, record))) {
-        this.refused['bad-signature']++;
-        return false;
-      }
-      // A cover is decoded by the page: refuse one that is not a small picture, checked on its header first.
-      const cover = record.kind === 'untrack' ? undefined : record.cover;
-      if (cover && !(await isAcceptableThumbnail(safeBytes(cover) ?? new Uint8Array()))) {
-        this.refused['bad-cover']++;
-        return false;
-      }
-      const stored: StoredMusicRecord = { ...record, room: this.options.room };
-      this.remember(stored);
-      try {
-        await this.db?.musicRecords.put(stored);
-      } catch (err) {
-        this.emitter.emit('error', toStorageError(err));
-      }
-      const before = new Set(this.list.map(t => t.cid));
-      this.refresh();
-      if (record.kind === 'track' && !before.has(record.cid)) {
-        const track = this.list.find(t => t.cid === record.cid);
-        if (track) this.emitter.emit('add', track);
-      }
-      return true;
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.book.ingest(record);
   }
 
-  /** Keeps a record in memory and in the per-target index. */
-  private remember(r: StoredMusicRecord): void {
-    this.records.set(recordKey(r), r);
-    if (r.kind === 'track') return;
-    const target = targetKey(r);
-    const list = this.amendments.get(target);
-    if (list) list.push(r);
-    else this.amendments.set(target, [r]);
-  }
-
-  /** The `track-meta` and `untrack` records its author made for track `r`. */
-  private amendmentsOf(r: StoredMusicRecord): StoredMusicRecord[] {
-    return this.amendments.get(recordKey(r)) ?? [];
-  }
-
-  private untracked(r: StoredMusicRecord): boolean {
-    return this.amendmentsOf(r).some(a => a.kind === 'untrack');
+  /** A record was accepted: the list is rebuilt, and a track whose content is new to it is announced (`add`). */
+  private accepted(record: MusicRecordWire): void {
+    const before = new Set(this.list.map(t => t.cid));
+    this.refresh();
+    if (record.kind === 'track' && !before.has(record.cid)) {
+      const track = this.list.find(t => t.cid === record.cid);
+      if (track) this.emitter.emit('add', track);
+    }
   }
 
   private refresh(): void {
     const names = new Map(this.mesh.peerList().map(p => [p.id, p.name ?? '']));
     const byCid = new Map<string, MusicTrack>();
-    const records = [...this.records.values()].filter((r): r is StoredTrackRecord => r.kind === 'track' && !this.untracked(r)).sort((a, b) => a.ts - b.ts);
+    const records = [...this.book.all()].filter((r): r is TrackRecord => r.kind === 'track' && !this.book.isRetired(recordKey(r))).sort((a, b) => a.ts - b.ts);
     for (const r of records) {
       const cid = r.cid;
-      const own = r.author === this.identity.publicKey;
+      const own = r.author === this.publicKey;
       const local = this.swarm.localFile(cid);
       const holders = this.swarm.holders(cid).map(id => names.get(id) || id.slice(0, 6));
       const cached = this.swarm.isComplete(cid);
@@ -311,8 +292,9 @@ export class MusicLibrary {
         continue;
       }
       if (!own && !cached && holders.length === 0 && !this.remembered.has(r.author)) continue;
-      const meta = this.amendmentsOf(r)
-        .filter((m): m is Extract<StoredMusicRecord, { kind: 'track-meta' }> => m.kind === 'track-meta')
+      const meta = this.book
+        .amendmentsOf(recordKey(r))
+        .filter((m): m is Extract<MusicRecordWire, { kind: 'track-meta' }> => m.kind === 'track-meta')
         .sort((a, b) => b.seq - a.seq);
       const cover = meta.find(m => m.cover)?.cover ?? r.cover;
       const lyrics = meta.find(m => m.lyrics !== undefined)?.lyrics ?? r.lyrics;
@@ -341,42 +323,20 @@ export class MusicLibrary {
     this.emitter.emit('change', this.list);
   }
 
-  /** Sends the asker the records of the tracks this device holds, with their metadata. */
-  private async answerQuery(peerId: string): Promise<void> {
+  /** What this device answers a query with: the tracks it holds (own, or a kept copy), each with its amendments. */
+  private held(): MusicRecordWire[] {
     const out: MusicRecordWire[] = [];
-    for (const r of this.records.values()) {
-      if (r.kind !== 'track' || this.untracked(r)) continue;
-      const holds = r.author === this.identity.publicKey || this.swarm.isComplete(r.cid);
-      if (!holds) continue;
-      out.push(toWire(r));
-      for (const m of this.amendmentsOf(r)) out.push(toWire(m));
+    for (const r of this.book.all()) {
+      const key = recordKey(r);
+      if (r.kind !== 'track' || this.book.isRetired(key)) continue;
+      if (r.author !== this.publicKey && !this.swarm.isComplete(r.cid)) continue;
+      out.push(r, ...this.book.amendmentsOf(key));
     }
-    // Batches of at most 8 records and well under the message's 1 MiB.
-    let batch: MusicRecordWire[] = [];
-    let bytes = 0;
-    for (const record of out) {
-      const size = new TextEncoder().encode(JSON.stringify(record)).byteLength;
-      if (batch.length && (batch.length >= 8 || bytes + size > 900 * 1024)) {
-        await this.mesh.channel(musicListMessage).send({ v: PROTOCOL_VERSION, records: batch }, peerId);
-        batch = [];
-        bytes = 0;
-      }
-      batch.push(record);
-      bytes += size;
-    }
-    if (batch.length) await this.mesh.channel(musicListMessage).send({ v: PROTOCOL_VERSION, records: batch }, peerId);
+    return out;
   }
 }
 
-type StoredTrackRecord = Extract<StoredMusicRecord, { kind: 'track' }>;
-
-type OmitAuthored = UnsignedMusicRecord extends infer U ? (U extends unknown ? Omit<U, 'author' | 'seq' | 'ts'> : never) : never;
-
-function toWire(r: StoredMusicRecord): MusicRecordWire {
-  const { room: _room, ...rest } = r;
-  void _room;
-  return rest;
-}
+type TrackRecord = Extract<MusicRecordWire, { kind: 'track' }>;
 
 function safeBytes(b64: string): Uint8Array | undefined {
   try {

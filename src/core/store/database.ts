@@ -1,6 +1,6 @@
 import Dexie, { Table } from 'dexie';
 import type { StoredIdentity } from '../identity';
-import type { MusicRecordWire } from '../wire';
+import type { GalleryRecordWire, MusicRecordWire } from '../wire';
 
 /** A chat record as this device keeps it (one row per author+seq in a room). */
 export interface StoredChatRecord {
@@ -59,30 +59,19 @@ export interface StoredSwarmChunk {
   data: ArrayBuffer;
 }
 
-/** A gallery record kept on this device (own pictures and those of pictures seen in the room). */
-export interface StoredGalleryRecord {
-  room: string;
-  author: string;
-  seq: number;
-  ts: number;
-  kind: 'pic' | 'alt' | 'remove';
-  name?: string;
-  cid?: string;
-  size?: number;
-  mime?: string;
-  width?: number;
-  height?: number;
-  alt?: string;
-  thumb?: string;
-  target?: number;
-  sig: string;
-}
+/** The features whose signed records share the `signedRecords` table (core/records' `RecordBook`). */
+export type RecordFeature = 'gallery' | 'music';
 
 /**
- * A music record kept on this device (own tracks and those of tracks seen in the room): the wire
- * record (its shape from `core/wire`'s `musicRecordSchema`) and the room it belongs to.
+ * A signed record kept on this device (own, and those seen in the room): the wire record, its shape
+ * from `core/wire`'s schemas, with the feature it belongs to and the room key (`${appId}\n${room}`).
  */
-export type StoredMusicRecord = MusicRecordWire & { room: string };
+export type StoredSignedRecord = (GalleryRecordWire & { feature: 'gallery'; room: string }) | (MusicRecordWire & { feature: 'music'; room: string });
+
+/** A gallery record as versions 4–6 of the database kept it (moved to `signedRecords` by version 6). */
+type LegacyGalleryRecord = GalleryRecordWire & { room: string };
+/** A music record as version 5–6 of the database kept it (moved to `signedRecords` by version 6). */
+type LegacyMusicRecord = MusicRecordWire & { room: string };
 
 /**
  * The one IndexedDB database of p2p-widgets (Dexie). Every feature declares its
@@ -102,10 +91,8 @@ export class P2pDatabase extends Dexie {
   swarmFiles!: Table<StoredSwarmFile, string>;
   /** Verified chunks, by [content id, chunk index]. */
   swarmChunks!: Table<StoredSwarmChunk, [string, number]>;
-  /** Gallery records by [room, author, seq]. */
-  galleryRecords!: Table<StoredGalleryRecord, [string, string, number]>;
-  /** Music records by [room, author, seq]. */
-  musicRecords!: Table<StoredMusicRecord, [string, string, number]>;
+  /** Signed gallery and music records by [feature, room, author, seq]; listed per [feature, room]. */
+  signedRecords!: Table<StoredSignedRecord, [RecordFeature, string, string, number]>;
 
   constructor(name = 'p2p-widgets') {
     super(name);
@@ -132,6 +119,18 @@ export class P2pDatabase extends Dexie {
     this.version(5).stores({
       musicRecords: '[room+author+seq], room',
     });
+    // v6: one table for every feature's signed records (core/records' RecordBook); the rows of the
+    // two tables it replaces are copied over (Dexie: copy in the version that adds the table, delete
+    // the old ones in the next: https://dexie.org/docs/Tutorial/Design#database-versioning).
+    this.version(6)
+      .stores({ signedRecords: '[feature+room+author+seq], [feature+room]' })
+      .upgrade(async tx => {
+        const gallery = (await tx.table<LegacyGalleryRecord>('galleryRecords').toArray()).map(r => ({ ...r, feature: 'gallery' as const }));
+        const music = (await tx.table<LegacyMusicRecord>('musicRecords').toArray()).map(r => ({ ...r, feature: 'music' as const }));
+        await tx.table<StoredSignedRecord>('signedRecords').bulkPut([...gallery, ...music]);
+      });
+    // v7: the per-feature record tables are gone (their rows moved to signedRecords in v6).
+    this.version(7).stores({ galleryRecords: null, musicRecords: null });
   }
 }
 
