@@ -5,14 +5,14 @@
  * It contains typing information for all components that exist in this project.
  */
 import { HTMLStencilElement, JSXBase } from "@stencil/core/internal";
-import { P2pErrorDetail, P2pMessageDetail, P2pPeerDetail } from "./components/p2p-chat/p2p-chat";
+import { P2pErrorDetail, P2pMessageDetail, P2pPeerDetail } from "./components/p2p-chat/chat-event-details";
 import { ConnectionStats, WireStats } from "./core/runtime";
-import { P2pGalleryErrorDetail, P2pGalleryStats, P2pImageDetail } from "./components/p2p-gallery/p2p-gallery";
-import { P2pMusicErrorDetail, P2pMusicStats, P2pPlayerState, P2pTrackDetail } from "./components/p2p-music/p2p-music";
-export { P2pErrorDetail, P2pMessageDetail, P2pPeerDetail } from "./components/p2p-chat/p2p-chat";
+import { P2pGalleryErrorDetail, P2pGalleryStats, P2pImageDetail } from "./components/p2p-gallery/gallery-event-details";
+import { P2pMusicErrorDetail, P2pMusicStats, P2pPlayerState, P2pTrackDetail } from "./components/p2p-music/music-event-details";
+export { P2pErrorDetail, P2pMessageDetail, P2pPeerDetail } from "./components/p2p-chat/chat-event-details";
 export { ConnectionStats, WireStats } from "./core/runtime";
-export { P2pGalleryErrorDetail, P2pGalleryStats, P2pImageDetail } from "./components/p2p-gallery/p2p-gallery";
-export { P2pMusicErrorDetail, P2pMusicStats, P2pPlayerState, P2pTrackDetail } from "./components/p2p-music/p2p-music";
+export { P2pGalleryErrorDetail, P2pGalleryStats, P2pImageDetail } from "./components/p2p-gallery/gallery-event-details";
+export { P2pMusicErrorDetail, P2pMusicStats, P2pPlayerState, P2pTrackDetail } from "./components/p2p-music/music-event-details";
 export namespace Components {
     /**
      * Peer-to-peer chat that remembers. Visitors of the page who name the same room
@@ -138,7 +138,7 @@ export namespace Components {
          */
         "getStats": () => Promise<P2pGalleryStats>;
         /**
-          * JSON array of RTCIceServer (STUN/TURN).
+          * JSON array of RTCIceServer (STUN/TURN), e.g. `[{"urls":"turn:turn.example.org","username":"u","credential":"p"}]`.
          */
         "iceServers"?: string;
         /**
@@ -165,7 +165,7 @@ export namespace Components {
          */
         "password"?: string;
         /**
-          * Comma-separated relay URLs. Default: Trystero's public relays.
+          * Comma-separated relay URLs (Nostr relays, MQTT brokers or WebTorrent trackers, matching `strategy`). Default: Trystero's public relays.
          */
         "relayUrls"?: string;
         /**
@@ -177,7 +177,7 @@ export namespace Components {
          */
         "strategy"?: string;
         /**
-          * Color theme: `light`, `dark` or `auto`.
+          * Color theme: `light`, `dark` or `auto` (follows the system setting).
           * @default 'auto'
          */
         "theme": 'light' | 'dark' | 'auto';
@@ -224,7 +224,7 @@ export namespace Components {
          */
         "getStats": () => Promise<P2pMusicStats>;
         /**
-          * JSON array of RTCIceServer (STUN/TURN).
+          * JSON array of RTCIceServer (STUN/TURN), e.g. `[{"urls":"turn:turn.example.org","username":"u","credential":"p"}]`.
          */
         "iceServers"?: string;
         /**
@@ -254,7 +254,7 @@ export namespace Components {
          */
         "playTrack": (cid: string) => Promise<void>;
         /**
-          * Comma-separated relay URLs. Default: Trystero's public relays.
+          * Comma-separated relay URLs (Nostr relays, MQTT brokers or WebTorrent trackers, matching `strategy`). Default: Trystero's public relays.
          */
         "relayUrls"?: string;
         /**
@@ -270,7 +270,7 @@ export namespace Components {
          */
         "strategy"?: string;
         /**
-          * Color theme: `light`, `dark` or `auto`.
+          * Color theme: `light`, `dark` or `auto` (follows the system setting).
           * @default 'auto'
          */
         "theme": 'light' | 'dark' | 'auto';
@@ -478,7 +478,7 @@ declare namespace LocalJSX {
          */
         "columns"?: number;
         /**
-          * JSON array of RTCIceServer (STUN/TURN).
+          * JSON array of RTCIceServer (STUN/TURN), e.g. `[{"urls":"turn:turn.example.org","username":"u","credential":"p"}]`.
          */
         "iceServers"?: string;
         /**
@@ -517,7 +517,7 @@ declare namespace LocalJSX {
          */
         "password"?: string;
         /**
-          * Comma-separated relay URLs. Default: Trystero's public relays.
+          * Comma-separated relay URLs (Nostr relays, MQTT brokers or WebTorrent trackers, matching `strategy`). Default: Trystero's public relays.
          */
         "relayUrls"?: string;
         /**
@@ -529,7 +529,7 @@ declare namespace LocalJSX {
          */
         "strategy"?: string;
         /**
-          * Color theme: `light`, `dark` or `auto`.
+          * Color theme: `light`, `dark` or `auto` (follows the system setting).
           * @default 'auto'
          */
         "theme"?: 'light' | 'dark' | 'auto';
@@ -559,7 +559,7 @@ declare namespace LocalJSX {
          */
         "ban"?: string;
         /**
-          * JSON array of RTCIceServer (STUN/TURN).
+          * JSON array of RTCIceServer (STUN/TURN), e.g. `[{"urls":"turn:turn.example.org","username":"u","credential":"p"}]`.
          */
         "iceServers"?: string;
         /**
@@ -597,7 +597,7 @@ declare namespace LocalJSX {
          */
         "password"?: string;
         /**
-          * Comma-separated relay URLs. Default: Trystero's public relays.
+          * Comma-separated relay URLs (Nostr relays, MQTT brokers or WebTorrent trackers, matching `strategy`). Default: Trystero's public relays.
          */
         "relayUrls"?: string;
         /**
@@ -609,7 +609,7 @@ declare namespace LocalJSX {
          */
         "strategy"?: string;
         /**
-          * Color theme: `light`, `dark` or `auto`.
+          * Color theme: `light`, `dark` or `auto` (follows the system setting).
           * @default 'auto'
          */
         "theme"?: 'light' | 'dark' | 'auto';

@@ -1,49 +1,14 @@
-import { Component, forceUpdate, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
+import { Component, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
 import { ChatSendError, openChatSession, parseRetention, type ChatItem, type ChatMessage, type ChatSession } from '../../core/chat/chat-loader';
 import { AttributeError, resolveUserName } from '../../core/config';
-import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type PeerInfo, type PeerLeaveReason, type WireStats } from '../../core/runtime';
-import { Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
-import { errorText, pageContext, safeLocalStorage, sharedAttributes } from '../shared/widget-status';
-import { ConnectionPanel, ConnectionPanelController, HeaderStatus, RelayNotice } from '../shared/connection-panel';
+import { RoomConnection, type WireStats } from '../../core/runtime';
+import { safeLocalStorage } from '../shared/widget-status';
+import { ConnectionPanel, HeaderStatus, RelayNotice } from '../shared/connection-panel';
+import { P2pWidget } from '../shared/p2p-widget';
+import type { P2pPeerDetail, P2pMessageDetail, P2pErrorDetail } from './chat-event-details';
+import { toDetail } from './chat-event-details';
 import { ChatSettings, MarkedList, MessageInput, MessageLog, PeerList, type MessageActions } from './chat-views';
 import { VirtualLog } from '../shared/virtual-log';
-
-/** Detail of `p2pPeerJoin` / `p2pPeerLeave`. */
-export interface P2pPeerDetail {
-  /** Trystero peer id (random per page session). */
-  peerId: string;
-  /** Display name, or null if the peer has not announced one yet. */
-  userName: string | null;
-  /**
-   * `p2pPeerLeave` only: why the peer left (`goodbye`, `silent`, `connection-lost` or `flood`; see
-   * `PeerLeaveReason` in `core/mesh`). After all but `goodbye` and `flood` it may come back within seconds.
-   */
-  reason?: PeerLeaveReason;
-}
-
-/** Detail of `p2pMessage`. */
-export interface P2pMessageDetail {
-  /** `author:seq`, unique in the room. */
-  id: string;
-  /** Author's per-room public key (base64url). */
-  author: string;
-  /** Peer id it came from live; '' when it came by sync. */
-  peerId: string;
-  userName: string;
-  text: string;
-  /** ms since epoch */
-  timestamp: number;
-  /** true for messages sent from this widget */
-  own: boolean;
-}
-
-/** Detail of `p2pError`. */
-export interface P2pErrorDetail {
-  /** `bad-attribute`, `join-error`, `relay-unreachable`, `strategy-load`, `room-conflict`, `peer-flood`, `send-failed`, `storage-unavailable`, `storage-full`, `storage-failed`. */
-  code: string;
-  message: string;
-}
-
 
 /**
  * Peer-to-peer chat that remembers. Visitors of the page who name the same room
@@ -67,32 +32,9 @@ export interface P2pErrorDetail {
  * @part error - the error line
  */
 @Component({ tag: 'p2p-chat', styleUrls: ['../shared/theme.css', 'p2p-chat.css'], shadow: true })
-export class P2pChat {
+export class P2pChat extends P2pWidget<ChatSession> {
   @Element() el!: HTMLElement;
 
-  /** Room name; everyone on the same room (and app id, password, strategy) meets. Default: the page's origin + path. */
-  @Prop() room?: string;
-  /** Application id that namespaces rooms on the relays. Default: the page's host. */
-  @Prop() appId?: string;
-  /** Room password: encrypts the handshake so only people with the password can join. */
-  @Prop() password?: string;
-  /** Signaling strategy: `nostr` (default), `mqtt` or `torrent`. */
-  @Prop() strategy?: string;
-  /** Comma-separated relay URLs (Nostr relays, MQTT brokers or WebTorrent trackers, matching `strategy`). Default: Trystero's public relays. */
-  @Prop() relayUrls?: string;
-  /** JSON array of RTCIceServer (STUN/TURN), e.g. `[{"urls":"turn:turn.example.org","username":"u","credential":"p"}]`. */
-  @Prop() iceServers?: string;
-  /** `relay` to connect only through the TURN servers of `ice-servers` (hides every visitor's address from peers); default `all`. */
-  @Prop() iceTransportPolicy?: string;
-  /** Display name shown to others. Default: a friendly name generated once per site and remembered. */
-  @Prop() userName?: string;
-  /**
-   * Language of the widget: `en` or `zh-CN`. Default (`''`, as the native `lang` property): the browser's language.
-   * Typed `string`, not optional, so the element stays assignable to `HTMLElement`.
-   */
-  @Prop() lang: string = '';
-  /** Color theme: `light`, `dark` or `auto` (follows the system setting). */
-  @Prop({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'auto';
   /** Longest message, in characters, accepted on send and on receive (at most 16000). */
   @Prop() maxLength = 4000;
   /** How long this device keeps messages: `30d`, `12h`, `90m`, `2w`, or `0` for forever. A window the user picks in the settings wins. */
@@ -102,11 +44,8 @@ export class P2pChat {
   /** Seconds a burn-after-reading message stays on screen after it was shown. */
   @Prop() burnSeconds = 30;
 
-  @State() status: MeshStatus = { state: 'connecting' };
-  @State() peers: PeerInfo[] = [];
   @State() items: readonly ChatItem[] = [];
   @State() draft = '';
-  @State() error: string | null = null;
   @State() selfName = '';
   @State() view: 'chat' | 'settings' | 'marked' = 'chat';
   @State() marked: ChatMessage[] = [];
@@ -128,7 +67,7 @@ export class P2pChat {
   @Event() p2pError!: EventEmitter<P2pErrorDetail>;
 
   /** The room and the chat session in it (see core/runtime): joined on connect, left on disconnect. */
-  private readonly link = new RoomConnection<ChatSession>(
+  protected readonly link = new RoomConnection<ChatSession>(
     ({ mesh, options, roomKey }) =>
       openChatSession(mesh, {
         room: roomKey,
@@ -180,52 +119,16 @@ export class P2pChat {
   });
   private loadingOlder = false;
 
-  connectedCallback() {
-    void this.connect();
-  }
-
-  /** The connection panel (header toggle): figures re-read every 2 s while open. */
-  private readonly connection = new ConnectionPanelController(
-    () => this.link.mesh,
-    () => forceUpdate(this.el),
-  );
-
-  /**
-   * What the connection panel shows, as data (`ConnectionStats`: per peer its path, RTT in ms,
-   * bytes, bitrates in bits/s, age and silence in ms; per relay its state; see the README's methods table and
-   * "Connections"). Empty lists before the widget joined.
-   */
-  @Method()
-  async getConnectionStats(): Promise<ConnectionStats> {
-    return this.connection.read();
-  }
-
-  disconnectedCallback() {
-    this.connection.close();
-    void this.disconnect();
-  }
-
-  @Watch('room')
-  @Watch('appId')
-  @Watch('password')
-  @Watch('strategy')
-  @Watch('relayUrls')
-  @Watch('iceServers')
-  @Watch('iceTransportPolicy')
+  /** A new `max-length` applies to the session: reopen it. */
   @Watch('maxLength')
-  protected async reconnect() {
-    await this.disconnect();
-    await this.connect();
+  protected maxLengthChanged() {
+    void this.reconnect();
   }
 
-  @Watch('userName')
-  protected userNameChanged() {
-    if (!this.userName?.trim() || !this.link.mesh) return;
-    this.selfName = this.userName.trim();
-    this.link.setUserName(this.selfName);
-    this.session?.setUserName(this.selfName);
+  /** The visitor's own messages show the new name at once. */
+  protected nameChanged(name: string): void {
+    this.selfName = name;
   }
-
   /**
    * Sends a chat message to everyone in the room and shows it in the widget.
    * @returns the message as sent (same shape as the `p2pMessage` detail)
@@ -267,15 +170,6 @@ export class P2pChat {
     return { ...stats, rejectedTooLong: chat?.rejectedTooLong ?? 0, refused: chat?.refused ?? {} };
   }
 
-  /** The resolved language (`lang` attribute, else the browser's). */
-  private get uiLang(): Lang {
-    return resolveLang(this.lang, typeof navigator === 'undefined' ? undefined : navigator.language);
-  }
-
-  private get t(): Strings {
-    return stringsFor(this.uiLang);
-  }
-
   private get session(): ChatSession | null {
     return this.link.feature;
   }
@@ -289,19 +183,18 @@ export class P2pChat {
     }
   }
 
-  private async connect() {
-    this.error = null;
-    this.selfName = resolveUserName(this.userName, safeLocalStorage());
-    await this.link.connect(
-      sharedAttributes(this),
-      pageContext(),
-      () => void this.retentionValue(),
-    );
+  /** `retention` must be a duration. */
+  protected checkAttributes(): void {
+    this.retentionValue();
   }
 
-  private async disconnect() {
+  protected async connect() {
+    this.selfName = resolveUserName(this.userName, safeLocalStorage());
+    await super.connect();
+  }
+  protected async disconnect() {
     this.log.destroy();
-    this.link.disconnect();
+    await super.disconnect();
   }
 
   componentDidLoad() {
@@ -339,11 +232,6 @@ export class P2pChat {
   private announce(message: ChatMessage) {
     const text = [...message.text].length > 200 ? `${[...message.text].slice(0, 200).join('')}…` : message.text;
     this.announcements = [...this.announcements, { key: message.key, text: this.t.announce(message.userName, text) }].slice(-3);
-  }
-
-  private fail(code: P2pErrorCode, message: string) {
-    this.error = errorText(code, message, this.status, this.t);
-    this.p2pError.emit({ code, message });
   }
 
   private async submit() {
@@ -457,8 +345,4 @@ export class P2pChat {
       </Host>
     );
   }
-}
-
-function toDetail(m: ChatMessage): P2pMessageDetail {
-  return { id: m.key, author: m.author, peerId: m.peerId, userName: m.userName, text: m.text, timestamp: m.timestamp, own: m.own };
 }

@@ -1,41 +1,14 @@
-import { Component, forceUpdate, Element, Event, EventEmitter, h, Host, Listen, Method, Prop, State, Watch } from '@stencil/core';
+import { Component, Element, Event, EventEmitter, h, Host, Listen, Method, Prop, State } from '@stencil/core';
 import { parseByteSize } from '../../core/config';
-import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type PeerInfo, type TransferProgress, type WireStats } from '../../core/runtime';
+import { RoomConnection, type TransferProgress } from '../../core/runtime';
 import { ImageRefusedError, MAX_IMAGE_BYTES, openGalleryWall, type GalleryPicture, type GalleryWall } from '../../core/gallery/gallery-loader';
-import { formatBytes, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
-import { errorText, pageContext, sharedAttributes } from '../shared/widget-status';
-import { ConnectionPanel, ConnectionPanelController, HeaderStatus, RelayNotice } from '../shared/connection-panel';
+import { formatBytes } from '../../core/i18n';
+import { ConnectionPanel, HeaderStatus, RelayNotice } from '../shared/connection-panel';
+import { P2pWidget } from '../shared/p2p-widget';
+import type { P2pImageDetail, P2pGalleryErrorDetail, P2pGalleryStats } from './gallery-event-details';
+import { toDetail } from './gallery-event-details';
+import { AddFilesButton } from '../shared/add-files-button';
 import { Lightbox, PictureWall } from './gallery-views';
-
-/** Detail of `p2pImageAdd`. */
-export interface P2pImageDetail {
-  /** `author:seq` of the picture's record. */
-  id: string;
-  /** Content id (SHA-256 root hash) of the full picture. */
-  cid: string;
-  author: string;
-  userName: string;
-  mime: string;
-  width: number;
-  height: number;
-  /** Size of the full picture, bytes. */
-  size: number;
-  own: boolean;
-}
-
-/** Detail of `p2pError`. */
-export interface P2pGalleryErrorDetail {
-  /** `bad-attribute`, `join-error`, `relay-unreachable`, `strategy-load`, `room-conflict`, `peer-flood`, `not-an-image`, `too-large`, `undecodable`, `unavailable`, `storage-unavailable`, `storage-full`, `storage-failed`. */
-  code: string;
-  message: string;
-}
-
-/** Result of `getStats()`: refused gallery records, wire drops, swarm figures. */
-export interface P2pGalleryStats {
-  refused: Record<string, number>;
-  wire: WireStats | null;
-  swarm: Record<string, number> | null;
-}
 
 /** Parses `max-size` (see `parseByteSize`), at most {@link MAX_IMAGE_BYTES}. */
 const parseSize = (value: string) => parseByteSize(value, 'max-size', '20MB', MAX_IMAGE_BYTES);
@@ -59,32 +32,9 @@ const parseSize = (value: string) => parseByteSize(value, 'max-size', '20MB', MA
  * @part error - the error line
  */
 @Component({ tag: 'p2p-gallery', styleUrls: ['../shared/theme.css', 'p2p-gallery.css'], shadow: true })
-export class P2pGallery {
+export class P2pGallery extends P2pWidget<GalleryWall> {
   @Element() el!: HTMLElement;
 
-  /** Room name; everyone on the same room (and app id, password, strategy) meets. Default: the page's origin + path. */
-  @Prop() room?: string;
-  /** Application id that namespaces rooms on the relays. Default: the page's host. */
-  @Prop() appId?: string;
-  /** Room password: encrypts the handshake so only people with the password can join. */
-  @Prop() password?: string;
-  /** Signaling strategy: `nostr` (default), `mqtt` or `torrent`. */
-  @Prop() strategy?: string;
-  /** Comma-separated relay URLs. Default: Trystero's public relays. */
-  @Prop() relayUrls?: string;
-  /** JSON array of RTCIceServer (STUN/TURN). */
-  @Prop() iceServers?: string;
-  /** `relay` to connect only through the TURN servers of `ice-servers` (hides every visitor's address from peers); default `all`. */
-  @Prop() iceTransportPolicy?: string;
-  /** Display name shown to others. Default: a friendly name generated once per site and remembered. */
-  @Prop() userName?: string;
-  /**
-   * Language of the widget: `en` or `zh-CN`. Default (`''`, as the native `lang` property): the browser's language.
-   * Typed `string`, not optional, so the element stays assignable to `HTMLElement`.
-   */
-  @Prop() lang: string = '';
-  /** Color theme: `light`, `dark` or `auto`. */
-  @Prop({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'auto';
   /** Largest picture a visitor may share: bytes, or e.g. `20MB`. */
   @Prop() maxSize = '20MB';
   /** Share pictures as they are, with their location and camera metadata (off: metadata is removed). */
@@ -92,10 +42,7 @@ export class P2pGallery {
   /** Number of grid columns; default: as many 160 px columns as fit. */
   @Prop() columns?: number;
 
-  @State() status: MeshStatus = { state: 'connecting' };
-  @State() peers: PeerInfo[] = [];
   @State() pictures: readonly GalleryPicture[] = [];
-  @State() error: string | null = null;
   @State() openKey: string | null = null;
   @State() fullUrl: string | null = null;
   @State() progress: TransferProgress | null = null;
@@ -112,7 +59,7 @@ export class P2pGallery {
   @Event() p2pError!: EventEmitter<P2pGalleryErrorDetail>;
 
   /** The room and the wall in it (see core/runtime): joined on connect, left on disconnect. */
-  private readonly link = new RoomConnection<GalleryWall>(
+  protected readonly link = new RoomConnection<GalleryWall>(
     async ({ mesh, options, roomKey, swarm }) => openGalleryWall(mesh, await swarm(), { room: roomKey, userName: options.userName }),
     {
       status: s => (this.status = s),
@@ -130,56 +77,9 @@ export class P2pGallery {
     },
   );
   private thumbUrls = new Map<string, string>();
-  private fileInput?: HTMLInputElement;
   private dialogEl?: HTMLElement;
   /** The tile button that opened the lightbox: focus goes back to it on close. */
   private opener: HTMLElement | null = null;
-
-  connectedCallback() {
-    void this.connect();
-  }
-
-  /** The connection panel (header toggle): figures re-read every 2 s while open. */
-  private readonly connection = new ConnectionPanelController(
-    () => this.link.mesh,
-    () => forceUpdate(this.el),
-  );
-
-  /**
-   * What the connection panel shows, as data (`ConnectionStats`: per peer its path, RTT in ms,
-   * bytes, bitrates in bits/s, age and silence in ms; per relay its state; see the README's methods table and
-   * "Connections"). Empty lists before the widget joined.
-   */
-  @Method()
-  async getConnectionStats(): Promise<ConnectionStats> {
-    return this.connection.read();
-  }
-
-  disconnectedCallback() {
-    this.connection.close();
-    void this.disconnect();
-  }
-
-  /** A new `user-name` reaches the peers at once (presence) and names what this visitor shares from now on. */
-  @Watch('userName')
-  protected userNameChanged() {
-    const name = this.userName?.trim();
-    if (!name) return;
-    this.link.setUserName(name);
-    this.wall?.setUserName(name);
-  }
-
-  @Watch('room')
-  @Watch('appId')
-  @Watch('password')
-  @Watch('strategy')
-  @Watch('relayUrls')
-  @Watch('iceServers')
-  @Watch('iceTransportPolicy')
-  protected async reconnect() {
-    await this.disconnect();
-    await this.connect();
-  }
 
   /**
    * Shares pictures as if the visitor had picked them.
@@ -197,14 +97,6 @@ export class P2pGallery {
     return { refused: { ...(this.wall?.stats().refused ?? {}) }, wire: this.link.wireStats(), swarm: this.wall ? { ...this.wall.swarm.stats } : null };
   }
 
-  private get uiLang(): Lang {
-    return resolveLang(this.lang, typeof navigator === 'undefined' ? undefined : navigator.language);
-  }
-
-  private get t(): Strings {
-    return stringsFor(this.uiLang);
-  }
-
   private maxBytes(): number {
     try {
       return parseSize(this.maxSize ?? '20MB');
@@ -213,7 +105,8 @@ export class P2pGallery {
     }
   }
 
-  private checkSize(): void {
+  /** `max-size` must be a byte size. */
+  protected checkAttributes(): void {
     parseSize(this.maxSize ?? '20MB');
   }
 
@@ -221,25 +114,11 @@ export class P2pGallery {
     return this.link.feature;
   }
 
-  private async connect() {
-    this.error = null;
-    await this.link.connect(
-      sharedAttributes(this),
-      pageContext(),
-      () => this.checkSize(),
-    );
-  }
-
-  private async disconnect() {
-    this.link.disconnect();
+  protected async disconnect() {
+    await super.disconnect();
     this.thumbUrls.forEach(url => URL.revokeObjectURL(url));
     this.thumbUrls.clear();
     this.closeLightbox();
-  }
-
-  private fail(code: P2pErrorCode, message: string) {
-    this.error = errorText(code, message, this.status, this.t);
-    this.p2pError.emit({ code, message });
   }
 
   private async share(files: File[]): Promise<string[]> {
@@ -425,21 +304,7 @@ export class P2pGallery {
         >
           <header part="header">
             <HeaderStatus status={this.status} panel={this.connection} t={t} />
-            <button type="button" class="add" disabled={!this.wall} onClick={() => this.fileInput?.click()}>
-              {t.addPictures}
-            </button>
-            <input
-              type="file"
-              accept="image/jpeg,image/png,image/webp,image/gif,image/avif"
-              multiple
-              hidden
-              ref={el => (this.fileInput = el)}
-              onChange={e => {
-                const input = e.target as HTMLInputElement;
-                void this.share([...(input.files ?? [])]);
-                input.value = '';
-              }}
-            />
+            <AddFilesButton label={t.addPictures} accept="image/jpeg,image/png,image/webp,image/gif,image/avif" disabled={!this.wall} onFiles={files => void this.share(files)} />
           </header>
           <RelayNotice status={this.status} t={t} />
           <ConnectionPanel panel={this.connection} t={t} lang={lang} id="connection-panel" />
@@ -458,8 +323,4 @@ export class P2pGallery {
       </Host>
     );
   }
-}
-
-function toDetail(p: GalleryPicture): P2pImageDetail {
-  return { id: p.key, cid: p.cid, author: p.author, userName: p.userName, mime: p.mime, width: p.width, height: p.height, size: p.size, own: p.own };
 }

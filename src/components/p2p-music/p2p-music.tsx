@@ -1,52 +1,14 @@
-import { Component, forceUpdate, Element, Event, EventEmitter, h, Host, Method, Prop, State, Watch } from '@stencil/core';
+import { Component, Element, Event, EventEmitter, h, Host, Method, Prop, State } from '@stencil/core';
 import { parseByteSize } from '../../core/config';
-import { RoomConnection, type P2pErrorCode, type ConnectionStats, type MeshStatus, type TransferProgress, type WireStats } from '../../core/runtime';
-import { formatBytes, Lang, resolveLang, stringsFor, Strings } from '../../core/i18n';
+import { RoomConnection } from '../../core/runtime';
+import { formatBytes } from '../../core/i18n';
 import { MusicPlayerController, openMusicLibrary, StreamingPlayer, type MusicLibrary, type MusicPlayerState, type MusicProblem, type MusicTrack } from '../../core/music/music-loader';
-import { errorText, pageContext, safeLocalStorage, sharedAttributes } from '../shared/widget-status';
-import { ConnectionPanel, ConnectionPanelController, HeaderStatus, RelayNotice } from '../shared/connection-panel';
+import { safeLocalStorage } from '../shared/widget-status';
+import { ConnectionPanel, HeaderStatus, RelayNotice } from '../shared/connection-panel';
+import { P2pWidget } from '../shared/p2p-widget';
+import type { P2pTrackDetail, P2pMusicErrorDetail, P2pPlayerState, P2pMusicStats } from './music-event-details';
+import { AddFilesButton } from '../shared/add-files-button';
 import { LyricsBox, PlayerBar, TrackItem } from './music-views';
-
-/** Detail of `p2pTrackAdd`, `p2pTrackPlay` and `p2pTrackEnd`. */
-export interface P2pTrackDetail {
-  /** Content id (SHA-256 root hash) of the track. */
-  cid: string;
-  title: string;
-  artist: string;
-  /** Peer ids holding it when the event fired. */
-  holders: string[];
-  own: boolean;
-}
-
-/** Detail of `p2pError`. */
-export interface P2pMusicErrorDetail {
-  /** `bad-attribute`, `join-error`, `relay-unreachable`, `room-conflict`, `not-audio`, `too-large`, `playback`, `unavailable`, `bad-ban-entry`, `storage-*`. */
-  code: string;
-  message: string;
-}
-
-/** Result of `getPlayerState()`. */
-export interface P2pPlayerState {
-  cid: string | null;
-  title: string | null;
-  /** Play position, seconds. */
-  currentTime: number;
-  playing: boolean;
-  /** Playing but waiting for bytes. */
-  waiting: boolean;
-  /** Download progress of the current track (null when it was already here). */
-  progress: TransferProgress | null;
-  /** Chunks held when the first audio played (streaming: fewer than all). */
-  startedWith: { chunks: number; totalChunks: number } | null;
-}
-
-/** Result of `getStats()`: refused music records, wire drops, swarm figures. */
-export interface P2pMusicStats {
-  refused: Record<string, number>;
-  wire: WireStats | null;
-  swarm: Record<string, number> | null;
-}
-
 
 /**
  * A music room: every visitor shares their tracks and plays anyone's, streamed from
@@ -67,32 +29,9 @@ export interface P2pMusicStats {
  * @part error - the error line
  */
 @Component({ tag: 'p2p-music', styleUrls: ['../shared/theme.css', 'p2p-music.css'], shadow: true })
-export class P2pMusic {
+export class P2pMusic extends P2pWidget<MusicLibrary> {
   @Element() el!: HTMLElement;
 
-  /** Room name; everyone on the same room (and app id, password, strategy) meets. Default: the page's origin + path. */
-  @Prop() room?: string;
-  /** Application id that namespaces rooms on the relays. Default: the page's host. */
-  @Prop() appId?: string;
-  /** Room password: encrypts the handshake so only people with the password can join. */
-  @Prop() password?: string;
-  /** Signaling strategy: `nostr` (default), `mqtt` or `torrent`. */
-  @Prop() strategy?: string;
-  /** Comma-separated relay URLs. Default: Trystero's public relays. */
-  @Prop() relayUrls?: string;
-  /** JSON array of RTCIceServer (STUN/TURN). */
-  @Prop() iceServers?: string;
-  /** `relay` to connect only through the TURN servers of `ice-servers` (hides every visitor's address from peers); default `all`. */
-  @Prop() iceTransportPolicy?: string;
-  /** Display name shown to others. Default: a friendly name generated once per site and remembered. */
-  @Prop() userName?: string;
-  /**
-   * Language of the widget: `en` or `zh-CN`. Default (`''`, as the native `lang` property): the browser's language.
-   * Typed `string`, not optional, so the element stays assignable to `HTMLElement`.
-   */
-  @Prop() lang: string = '';
-  /** Color theme: `light`, `dark` or `auto`. */
-  @Prop({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'auto';
   /** The site owner's ban list: words and `/patterns/`, separated by commas or new lines. Matching tracks are hidden and skipped. */
   @Prop() ban = '';
   /** Cap on cached copies of others' tracks (bytes, or e.g. `500MB`); least recently played go first. Own tracks never count. */
@@ -100,9 +39,7 @@ export class P2pMusic {
   /** Start playing the first track when the list fills (off by default). */
   @Prop() autoplay = false;
 
-  @State() status: MeshStatus = { state: 'connecting' };
   @State() tracks: readonly MusicTrack[] = [];
-  @State() error: string | null = null;
   /** The player's state (see core/music's MusicPlayerController). */
   @State() ps!: MusicPlayerState;
   @State() showSettings = false;
@@ -118,7 +55,7 @@ export class P2pMusic {
   @Event() p2pError!: EventEmitter<P2pMusicErrorDetail>;
 
   /** The room and the music library in it (see core/runtime): joined on connect, left on disconnect. */
-  private readonly link = new RoomConnection<MusicLibrary>(
+  protected readonly link = new RoomConnection<MusicLibrary>(
     async ({ mesh, options, roomKey, swarm }) => openMusicLibrary(mesh, await swarm({ cacheBytes: this.cacheBytes() }), { room: roomKey, userName: options.userName }),
     {
       status: s => (this.status = s),
@@ -144,13 +81,13 @@ export class P2pMusic {
     createPlayer: () => new StreamingPlayer((this.audioContext ??= new AudioContext())),
   });
   private audioContext: AudioContext | null = null;
-  private fileInput?: HTMLInputElement;
   private attachInput?: HTMLInputElement;
   /** The own track whose lyrics or cover the attach picker is choosing. */
   private attachTarget: MusicTrack | null = null;
   private coverUrls = new Map<string, string>();
 
-  connectedCallback() {
+  /** Once, before the first render: the player's state and events (connecting is the shared widget's `connectedCallback`). */
+  componentWillLoad() {
     this.ps = this.player.state;
     this.player.on('state', state => {
       if (state.restUnavailable && !this.ps.restUnavailable) this.error = this.t.restUnavailable;
@@ -159,49 +96,6 @@ export class P2pMusic {
     this.player.on('play', track => this.p2pTrackPlay.emit(this.detail(track)));
     this.player.on('end', track => this.p2pTrackEnd.emit(this.detail(track)));
     this.player.on('problem', problem => this.onProblem(problem));
-    void this.connect();
-  }
-
-  /** The connection panel (header toggle): figures re-read every 2 s while open. */
-  private readonly connection = new ConnectionPanelController(
-    () => this.link.mesh,
-    () => forceUpdate(this.el),
-  );
-
-  /**
-   * What the connection panel shows, as data (`ConnectionStats`: per peer its path, RTT in ms,
-   * bytes, bitrates in bits/s, age and silence in ms; per relay its state; see the README's methods table and
-   * "Connections"). Empty lists before the widget joined.
-   */
-  @Method()
-  async getConnectionStats(): Promise<ConnectionStats> {
-    return this.connection.read();
-  }
-
-  disconnectedCallback() {
-    this.connection.close();
-    void this.disconnect();
-  }
-
-  /** A new `user-name` reaches the peers at once (presence) and names what this visitor shares from now on. */
-  @Watch('userName')
-  protected userNameChanged() {
-    const name = this.userName?.trim();
-    if (!name) return;
-    this.link.setUserName(name);
-    this.library?.setUserName(name);
-  }
-
-  @Watch('room')
-  @Watch('appId')
-  @Watch('password')
-  @Watch('strategy')
-  @Watch('relayUrls')
-  @Watch('iceServers')
-  @Watch('iceTransportPolicy')
-  protected async reconnect() {
-    await this.disconnect();
-    await this.connect();
   }
 
   /**
@@ -252,14 +146,6 @@ export class P2pMusic {
     return { refused: { ...(this.library?.refused ?? {}) }, wire: this.link.wireStats(), swarm: this.library ? { ...this.library.swarm.stats } : null };
   }
 
-  private get uiLang(): Lang {
-    return resolveLang(this.lang, typeof navigator === 'undefined' ? undefined : navigator.language);
-  }
-
-  private get t(): Strings {
-    return stringsFor(this.uiLang);
-  }
-
   private get library(): MusicLibrary | null {
     return this.link.feature;
   }
@@ -269,21 +155,14 @@ export class P2pMusic {
     return parseByteSize(this.maxCache ?? '500MB', 'max-cache', '500MB');
   }
 
-  private async connect() {
-    this.error = null;
-    await this.link.connect(
-      sharedAttributes(this),
-      pageContext(),
-      () => {
-        this.cacheBytes();
-        this.player.checkBanList();
-      },
-    );
+  /** `max-cache` must be a byte size and every `ban` entry readable. */
+  protected checkAttributes(): void {
+    this.cacheBytes();
+    this.player.checkBanList();
   }
-
-  private async disconnect() {
+  protected async disconnect() {
     this.player.stop();
-    this.link.disconnect();
+    await super.disconnect();
     this.coverUrls.forEach(url => URL.revokeObjectURL(url));
     this.coverUrls.clear();
   }
@@ -291,11 +170,6 @@ export class P2pMusic {
   private onTracks(tracks: readonly MusicTrack[]) {
     this.tracks = tracks;
     this.player.tracksChanged(tracks, this.autoplay);
-  }
-
-  private fail(code: P2pErrorCode, message: string) {
-    this.error = errorText(code, message, this.status, this.t);
-    this.p2pError.emit({ code, message });
   }
 
   /** A player problem, in the widget's language (the core's English message for what it does not know). */
@@ -355,21 +229,7 @@ export class P2pMusic {
             <button type="button" class="link" aria-pressed={this.showSettings ? 'true' : 'false'} onClick={() => (this.showSettings = !this.showSettings)}>
               {t.settings}
             </button>
-            <button type="button" class="add" disabled={!this.library} onClick={() => this.fileInput?.click()}>
-              {t.addTracks}
-            </button>
-            <input
-              type="file"
-              accept="audio/*,.lrc"
-              multiple
-              hidden
-              ref={el => (this.fileInput = el)}
-              onChange={e => {
-                const input = e.target as HTMLInputElement;
-                void this.player.add([...(input.files ?? [])]);
-                input.value = '';
-              }}
-            />
+            <AddFilesButton label={t.addTracks} accept="audio/*,.lrc" disabled={!this.library} onFiles={files => void this.player.add(files)} />
           </header>
           <RelayNotice status={this.status} t={t} />
           <ConnectionPanel panel={this.connection} t={t} lang={this.uiLang} id="connection-panel" />
