@@ -1,4 +1,3 @@
-import { createNanoEvents, Unsubscribe } from 'nanoevents';
 import { fromBase64Url, toBase64Url } from '../identity';
 import type { FeatureMesh } from '../mesh';
 import type { P2pDatabase, StorageError } from '../store';
@@ -7,10 +6,12 @@ import { galleryQueryMessage, galleryRecordMessage, galleryWallMessage, type Gal
 import { galleryRecordKind } from './gallery-record';
 import { isAcceptableThumbnail } from '../wire/image-check';
 import { prepareImage, type PreparedImage } from './image-prepare';
-import { RecordBook, recordKey, startRecordExchange, targetKey, type DistributiveOmit, type RecordExchange, type RecordRefusal, type Unsigned } from '../records';
+import { RecordBook, RecordFeature, recordKey, targetKey, type RecordRefusal } from '../records';
 
 /** Records kept per room on this device (all authors and kinds): a bound on what strangers can make us store. */
 const MAX_RECORDS = 5000;
+/** What the visitor is told when the wall's own rules refused a change of theirs. */
+const REFUSED = 'the wall refused this change (too many pictures?)';
 
 /** A picture on the wall. */
 export interface GalleryPicture {
@@ -64,35 +65,27 @@ export interface GalleryWallOptions {
  * removal by the owner only. A picture is shown while it is this device's own,
  * cached here, or held by a peer in the room.
  */
-export class GalleryWall {
-  private readonly emitter = createNanoEvents<GalleryWallEvents>();
-  private readonly offs: Unsubscribe[] = [];
+export class GalleryWall extends RecordFeature<GalleryRecordWire, GalleryRefusal, GalleryWallEvents> {
   private pictures: GalleryPicture[] = [];
-  private readonly exchange: RecordExchange<GalleryRecordWire>;
   /** Pictures `add` was emitted for. */
   private readonly announced = new Set<string>();
 
   private constructor(
     mesh: FeatureMesh,
     readonly swarm: Swarm,
-    private readonly book: RecordBook<GalleryRecordWire, GalleryRefusal>,
-    private readonly options: GalleryWallOptions,
+    book: RecordBook<GalleryRecordWire, GalleryRefusal>,
+    options: GalleryWallOptions,
   ) {
+    // Ask the holder: a joining peer is asked for the pictures it holds; this device answers with its own and cached ones (`held`).
+    super({
+      book,
+      userName: options.userName,
+      exchange: { mesh, messages: { record: galleryRecordMessage, list: galleryWallMessage, query: galleryQueryMessage }, batch: { maxRecords: 12, maxBytes: 900 * 1024 } },
+    });
     this.offs.push(
-      book.on('record', r => this.accepted(r)),
-      book.on('error', e => this.emitter.emit('error', e)),
       swarm.on('index', () => this.refresh()),
       swarm.on('complete', () => this.refresh()),
     );
-    // Ask the holder: a joining peer is asked for the pictures it holds; this device answers with its own and cached ones.
-    this.exchange = startRecordExchange({
-      mesh,
-      book,
-      messages: { record: galleryRecordMessage, list: galleryWallMessage, query: galleryQueryMessage },
-      answer: () => this.held(),
-      batch: { maxRecords: 12, maxBytes: 900 * 1024 },
-    });
-    this.offs.push(() => this.exchange.stop());
     this.refresh();
   }
 
@@ -119,34 +112,9 @@ export class GalleryWall {
     return new GalleryWall(mesh, swarm, book, options);
   }
 
-  /** Records refused from peers since the wall opened, by reason (counts). */
-  get refused(): Readonly<Record<GalleryRefusal, number>> {
-    return this.book.refused;
-  }
-
-  /** Set when the database could not be opened: the feature then works in memory only (nothing survives a reload). */
-  get storageError(): StorageError | null {
-    return this.book.storageError;
-  }
-
-  /** Subscribes to an event (see {@link GalleryWallEvents}); returns the unsubscribe function. */
-  on<E extends keyof GalleryWallEvents>(event: E, handler: GalleryWallEvents[E]): Unsubscribe {
-    return this.emitter.on(event, handler);
-  }
-
   /** The visible pictures, newest first. */
   list(): readonly GalleryPicture[] {
     return this.pictures;
-  }
-
-  /** This device's public key in the room (base64url, P-256): the `author` of its records. */
-  get publicKey(): string {
-    return this.book.publicKey;
-  }
-
-  /** The name put in what this visitor shares from now on (peers hear it through the mesh's `presence`). */
-  setUserName(name: string): void {
-    this.options.userName = name;
   }
 
   /**
@@ -166,7 +134,7 @@ export class GalleryWall {
     const manifest = await this.swarm.add(prepared.blob, { mime: prepared.mime, pinned: true });
     const record = await this.author({
       kind: 'pic',
-      name: this.options.userName,
+      name: this.userName,
       cid: manifest.cid,
       size: manifest.size,
       mime: prepared.mime,
@@ -174,7 +142,7 @@ export class GalleryWall {
       height: prepared.height,
       alt: alt.slice(0, 1000),
       thumb: toBase64Url(prepared.thumb),
-    });
+    }, REFUSED);
     const picture = this.pictures.find(p => p.key === recordKey(record));
     if (!picture) throw new Error('the picture could not be added to the wall');
     return { picture, metadataRemoved: prepared.metadataRemoved };
@@ -210,41 +178,19 @@ export class GalleryWall {
   async setAlt(key: string, alt: string): Promise<void> {
     const pic = this.picture(key);
     if (!pic || pic.author !== this.publicKey) throw new Error('only the owner can change the alt text');
-    await this.author({ kind: 'alt', target: pic.seq, alt: alt.slice(0, 1000) });
+    await this.author({ kind: 'alt', target: pic.seq, alt: alt.slice(0, 1000) }, REFUSED);
   }
 
   /** Removes one of this device's pictures for everyone (a signed removal; peers stop serving it). */
   async remove(key: string): Promise<void> {
     const pic = this.picture(key);
     if (!pic || pic.author !== this.publicKey) throw new Error('only the owner can remove a picture');
-    await this.author({ kind: 'remove', target: pic.seq });
+    await this.author({ kind: 'remove', target: pic.seq }, REFUSED);
   }
 
   /** Counters of refused records. */
   stats() {
     return { refused: { ...this.refused } };
-  }
-
-  /** Stops listening and releases timers and subscriptions; the data stays stored. Idempotent. */
-  destroy(): void {
-    this.offs.splice(0).forEach(off => off());
-    this.emitter.events = {};
-  }
-
-  /**
-   * Applies the rules to a record from anywhere (see core/records' `RecordBook`): deduplicated,
-   * bounded, verified, thumbnail checked, stored. Resolves whether it was accepted; never throws.
-   */
-  ingest(record: GalleryRecordWire): Promise<boolean> {
-    return this.book.ingest(record);
-  }
-
-  /** Signs a record of this visitor, keeps it and sends it to every peer. @throws Error when the wall's own rules refused it */
-  private async author(fields: DistributiveOmit<Unsigned<GalleryRecordWire>, 'author' | 'seq' | 'ts'>): Promise<GalleryRecordWire> {
-    const record = await this.book.author(fields);
-    if (!record) throw new Error('the wall refused this change (too many pictures?)');
-    await this.exchange.publish(record);
-    return record;
   }
 
   /** The `pic` record with this key (`author:seq`) while it is on the wall (not removed). */
@@ -261,7 +207,7 @@ export class GalleryWall {
   }
 
   /** A record was accepted: a removal drops the picture's bytes when no other picture uses them. */
-  private accepted(record: GalleryRecordWire): void {
+  protected accepted(record: GalleryRecordWire): void {
     const target = record.kind === 'remove' ? this.book.get(targetKey(record)) : undefined;
     if (target?.kind === 'pic') {
       const cid = target.cid;
@@ -311,7 +257,7 @@ export class GalleryWall {
   }
 
   /** What this device answers a query with: the pictures it holds (own or cached) with their newest alt text, and removals. */
-  private held(): GalleryRecordWire[] {
+  protected held(): GalleryRecordWire[] {
     const records: GalleryRecordWire[] = [];
     for (const r of this.book.all()) {
       if (r.kind !== 'pic') continue;

@@ -1,4 +1,3 @@
-import { createNanoEvents, Unsubscribe } from 'nanoevents';
 import { fromBase64Url } from '../identity';
 import type { FeatureMesh } from '../mesh';
 import { toStorageError, type P2pDatabase, type StorageError } from '../store';
@@ -8,7 +7,7 @@ import { isAcceptableThumbnail } from '../wire/image-check';
 import type { ByteSource } from './streaming-player';
 import { prepareTrack, type PreparedTrack } from './track-prepare';
 import { musicRecordKind } from './track-record';
-import { RecordBook, recordKey, startRecordExchange, type DistributiveOmit, type RecordExchange, type RecordRefusal, type Unsigned } from '../records';
+import { RecordBook, RecordFeature, recordKey, type RecordRefusal } from '../records';
 
 /** Why a music record was refused: the record book's reasons (see core/records) or a cover that is not a small picture. */
 export type MusicRefusal = RecordRefusal | 'bad-cover';
@@ -58,6 +57,8 @@ export interface MusicLibraryOptions {
 
 /** Records kept per room (all authors). */
 const MAX_RECORDS = 10_000;
+/** What the visitor is told when the library's own rules refused a change of theirs. */
+const REFUSED = 'the music room refused this change';
 
 /**
  * The music room's lists: each device's own tracks (signed `track` records, bytes in
@@ -67,26 +68,29 @@ const MAX_RECORDS = 10_000;
  * all its holders; it stays while someone holds it, or offline while its author's
  * list is remembered.
  */
-export class MusicLibrary {
+export class MusicLibrary extends RecordFeature<MusicRecordWire, MusicRefusal, MusicLibraryEvents> {
   /** The peers' ids and names at the last refresh: a roster event that changes neither (an RTT update) does not refresh. */
   private rosterNames = '';
-  private readonly emitter = createNanoEvents<MusicLibraryEvents>();
-  private readonly offs: Unsubscribe[] = [];
   private list: MusicTrack[] = [];
   private readonly remembered = new Set<string>();
-  private readonly exchange: RecordExchange<MusicRecordWire>;
 
   private constructor(
     private readonly mesh: FeatureMesh,
     readonly swarm: Swarm,
-    private readonly book: RecordBook<MusicRecordWire, MusicRefusal>,
-    private readonly options: MusicLibraryOptions,
+    book: RecordBook<MusicRecordWire, MusicRefusal>,
+    options: MusicLibraryOptions,
     remembered: readonly string[],
   ) {
+    // Ask the holder: a joining peer is asked for its list; this device answers with the tracks it holds (`held`),
+    // at most 8 records and well under the message's 1 MiB per batch.
+    super({
+      book,
+      userName: options.userName,
+      exchange: { mesh, messages: { record: musicRecordMessage, list: musicListMessage, query: musicQueryMessage }, batch: { maxRecords: 8, maxBytes: 900 * 1024 } },
+    });
+    this.maxTrackBytes = options.maxTrackBytes ?? 200e6;
     remembered.forEach(a => this.remembered.add(a));
     this.offs.push(
-      book.on('record', r => this.accepted(r)),
-      book.on('error', e => this.emitter.emit('error', e)),
       mesh.on('roster', peers => {
         const names = peers.map(p => `${p.id}\u0000${p.name ?? ''}`).join('\n');
         if (names === this.rosterNames) return;
@@ -96,18 +100,11 @@ export class MusicLibrary {
       swarm.on('index', () => this.refresh()),
       swarm.on('complete', () => this.refresh()),
     );
-    // Ask the holder: a joining peer is asked for its list; this device answers with the tracks it holds.
-    this.exchange = startRecordExchange({
-      mesh,
-      book,
-      messages: { record: musicRecordMessage, list: musicListMessage, query: musicQueryMessage },
-      answer: () => this.held(),
-      // At most 8 records and well under the message's 1 MiB.
-      batch: { maxRecords: 8, maxBytes: 900 * 1024 },
-    });
-    this.offs.push(() => this.exchange.stop());
     this.refresh();
   }
+
+  /** Largest track this visitor may add, bytes. */
+  private readonly maxTrackBytes: number;
 
   /**
    * Opens the music room of a room: loads what this device stored, then asks the peers for theirs.
@@ -138,34 +135,9 @@ export class MusicLibrary {
     return new MusicLibrary(mesh, swarm, book, options, remembered);
   }
 
-  /** Records refused from peers since the library opened, by reason (counts). */
-  get refused(): Readonly<Record<MusicRefusal, number>> {
-    return this.book.refused;
-  }
-
-  /** Set when the database could not be opened: the feature then works in memory only (nothing survives a reload). */
-  get storageError(): StorageError | null {
-    return this.book.storageError;
-  }
-
-  /** Subscribes to an event (see {@link MusicLibraryEvents}); returns the unsubscribe function. */
-  on<E extends keyof MusicLibraryEvents>(event: E, handler: MusicLibraryEvents[E]): Unsubscribe {
-    return this.emitter.on(event, handler);
-  }
-
   /** The tracks listed now, once per content id, oldest first. */
   tracks(): readonly MusicTrack[] {
     return this.list;
-  }
-
-  /** This device's public key in the room (base64url, P-256): the `author` of its records. */
-  get publicKey(): string {
-    return this.book.publicKey;
-  }
-
-  /** The name put in what this visitor shares from now on (peers hear it through the mesh's `presence`). */
-  setUserName(name: string): void {
-    this.options.userName = name;
   }
 
   /**
@@ -173,7 +145,7 @@ export class MusicLibrary {
    * @throws TrackRefusedError in plain words
    */
   async add(file: File): Promise<MusicTrack> {
-    return this.addPrepared(file, await prepareTrack(file, this.options.maxTrackBytes ?? 200e6));
+    return this.addPrepared(file, await prepareTrack(file, this.maxTrackBytes));
   }
 
   /**
@@ -182,7 +154,7 @@ export class MusicLibrary {
    */
   async addPrepared(file: Blob, prepared: PreparedTrack): Promise<MusicTrack> {
     const manifest = await this.swarm.add(file, { mime: prepared.mime, pinned: true, chunkSize: 64 * 1024 });
-    await this.author({ kind: 'track', name: this.options.userName, cid: manifest.cid, size: manifest.size, ...prepared });
+    await this.author({ kind: 'track', name: this.userName, cid: manifest.cid, size: manifest.size, ...prepared }, REFUSED);
     return this.list.find(t => t.cid === manifest.cid)!;
   }
 
@@ -190,14 +162,14 @@ export class MusicLibrary {
   async attach(key: string, meta: { cover?: string; lyrics?: string }): Promise<void> {
     const r = this.book.get(key);
     if (!r || r.author !== this.publicKey || r.kind !== 'track') throw new Error('only the owner can change a track');
-    await this.author({ kind: 'track-meta', target: r.seq, ...(meta.cover ? { cover: meta.cover } : {}), ...(meta.lyrics !== undefined ? { lyrics: meta.lyrics } : {}) });
+    await this.author({ kind: 'track-meta', target: r.seq, ...(meta.cover ? { cover: meta.cover } : {}), ...(meta.lyrics !== undefined ? { lyrics: meta.lyrics } : {}) }, REFUSED);
   }
 
   /** Removes one of this device's tracks from its list (stops announcing it; the bytes are dropped). */
   async untrack(key: string): Promise<void> {
     const r = this.book.get(key);
     if (!r || r.author !== this.publicKey) throw new Error('only the owner can remove a track');
-    await this.author({ kind: 'untrack', target: r.seq });
+    await this.author({ kind: 'untrack', target: r.seq }, REFUSED);
     if (r.kind === 'track') await this.swarm.drop(r.cid).catch(() => undefined);
     this.refresh();
   }
@@ -223,7 +195,7 @@ export class MusicLibrary {
     if (on) this.remembered.add(author);
     else this.remembered.delete(author);
     try {
-      await this.book.database?.roomSettings.put({ room: `music\n${this.options.room}`, rememberedLists: [...this.remembered] });
+      await this.book.database?.roomSettings.put({ room: `music\n${this.book.room}`, rememberedLists: [...this.remembered] });
     } catch (err) {
       this.emitter.emit('error', toStorageError(err));
     }
@@ -244,30 +216,8 @@ export class MusicLibrary {
     return { size: track.size, read: (start, end) => this.swarm.read(cid, start, end) };
   }
 
-  /** Stops listening and releases timers and subscriptions; the data stays stored. Idempotent. */
-  destroy(): void {
-    this.offs.splice(0).forEach(off => off());
-    this.emitter.events = {};
-  }
-
-  /** Signs a record of this visitor, keeps it and sends it to every peer. @throws Error when the library's own rules refused it */
-  private async author(fields: DistributiveOmit<Unsigned<MusicRecordWire>, 'author' | 'seq' | 'ts'>): Promise<MusicRecordWire> {
-    const record = await this.book.author(fields);
-    if (!record) throw new Error('the music room refused this change');
-    await this.exchange.publish(record);
-    return record;
-  }
-
-  /**
-   * Applies the rules to a record from anywhere (see core/records' `RecordBook`): deduplicated,
-   * bounded, verified, cover checked, stored. Resolves whether it was accepted; never throws.
-   */
-  ingest(record: MusicRecordWire): Promise<boolean> {
-    return this.book.ingest(record);
-  }
-
   /** A record was accepted: the list is rebuilt, and a track whose content is new to it is announced (`add`). */
-  private accepted(record: MusicRecordWire): void {
+  protected accepted(record: MusicRecordWire): void {
     const before = new Set(this.list.map(t => t.cid));
     this.refresh();
     if (record.kind === 'track' && !before.has(record.cid)) {
@@ -324,7 +274,7 @@ export class MusicLibrary {
   }
 
   /** What this device answers a query with: the tracks it holds (own, or a kept copy), each with its amendments. */
-  private held(): MusicRecordWire[] {
+  protected held(): MusicRecordWire[] {
     const out: MusicRecordWire[] = [];
     for (const r of this.book.all()) {
       const key = recordKey(r);

@@ -11,3 +11,5 @@ export { RecordBook } from './record-book';
 export type { RecordBookEvents, RecordBookOptions, RecordRefusal } from './record-book';
 export { batches, startRecordExchange } from './record-exchange';
 export type { RecordExchange, RecordExchangeOptions } from './record-exchange';
+export { RecordFeature } from './record-feature';
+export type { RecordFeatureEvents, RecordFeatureSetup } from './record-feature';

@@ -119,6 +119,11 @@ export class RecordBook<R extends SignedRecordBase & Amending, C extends string 
     return this.emitter.on(event, handler);
   }
 
+  /** The room key the records are signed for and stored under (`${appId}\n${room}`). */
+  get room(): string {
+    return this.options.room;
+  }
+
   /** This device's public key in the room (base64url, P-256). */
   get publicKey(): string {
     return this.identity.publicKey;
