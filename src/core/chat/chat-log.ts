@@ -101,11 +101,17 @@ export class ChatLog {
    * Makes, signs and ingests a record of this device.
    * @param fields the record without author, seq, ts and sig
    */
-  async author(fields: { kind: 'msg'; name: string; text: string; burn?: true } | { kind: 'retract'; target: number } | { kind: 'mode'; burn: boolean }): Promise<{ wire: ChatRecordWire; result: IngestResult }> {
+  async author(
+    fields: { kind: 'msg'; name: string; text: string; burn?: true } | { kind: 'retract'; target: number } | { kind: 'mode'; burn: boolean },
+    send?: (wire: ChatRecordWire) => Promise<void>,
+  ): Promise<{ wire: ChatRecordWire; result: IngestResult }> {
     const unsigned = { ...fields, author: this.identity.publicKey, seq: await this.identity.nextSeq(), ts: this.now() } as UnsignedRecord;
     if (unsigned.kind === 'msg' && !unsigned.burn) delete (unsigned as { burn?: true }).burn;
     const wire = await signRecord(this.room, this.identity, unsigned);
-    return { wire, result: await this.ingest(wire) };
+    // Sent while it is being stored (a record this device just signed needs no verification): peers
+    // do not wait for this device's IndexedDB. A failed write is reported as for any record.
+    const [result] = await Promise.all([this.enqueue(() => this.ingestNow(wire, true)), send?.(wire)]);
+    return { wire, result };
   }
 
   /**
@@ -114,7 +120,12 @@ export class ChatLog {
    * (the record is then accepted but not stored).
    */
   ingest(record: ChatRecordWire): Promise<IngestResult> {
-    const run = this.queue.then(() => this.ingestNow(record));
+    return this.enqueue(() => this.ingestNow(record));
+  }
+
+  /** Runs `op` after every ingestion queued before it (live records and sync batches never interleave). */
+  private enqueue<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(op);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -261,8 +272,12 @@ export class ChatLog {
     const stored: StoredChatRecord = { ...record, room: this.room, receivedAt: now };
     const burn = record.kind === 'msg' && record.burn === true;
     let existing: StoredChatRecord | undefined;
+    let tombstone = false;
     try {
-      existing = burn ? undefined : await this.store.get(record.author, record.seq);
+      // The two reads a live record needs, at once (each is an IndexedDB transaction).
+      [existing, tombstone] = burn
+        ? [undefined, false]
+        : await Promise.all([this.store.get(record.author, record.seq), record.kind === 'msg' ? this.store.tombstoneFor(record.author, record.seq).then(Boolean) : Promise.resolve(false)]);
     } catch (err) {
       this.emitter.emit('storageError', toStorageError(err));
     }
@@ -278,22 +293,26 @@ export class ChatLog {
     }
 
     let retractedTarget: StoredChatRecord | undefined;
+    if (tombstone) stored.retracted = true;
+    if (record.kind === 'retract') {
+      try {
+        const target = await this.store.get(record.author, record.target);
+        if (target?.kind === 'msg' && !target.retracted) retractedTarget = { ...target, retracted: true };
+      } catch (err) {
+        this.emitter.emit('storageError', toStorageError(err));
+      }
+    }
+    // Shown first, stored right after (the queue holds the next record until the write is done, so
+    // the duplicate check above always sees it); a failed write is reported, the record stays shown.
+    this.emitter.emit('record', stored, retractedTarget);
     let ok = true;
     try {
-      if (record.kind === 'msg' && (await this.store.tombstoneFor(record.author, record.seq))) stored.retracted = true;
-      if (record.kind === 'retract') {
-        const target = await this.store.get(record.author, record.target);
-        if (target?.kind === 'msg' && !target.retracted) {
-          retractedTarget = { ...target, retracted: true };
-          await this.store.put(retractedTarget);
-        }
-      }
+      if (retractedTarget) await this.store.put(retractedTarget);
       await this.store.put(stored);
     } catch (err) {
       ok = false;
       this.emitter.emit('storageError', toStorageError(err));
     }
-    this.emitter.emit('record', stored, retractedTarget);
     return { status: 'accepted', record: stored, stored: ok, retractedTarget };
   }
 

@@ -164,6 +164,20 @@ describe('live chat', () => {
     expect(bobPeer.handlerErrors).toEqual([]);
   });
 
+  it('sends and shows a message without waiting for either device’s IndexedDB write, and stores it after', async () => {
+    // Every chat-record write takes 300 ms on both devices (a slow disk).
+    const { ann, bob, annDb, bobDb } = await twoPeers();
+    for (const db of [annDb, bobDb]) (db as ReturnType<typeof freshDatabase>).delayWrites(300);
+    const started = Date.now();
+    const sent = ann.send('hello, slow disks');
+    await until(() => expect(texts(bob)).toEqual(['hello, slow disks']));
+    expect(Date.now() - started).toBeLessThan(300);
+    expect(texts(ann)).toEqual(['hello, slow disks']);
+    await sent;
+    await until(async () => expect(await stored(bob)).toEqual(['hello, slow disks']));
+    expect(await stored(ann)).toEqual(['hello, slow disks']);
+  });
+
   it('sends the documented, signed wire message', async () => {
     const { ann, annPeer } = await twoPeers();
     await ann.send('hi');

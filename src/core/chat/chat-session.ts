@@ -233,8 +233,7 @@ export class ChatSession {
     } catch {
       throw new ChatSendError('too-long', `message is larger than ${chatRecordMessage.maxBytes} bytes once encoded`);
     }
-    const { wire } = await this.log.author({ kind: 'msg', name: this.userName, text: body, ...(this.burn ? { burn: true as const } : {}) });
-    await this.broadcast(wire);
+    const { wire } = await this.log.author({ kind: 'msg', name: this.userName, text: body, ...(this.burn ? { burn: true as const } : {}) }, w => this.broadcast(w));
     return this.index.get(recordKey(wire)) as ChatMessage;
   }
 
@@ -246,14 +245,12 @@ export class ChatSession {
     const item = this.index.get(key);
     if (item?.kind !== 'message' || !item.own) throw new Error('only the author can retract a message');
     if (item.retracted) return;
-    const { wire } = await this.log.author({ kind: 'retract', target: item.seq });
-    await this.broadcast(wire);
+    await this.log.author({ kind: 'retract', target: item.seq }, w => this.broadcast(w));
   }
 
   /** Switches burn-after-reading for the whole room (a signed record every peer applies). */
   async setBurn(on: boolean): Promise<void> {
-    const { wire } = await this.log.author({ kind: 'mode', burn: on });
-    await this.broadcast(wire);
+    await this.log.author({ kind: 'mode', burn: on }, w => this.broadcast(w));
   }
 
   /** Marks or unmarks a message on this device. */
