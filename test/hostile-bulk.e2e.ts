@@ -56,6 +56,20 @@ describe('a hostile peer on the bulk channels', () => {
     return candidates[0];
   }
 
+  it('keeps waiting for a peer whose bulk side opens late and says hello late, and then answers it', async () => {
+    // The widget's link to this peer was created when it joined, long before; the peer now opens its
+    // side and stays silent past LINK_READY_TIMEOUT_MS (6 s). The widget must not close the link on the
+    // same connection: closing a negotiated channel closes the peer's side too (it failed a CI run
+    // here: the hostile client's fresh channel was closed under it while the widget re-created its link).
+    const target = await targetId(bobMusic, 'p2p-music');
+    await evil.evaluate(id => (window as any).openBulk(id, { hello: false }), target);
+    await bobMusic.waitForTimeout(8000);
+    expect(await evil.evaluate(id => (window as any).bulkState(id), target)).toBe('open');
+    await evil.evaluate(id => (window as any).sayHello(id), target);
+    await evil.evaluate(id => (window as any).sendControl(id, JSON.stringify({ t: 'index-q', v: 1 })), target);
+    await expect.poll(() => evil.evaluate(id => (window as any).heardControl(id).some((t: string) => t.includes('"index"')), target), { timeout: 10_000 }).toBe(true);
+  });
+
   for (const [tag, label] of [
     ['p2p-gallery', 'gallery'],
     ['p2p-music', 'music'],

@@ -60,7 +60,13 @@ export interface BulkLinkHost {
 export const FLOOD_UNIT_BYTES = 16 * 1024;
 /** The hello each side repeats on a new link's control channel until it hears the other's (swarm schema `hello`). */
 export const LINK_HELLO = JSON.stringify({ t: 'hello', v: 1 });
-/** A link not ready this long after it was created is closed and opened again (its channels may be on a replaced connection), ms. */
+/**
+ * How often a link that is not ready checks its connection, ms: when Trystero replaced the peer's
+ * connection, the link is closed and opened again on the current one. On the same connection it
+ * keeps waiting: the peer may have no bulk side yet (a chat-only page, or a widget still loading),
+ * and closing a negotiated channel closes the peer's side too, so closing and re-creating it could
+ * close the channels the peer opens in the meantime.
+ */
 export const LINK_READY_TIMEOUT_MS = 6000;
 /** Delay before re-opening a link that closed while its peer is still in the room, ms. */
 export const LINK_REOPEN_DELAY_MS = 500;
@@ -156,10 +162,18 @@ export class MeshBulkLinks implements BulkNetwork {
       // Trystero may have replaced the connection to a peer that is still in the room: open again.
       this.timers.later(LINK_REOPEN_DELAY_MS, () => this.open(peerId));
     });
-    // A link whose channels never open is closed ('closed' above opens it again on the current connection).
-    this.timers.later(LINK_READY_TIMEOUT_MS, () => {
-      if (this.all.get(peerId) === link && !link.ready) link.close();
-    });
+    this.timers.later(LINK_READY_TIMEOUT_MS, () => this.checkReady(peerId, link, pc));
+  }
+
+  /**
+   * A link not ready after {@link LINK_READY_TIMEOUT_MS}: closed when its connection is no longer the
+   * peer's current one ('closed' above opens it again on the current connection), else left waiting.
+   */
+  private checkReady(peerId: string, link: RtcBulkLink, pc: RTCPeerConnection): void {
+    if (this.destroyed || this.all.get(peerId) !== link || link.ready) return;
+    const replaced = this.host.peerConnection(peerId) !== pc || pc.connectionState === 'closed' || pc.connectionState === 'failed';
+    if (replaced) link.close();
+    else this.timers.later(LINK_READY_TIMEOUT_MS, () => this.checkReady(peerId, link, pc));
   }
 
   private drop(peerId: string): void {
