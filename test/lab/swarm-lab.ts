@@ -54,6 +54,14 @@ const lab = {
     handle.room.on('error', e => note(`error ${e.code} ${e.message}`));
     handle.room.bulkLinks().on('open', l => note(`bulk open ${l.peerId.slice(0, 4)}`));
     handle.room.bulkLinks().on('close', id => note(`bulk close ${id.slice(0, 4)}`));
+    // This page's own stalls (its main thread busy or descheduled for over a second), so a peer's
+    // silence can be told apart from this page not running.
+    let last = performance.now();
+    setInterval(() => {
+      const now = performance.now();
+      if (now - last > 1000) note(`stall ${Math.round(now - last)} ms`);
+      last = now;
+    }, 100);
     return handle.room.selfId;
   },
   peers: () => handle?.room.peerList().length ?? 0,
