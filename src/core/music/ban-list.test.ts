@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { BanList } from './ban-list';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BanList, loadPatternEngine } from './ban-list';
+
+// Patterns need the engine, loaded on demand (see ban-list-loading.test.ts for the list before it loaded).
+beforeAll(() => loadPatternEngine());
 
 describe('BanList words', () => {
   it('matches plain words case-insensitively anywhere in title, artist, album or file name', () => {

@@ -1,5 +1,6 @@
 /**
- * What the music widget imports from the music feature: the light parts at once (ban list, lyrics,
+ * What the music widget imports from the music feature: the light parts at once (ban list, whose
+ * pattern engine RE2JS loads only for a list with patterns; lyrics,
  * the player, type sniffing helpers), the library on demand. `MusicLibrary` brings the record book,
  * identity and Dexie; loading it in its own chunk while the mesh joins lets the relay socket open
  * sooner (see core/chat/chat-loader.ts).

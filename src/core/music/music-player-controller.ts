@@ -1,6 +1,6 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
 import type { TransferProgress } from '../swarm';
-import { BanList } from './ban-list';
+import { BanList, loadPatternEngine } from './ban-list';
 import { parseLrc, truncateUtf8, type LyricLine } from './lyrics';
 import type { MusicLibrary, MusicTrack } from './music-library';
 import { audioKind } from './pcm-decoders';
@@ -111,14 +111,28 @@ export class MusicPlayerController {
     return this.player?.currentTime ?? 0;
   }
 
-  /** The attribute's and the visitor's ban lists together. */
+  /**
+   * The attribute's and the visitor's ban lists together. A list with patterns is `pending` (it hides
+   * every track) until the pattern engine has loaded; loading starts here, and the state is emitted
+   * again once it has, so the view asks again.
+   */
   banList(): BanList {
-    return BanList.parse(`${this.host.banAttribute()}\n${this.state.userBan}`);
+    const list = BanList.parse(`${this.host.banAttribute()}\n${this.state.userBan}`);
+    if (list.pending) void loadPatternEngine().then(() => this.set({}), () => undefined);
+    return list;
   }
 
-  /** Reports each line of the ban lists that could not be read (`bad-ban-entry`). */
+  /** Reports each line of the ban lists that could not be read (`bad-ban-entry`), once the patterns could be compiled. */
   checkBanList(): void {
-    for (const problem of this.banList().problems) this.problem({ code: 'bad-ban-entry', message: problem.message });
+    const list = this.banList();
+    if (!list.pending) {
+      for (const problem of list.problems) this.problem({ code: 'bad-ban-entry', message: problem.message });
+      return;
+    }
+    loadPatternEngine().then(
+      () => this.checkBanList(),
+      err => this.problem({ code: 'bad-ban-entry', message: `the ban list's patterns could not be loaded (${err instanceof Error ? err.message : String(err)}); tracks stay hidden` }),
+    );
   }
 
   /** Saves the visitor's own ban list (localStorage; kept in memory when storage is blocked). */
