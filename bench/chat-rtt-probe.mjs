@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/**
+ * Probe for where a chat round trip between two <p2p-chat> widgets spends its time (evidence, not a
+ * bench figure): page A sends N pings with `sendMessage`, page B answers each from its `p2pMessage`
+ * listener (after DELAY ms, default 0: at once, as the bench does). An init script timestamps, in
+ * each page, every data-channel send and receive of a chat-sized payload, every `p2pMessage`, and
+ * every WebCrypto `sign` call. Prints medians of: A's send path (call → data channel), B's receive
+ * path (data channel → p2pMessage), B's answer (p2pMessage → data channel; of it, call → sign start,
+ * which holds the sequence-number reservation), A's receive path, and the round trip.
+ *
+ *   npm run build && N=40 node bench/chat-rtt-probe.mjs     (DELAY=60 to answer later)
+ */
+import { lowerMedian } from './lib/stats.mjs';
+
+const { startWorld, uniqueRoom } = await import('../test/harness/browser.mjs');
+const N = Number(process.env.N ?? 40);
+const DELAY = Number(process.env.DELAY ?? 0);
+
+const INIT = `(() => {
+  const t = (window.rtt = { dcSend: [], dcRecv: [], msg: [], call: [], signStart: [], signEnd: [] });
+  const chatSized = d => { const n = typeof d === 'string' ? d.length : d.byteLength; return n > 200 && n < 20000; };
+  const send = RTCDataChannel.prototype.send;
+  RTCDataChannel.prototype.send = function (d) { if (chatSized(d)) t.dcSend.push(performance.now()); return send.call(this, d); };
+  const watch = ch => { if (ch.__rtt) return; ch.__rtt = 1; ch.addEventListener('message', e => { if (chatSized(e.data)) t.dcRecv.push(performance.now()); }); };
+  const PC = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends PC {
+    constructor(...a) { super(...a); this.addEventListener('datachannel', e => watch(e.channel)); }
+    createDataChannel(...a) { const c = super.createDataChannel(...a); watch(c); return c; }
+  };
+  const sign = crypto.subtle.sign.bind(crypto.subtle);
+  crypto.subtle.sign = async (...a) => { t.signStart.push(performance.now()); const r = await sign(...a); t.signEnd.push(performance.now()); return r; };
+  document.addEventListener('p2pMessage', e => { if (!e.detail.own) t.msg.push(performance.now()); });
+})();`;
+
+const world = await startWorld();
+try {
+  const room = uniqueRoom('rtt');
+  const contexts = await Promise.all([0, 1].map(() => world.browser.newContext()));
+  const pages = await Promise.all(contexts.map(async c => { await c.addInitScript(INIT); return c.newPage(); }));
+  const url = name => `${world.host.url}/bench/fixtures/chat-bench.html?${new URLSearchParams({ bundle: world.bundleUrl, room, relay: world.relay.url, appId: 'rtt-probe', name })}`;
+  await Promise.all(pages.map((p, i) => p.goto(url(`p${i}`))));
+  await Promise.all(pages.map(p => p.waitForFunction(() => window.bench && window.bench.peerJoinAt !== null, null, { timeout: 30_000 })));
+  await pages[1].evaluate(d => window.benchTransport.onText(text => setTimeout(() => { window.rtt.call.push(performance.now()); window.benchTransport.send('pong ' + text); }, d)), DELAY);
+  await pages[0].evaluate(() => { window.pong = null; window.benchTransport.onText(() => (window.pong = performance.now())); });
+  await new Promise(r => setTimeout(r, 1500));
+  const rtts = [];
+  for (let i = 0; i < N; i++) {
+    rtts.push(await pages[0].evaluate(async i => {
+      window.pong = null;
+      const t0 = performance.now();
+      window.rtt.call.push(t0);
+      await window.benchTransport.send('ping ' + i);
+      while (window.pong === null) await new Promise(r => setTimeout(r, 0));
+      return window.pong - t0;
+    }, i));
+    await new Promise(r => setTimeout(r, 250));
+  }
+  const [A, B] = await Promise.all(pages.map(p => p.evaluate(() => window.rtt)));
+  const after = (xs, t) => xs.find(x => x >= t);
+  const before = (xs, t) => [...xs].reverse().find(x => x <= t);
+  const rows = { 'A send (call → channel)': [], 'B receive (channel → p2pMessage)': [], 'B answer (p2pMessage → channel)': [], '  of it: B call → sign start': [], 'A receive (channel → p2pMessage)': [], 'round trip': rtts };
+  for (let i = 0; i < N; i++) {
+    rows['A send (call → channel)'].push(after(A.dcSend, A.call[i]) - A.call[i]);
+    rows['B receive (channel → p2pMessage)'].push(B.msg[i] - before(B.dcRecv, B.msg[i]));
+    rows['B answer (p2pMessage → channel)'].push(after(B.dcSend, B.msg[i]) - B.msg[i]);
+    rows['  of it: B call → sign start'].push(after(B.signStart, B.call[i]) - B.call[i]);
+    rows['A receive (channel → p2pMessage)'].push(A.msg[i] - before(A.dcRecv, A.msg[i]));
+  }
+  console.log(`medians over ${N} pings (ms), B answers after ${DELAY} ms`);
+  for (const [k, v] of Object.entries(rows)) console.log(k.padEnd(36), (lowerMedian(v.filter(Number.isFinite)) ?? NaN).toFixed(1));
+} finally {
+  await world.stop();
+}
