@@ -37,3 +37,14 @@ export { galleryRecordSchema, galleryRecordMessage, galleryQueryMessage, gallery
 export type { GalleryRecordWire, ImageType } from './gallery-schemas';
 export { musicRecordSchema, musicRecordMessage, musicQueryMessage, musicListMessage, AUDIO_TYPES, MAX_TRACK_BYTES, MAX_COVER_CHARS, MAX_LYRICS_LENGTH } from './music-schemas';
 export type { MusicRecordWire, AudioType } from './music-schemas';
+export {
+  membershipMessage,
+  broadcastMessage,
+  OVERLAY_PEER_ID_PATTERN,
+  MAX_SHUFFLE_PEERS,
+  MAX_WALK_TTL,
+  MAX_BROADCAST_HOPS,
+  MAX_IDS_PER_MESSAGE,
+  MAX_BROADCAST_BODY,
+} from './overlay-schemas';
+export type { MembershipMessage, BroadcastMessage } from './overlay-schemas';

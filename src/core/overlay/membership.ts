@@ -1,0 +1,386 @@
+import { createNanoEvents, Unsubscribe } from 'nanoevents';
+import type { MembershipMessage } from '../wire/overlay-schemas';
+import { MAX_SHUFFLE_PEERS, MAX_WALK_TTL } from '../wire/overlay-schemas';
+import { OverlayTimers, pickRandom, realTimers, sampleRandom } from './overlay-timers';
+
+/**
+ * What membership needs from the links under it (the mesh in the browser, the simulator in Node).
+ * A link is a connection to one peer that carries `overlay-view` messages; opening one may take a
+ * signaling round trip.
+ */
+export interface MembershipLinks {
+  /** Opens a link to `peerId`; the outcome is reported back as `linkUp(peerId)` or `linkFailed(peerId)`. */
+  connect(peerId: string): void;
+  /** Closes the link to `peerId` (the other side sees it go down). Idempotent. */
+  close(peerId: string): void;
+  /** Sends a membership message over the open link to `peerId`; dropped when there is none. */
+  send(peerId: string, message: MembershipMessage): void;
+}
+
+/** Sizes and periods of the views; defaults from the issue "Rooms of a hundred" and the HyParView paper. */
+export interface MembershipOptions {
+  /** Active view size a page fills up to by itself (6). */
+  activeTarget: number;
+  /** Below this (4) a page asks with `high` priority, which a peer accepts even when full. */
+  activeMin: number;
+  /** Most peers in the active view (8); an accepted peer beyond it evicts a random one. */
+  activeMax: number;
+  /** Most peer ids in the passive view (30). */
+  passiveMax: number;
+  /** Active random walk length of `forward-join` (HyParView's ARWL, 6). */
+  activeWalk: number;
+  /** Passive random walk length: where a `forward-join` also lands in the passive view (HyParView's PRWL, 3). */
+  passiveWalk: number;
+  /** Period of the shuffle with a random active peer, ms (10 000, ±20 % jitter). */
+  shuffleIntervalMs: number;
+  /** Active and passive ids sent in a shuffle (HyParView's ka, kp: 3 and 4), plus our own. */
+  shuffleActive: number;
+  shufflePassive: number;
+  /** Period of the check that refills the active view from the passive view, ms (1 000). */
+  maintenanceIntervalMs: number;
+  /** A link that carried no membership message and is not in the active view is closed after this, ms (10 000). */
+  idleLinkMs: number;
+  /** Most links this page opens for the overlay at once, pending ones included (12, the page's hard cap). */
+  maxLinks: number;
+  /** Random numbers in [0, 1) (seeded in the simulator). */
+  random: () => number;
+  timers: OverlayTimers;
+  /**
+   * Called when the active view is below `activeMin` and the passive view is empty: returns peer
+   * ids to try (the relay's announcements in the browser).
+   */
+  discover?: () => string[];
+}
+
+export const DEFAULT_MEMBERSHIP_OPTIONS: Omit<MembershipOptions, 'discover'> = {
+  activeTarget: 6,
+  activeMin: 4,
+  activeMax: 8,
+  passiveMax: 30,
+  activeWalk: 6,
+  passiveWalk: 3,
+  shuffleIntervalMs: 10_000,
+  shuffleActive: 3,
+  shufflePassive: 4,
+  maintenanceIntervalMs: 1000,
+  idleLinkMs: 10_000,
+  maxLinks: 12,
+  random: Math.random,
+  timers: realTimers,
+};
+
+/** Events of a {@link Membership}. */
+export interface MembershipEvents {
+  /** `peerId` entered the active view: a neighbour, broadcast may push to it. */
+  neighborUp(peerId: string): void;
+  /** `peerId` left the active view (dropped, disconnected or its link failed). */
+  neighborDown(peerId: string): void;
+}
+
+type Intent = { kind: 'join' } | { kind: 'neighbor'; priority: 'high' | 'low' };
+
+/**
+ * HyParView membership (Leitão, Pereira, Rodrigues, DSN 2007) over links that take a signaling
+ * round trip to open: a small active view of neighbours with open links, symmetric, kept between
+ * `activeMin` and `activeMax`, and a larger passive view of ids kept fresh by shuffles, from which a
+ * lost neighbour is replaced at once. Every active peer is chosen at random (from a join's random
+ * walks or the passive view), never by latency, so the overlay stays an expander.
+ *
+ * Differences from the paper: a `forward-join` walk that ends at a full page keeps the newcomer in
+ * its passive view instead of evicting a neighbour (eviction cascades cost WebRTC handshakes); the
+ * contact answers a `join` with ids it knows (`join-reply`), the newcomer's first passive view; a
+ * shuffle is exchanged with one neighbour (no walk), so its answer needs no new link.
+ *
+ * Messages reach {@link receive} already validated by the wire (`membershipMessage`).
+ */
+export class Membership {
+  /** Neighbours: peers with an open link that both sides agreed to keep. */
+  readonly active = new Set<string>();
+  /** Known peer ids without a link, to replace lost neighbours. */
+  readonly passive = new Set<string>();
+  /** Counters for tests and the bench. */
+  readonly stats = { connects: 0, failedConnects: 0, evictions: 0, shuffles: 0, joins: 0 };
+
+  private readonly options: MembershipOptions;
+  private readonly emitter = createNanoEvents<MembershipEvents>();
+  /** Open links this page knows of (active, pending, or inbound not yet explained), with when they opened. */
+  private readonly links = new Map<string, number>();
+  /** Why we opened (or are opening) a link: answered by `join-reply` / `neighbor-reply`. */
+  private readonly pending = new Map<string, Intent>();
+  private contacts: string[] = [];
+  private timers: unknown[] = [];
+  private maintainSoon: unknown = null;
+  private stopped = false;
+
+  constructor(
+    readonly selfId: string,
+    private readonly net: MembershipLinks,
+    options: Partial<MembershipOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_MEMBERSHIP_OPTIONS, ...options };
+    const o = this.options;
+    if (!(o.activeMin <= o.activeTarget && o.activeTarget <= o.activeMax && o.activeMax <= o.maxLinks)) {
+      throw new RangeError('membership: need activeMin ≤ activeTarget ≤ activeMax ≤ maxLinks');
+    }
+  }
+
+  on<E extends keyof MembershipEvents>(event: E, handler: MembershipEvents[E]): Unsubscribe {
+    return this.emitter.on(event, handler);
+  }
+
+  /** Links open now (active, pending and unexplained inbound ones). */
+  get linkCount(): number {
+    return this.links.size;
+  }
+
+  /**
+   * Enters the overlay through `contacts` (peers known from the relay): the first one that can be
+   * reached gets our `join`; all of them are kept in the passive view. With no contacts the page
+   * is alone and waits to be joined. Starts the maintenance and shuffle timers.
+   */
+  start(contacts: string[] = []): void {
+    this.contacts = contacts.filter(id => id !== this.selfId);
+    for (const id of this.contacts) this.addPassive(id);
+    this.tryNextContact();
+    this.schedule('maintain', this.options.maintenanceIntervalMs);
+    this.schedule('shuffle', this.jitter(this.options.shuffleIntervalMs));
+  }
+
+  /** Peers learnt elsewhere (the relay, the roster): kept in the passive view; used when neighbours are missing. */
+  addKnown(peerIds: Iterable<string>): void {
+    for (const id of peerIds) this.addPassive(id);
+    if (this.active.size < this.options.activeTarget) this.maintainNow();
+  }
+
+  /** Stops the timers and closes every link. */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) this.options.timers.clearTimeout(t);
+    if (this.maintainSoon) this.options.timers.clearTimeout(this.maintainSoon);
+    for (const id of [...this.links.keys()]) this.net.close(id);
+    for (const id of [...this.active]) this.removeActive(id, false);
+    this.links.clear();
+    this.pending.clear();
+  }
+
+  /** A link to `peerId` opened (ours, or one the peer opened to us). */
+  linkUp(peerId: string): void {
+    if (this.stopped || peerId === this.selfId) return;
+    if (!this.links.has(peerId)) this.links.set(peerId, this.options.timers.now());
+    const intent = this.pending.get(peerId);
+    if (!intent || this.active.has(peerId)) return;
+    if (intent.kind === 'join') this.net.send(peerId, { v: 1, t: 'join' });
+    else this.net.send(peerId, { v: 1, t: 'neighbor', priority: intent.priority });
+  }
+
+  /** Opening a link to `peerId` failed (unreachable, gone, or its page is at its link cap). */
+  linkFailed(peerId: string): void {
+    const intent = this.pending.get(peerId);
+    this.pending.delete(peerId);
+    this.links.delete(peerId);
+    this.passive.delete(peerId);
+    this.stats.failedConnects++;
+    if (intent?.kind === 'join') this.tryNextContact();
+    this.maintainNow();
+  }
+
+  /** The link to `peerId` went down (closed by the peer, or its connection was lost). */
+  linkDown(peerId: string): void {
+    const intent = this.pending.get(peerId);
+    this.links.delete(peerId);
+    this.pending.delete(peerId);
+    this.passive.delete(peerId);
+    if (this.active.has(peerId)) this.removeActive(peerId, false);
+    if (intent?.kind === 'join') this.tryNextContact();
+    this.maintainNow();
+  }
+
+  /** A membership message from `peerId` (validated by the wire). */
+  receive(peerId: string, msg: MembershipMessage): void {
+    if (this.stopped || !this.links.has(peerId)) return;
+    switch (msg.t) {
+      case 'join': {
+        this.stats.joins++;
+        this.pending.delete(peerId);
+        const known = sampleRandom([...this.active, ...this.passive].filter(id => id !== peerId), MAX_SHUFFLE_PEERS - 1, this.options.random);
+        this.addActive(peerId);
+        this.net.send(peerId, { v: 1, t: 'join-reply', peers: known });
+        for (const n of this.active) if (n !== peerId) this.net.send(n, { v: 1, t: 'forward-join', peer: peerId, ttl: Math.min(this.options.activeWalk, MAX_WALK_TTL) });
+        break;
+      }
+      case 'join-reply':
+        if (this.pending.get(peerId)?.kind !== 'join') return;
+        this.pending.delete(peerId);
+        this.contacts = [];
+        this.addActive(peerId);
+        for (const id of msg.peers) this.addPassive(id);
+        this.maintainNow();
+        break;
+      case 'forward-join':
+        this.forwardJoin(peerId, msg.peer, msg.ttl);
+        break;
+      case 'neighbor': {
+        const accept = this.active.has(peerId) || this.active.size < this.options.activeMax || msg.priority === 'high';
+        this.pending.delete(peerId);
+        this.net.send(peerId, { v: 1, t: 'neighbor-reply', accept });
+        if (accept) this.addActive(peerId);
+        else {
+          this.addPassive(peerId);
+          this.dropLink(peerId);
+        }
+        break;
+      }
+      case 'neighbor-reply':
+        if (this.pending.get(peerId)?.kind !== 'neighbor') return;
+        this.pending.delete(peerId);
+        if (msg.accept) this.addActive(peerId);
+        else {
+          this.addPassive(peerId);
+          this.dropLink(peerId);
+          this.maintainNow();
+        }
+        break;
+      case 'disconnect':
+        if (this.active.has(peerId)) this.removeActive(peerId, false);
+        this.addPassive(peerId);
+        this.dropLink(peerId);
+        this.maintainNow();
+        break;
+      case 'shuffle': {
+        const reply = sampleRandom([...this.passive].filter(id => id !== peerId), msg.peers.length, this.options.random);
+        this.net.send(peerId, { v: 1, t: 'shuffle-reply', peers: reply });
+        for (const id of msg.peers) this.addPassive(id);
+        break;
+      }
+      case 'shuffle-reply':
+        for (const id of msg.peers) this.addPassive(id);
+        break;
+    }
+  }
+
+  private forwardJoin(from: string, newcomer: string, ttl: number): void {
+    if (newcomer === this.selfId) return;
+    if (ttl === 0 || this.active.size <= 1) {
+      if (this.active.has(newcomer) || this.pending.has(newcomer)) return;
+      if (this.active.size < this.options.activeMax && this.links.size < this.options.maxLinks) this.open(newcomer, { kind: 'neighbor', priority: 'high' });
+      else this.addPassive(newcomer);
+      return;
+    }
+    if (ttl === this.options.passiveWalk) this.addPassive(newcomer);
+    const next = pickRandom([...this.active].filter(id => id !== from && id !== newcomer), this.options.random);
+    if (next === undefined) return this.forwardJoin(from, newcomer, 0);
+    this.net.send(next, { v: 1, t: 'forward-join', peer: newcomer, ttl: ttl - 1 });
+  }
+
+  private tryNextContact(): void {
+    while (this.contacts.length) {
+      const contact = this.contacts.shift()!;
+      if (this.active.has(contact) || this.pending.has(contact)) continue;
+      this.open(contact, { kind: 'join' });
+      return;
+    }
+  }
+
+  private open(peerId: string, intent: Intent): void {
+    this.pending.set(peerId, intent);
+    this.stats.connects++;
+    if (this.links.has(peerId)) this.linkUp(peerId);
+    else this.net.connect(peerId);
+  }
+
+  private addActive(peerId: string): void {
+    if (peerId === this.selfId || this.active.has(peerId)) return;
+    this.passive.delete(peerId);
+    if (this.active.size >= this.options.activeMax) {
+      const victim = pickRandom([...this.active], this.options.random)!;
+      this.stats.evictions++;
+      this.removeActive(victim, true);
+    }
+    this.active.add(peerId);
+    if (!this.links.has(peerId)) this.links.set(peerId, this.options.timers.now());
+    this.emitter.emit('neighborUp', peerId);
+  }
+
+  /** Drops `peerId` from the active view; `tell`: say `disconnect` and close the link, keeping the id as passive. */
+  private removeActive(peerId: string, tell: boolean): void {
+    this.active.delete(peerId);
+    if (tell) {
+      this.net.send(peerId, { v: 1, t: 'disconnect' });
+      this.dropLink(peerId);
+      this.addPassive(peerId);
+    }
+    this.emitter.emit('neighborDown', peerId);
+  }
+
+  private dropLink(peerId: string): void {
+    this.pending.delete(peerId);
+    if (this.links.delete(peerId)) this.net.close(peerId);
+  }
+
+  private addPassive(peerId: string): void {
+    if (peerId === this.selfId || this.active.has(peerId) || this.passive.has(peerId)) return;
+    if (this.passive.size >= this.options.passiveMax) this.passive.delete(pickRandom([...this.passive], this.options.random)!);
+    this.passive.add(peerId);
+  }
+
+  /** Refills the active view from the passive one (random picks), and closes idle unexplained links. */
+  private maintain(): void {
+    const o = this.options;
+    const now = o.timers.now();
+    for (const [id, since] of this.links) {
+      if (!this.active.has(id) && !this.pending.has(id) && now - since > o.idleLinkMs) this.dropLink(id);
+    }
+    let asking = [...this.pending.values()].filter(i => i.kind === 'neighbor').length;
+    if (this.active.size < o.activeMin && this.passive.size === 0 && asking === 0 && this.contacts.length === 0 && o.discover) {
+      for (const id of o.discover()) this.addPassive(id);
+    }
+    const candidates = [...this.passive].filter(id => !this.links.has(id) && !this.pending.has(id));
+    while (this.active.size + asking < o.activeTarget && this.links.size < o.maxLinks && candidates.length) {
+      const i = Math.floor(o.random() * candidates.length);
+      const [id] = candidates.splice(i, 1);
+      this.open(id, { kind: 'neighbor', priority: this.active.size < o.activeMin ? 'high' : 'low' });
+      asking++;
+    }
+  }
+
+  private maintainNow(): void {
+    if (this.stopped || this.maintainSoon) return;
+    this.maintainSoon = this.options.timers.setTimeout(() => {
+      this.maintainSoon = null;
+      this.maintain();
+    }, 0);
+  }
+
+  private shuffle(): void {
+    const o = this.options;
+    const target = pickRandom(this.active, o.random);
+    if (target === undefined) return;
+    const peers = [
+      this.selfId,
+      ...sampleRandom([...this.active].filter(id => id !== target), o.shuffleActive, o.random),
+      ...sampleRandom(this.passive, o.shufflePassive, o.random),
+    ].slice(0, MAX_SHUFFLE_PEERS);
+    this.stats.shuffles++;
+    this.net.send(target, { v: 1, t: 'shuffle', peers });
+  }
+
+  private schedule(what: 'maintain' | 'shuffle', ms: number): void {
+    if (this.stopped) return;
+    const handle = this.options.timers.setTimeout(() => {
+      this.timers = this.timers.filter(t => t !== handle);
+      if (this.stopped) return;
+      if (what === 'maintain') {
+        this.maintain();
+        this.schedule('maintain', this.options.maintenanceIntervalMs);
+      } else {
+        this.shuffle();
+        this.schedule('shuffle', this.jitter(this.options.shuffleIntervalMs));
+      }
+    }, ms);
+    this.timers.push(handle);
+  }
+
+  private jitter(ms: number): number {
+    return ms * (0.8 + 0.4 * this.options.random());
+  }
+}

@@ -1,0 +1,86 @@
+import * as v from 'valibot';
+import { defineMessage, PROTOCOL_VERSION } from './message-definition';
+
+/**
+ * Wire shapes of the partial mesh (src/core/overlay): HyParView membership and Plumtree
+ * broadcast, after Leitão, Pereira and Rodrigues, "HyParView: a membership protocol for reliable
+ * gossip-based broadcast" (DSN 2007) and "Epidemic broadcast trees" (SRDS 2007).
+ */
+
+/** Trystero peer ids are 20 characters of [0-9A-Za-z]; we accept 1–64 of the URL-safe alphabet. */
+export const OVERLAY_PEER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Most peer ids in one shuffle, shuffle reply or join reply (HyParView's ka + kp + 1, with room). */
+export const MAX_SHUFFLE_PEERS = 32;
+/** Longest random walk a `forward-join` or `shuffle` may ask for (HyParView's ARWL is 6). */
+export const MAX_WALK_TTL = 8;
+/** Hard bound on a broadcast's hop count: a `gossip` that claims more is dropped, one that reaches it is not forwarded. */
+export const MAX_BROADCAST_HOPS = 16;
+/** Most message ids in one `ihave` or `graft`. */
+export const MAX_IDS_PER_MESSAGE = 256;
+/** Longest broadcast body (UTF-16 code units of the inner message's JSON text): a chat record with its signature fits. */
+export const MAX_BROADCAST_BODY = 80_000;
+
+const version = v.literal(PROTOCOL_VERSION);
+const peerId = v.pipe(v.string(), v.regex(OVERLAY_PEER_ID_PATTERN));
+const peerList = v.pipe(v.array(peerId), v.maxLength(MAX_SHUFFLE_PEERS));
+const ttl = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_WALK_TTL));
+/** A broadcast message id: chosen by the publisher (a record key, `author:seq`, for signed records). */
+const messageId = v.pipe(v.string(), v.minLength(1), v.maxLength(160));
+const hops = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_BROADCAST_HOPS));
+const topic = v.pipe(v.string(), v.regex(/^[a-z0-9-]{1,32}$/));
+
+/**
+ * `overlay-view`: HyParView membership, between neighbours (or over a link being opened):
+ * - `join`: a newcomer asks its contact to take it into the overlay; the contact answers `join-reply`
+ *   with peers it knows (the newcomer's first passive view) and starts `forward-join` walks
+ * - `forward-join`: random walk announcing `peer` (`ttl` hops left): at 0 the holder links to it,
+ *   at the passive random walk length it keeps the id in its passive view
+ * - `neighbor` / `neighbor-reply`: ask to be in the receiver's active view (`high` priority when the
+ *   asker's active view is below its minimum); the answer accepts or refuses
+ * - `disconnect`: the sender dropped the receiver from its active view (the link closes next)
+ * - `shuffle` / `shuffle-reply`: exchange of peer ids for the passive views
+ * Limits: 2 KiB, 20/s with a burst of 40 per peer.
+ */
+export const membershipMessage = defineMessage({
+  channel: 'overlay-view',
+  schema: v.variant('t', [
+    v.strictObject({ t: v.literal('join'), v: version }),
+    v.strictObject({ t: v.literal('join-reply'), v: version, peers: peerList }),
+    v.strictObject({ t: v.literal('forward-join'), v: version, peer: peerId, ttl }),
+    v.strictObject({ t: v.literal('neighbor'), v: version, priority: v.picklist(['high', 'low']) }),
+    v.strictObject({ t: v.literal('neighbor-reply'), v: version, accept: v.boolean() }),
+    v.strictObject({ t: v.literal('disconnect'), v: version }),
+    v.strictObject({ t: v.literal('shuffle'), v: version, peers: peerList }),
+    v.strictObject({ t: v.literal('shuffle-reply'), v: version, peers: peerList }),
+  ]),
+  maxBytes: 2048,
+  rate: { ratePerSecond: 20, burst: 40 },
+});
+
+/** A membership message (decoded). */
+export type MembershipMessage = v.InferOutput<typeof membershipMessage.schema>;
+
+/**
+ * `overlay-push`: Plumtree broadcast:
+ * - `gossip`: a message pushed eagerly: `topic` names the feature channel whose own spec validates
+ *   `body` (JSON text) at every hop; `id` is unique per message, `origin` is its first sender,
+ *   `hops` how many links it crossed (bounded by {@link MAX_BROADCAST_HOPS})
+ * - `ihave`: lazy push, "I have these" (`[id, origin, hops]`), batched every 250 ms
+ * - `graft`: "push to me" (for `origin`'s messages) and send these ids
+ * - `prune`: "stop pushing `origin`'s messages to me eagerly"
+ * Limits: 96 KiB, 200/s with a burst of 400 per peer (a busy room forwards every message once per link).
+ */
+export const broadcastMessage = defineMessage({
+  channel: 'overlay-push',
+  schema: v.variant('t', [
+    v.strictObject({ t: v.literal('gossip'), v: version, topic, id: messageId, origin: peerId, hops, body: v.pipe(v.string(), v.maxLength(MAX_BROADCAST_BODY)) }),
+    v.strictObject({ t: v.literal('ihave'), v: version, ids: v.pipe(v.array(v.tuple([messageId, peerId, hops])), v.minLength(1), v.maxLength(MAX_IDS_PER_MESSAGE)) }),
+    v.strictObject({ t: v.literal('graft'), v: version, origin: peerId, ids: v.pipe(v.array(messageId), v.maxLength(MAX_IDS_PER_MESSAGE)) }),
+    v.strictObject({ t: v.literal('prune'), v: version, origin: peerId }),
+  ]),
+  maxBytes: 96 * 1024,
+  rate: { ratePerSecond: 200, burst: 400 },
+});
+
+/** A broadcast message (decoded). */
+export type BroadcastMessage = v.InferOutput<typeof broadcastMessage.schema>;
