@@ -40,6 +40,8 @@ export interface MembershipOptions {
   maintenanceIntervalMs: number;
   /** A link that carried no membership message and is not in the active view is closed after this, ms (10 000). */
   idleLinkMs: number;
+  /** A `join` or `neighbor` request not answered within this is given up (the link closed, another peer tried), ms (3 000). */
+  replyTimeoutMs: number;
   /** Most links this page opens for the overlay at once, pending ones included (12, the page's hard cap). */
   maxLinks: number;
   /** Random numbers in [0, 1) (seeded in the simulator). */
@@ -64,6 +66,7 @@ export const DEFAULT_MEMBERSHIP_OPTIONS: Omit<MembershipOptions, 'discover'> = {
   shufflePassive: 4,
   maintenanceIntervalMs: 1000,
   idleLinkMs: 10_000,
+  replyTimeoutMs: 3000,
   maxLinks: 12,
   random: Math.random,
   timers: realTimers,
@@ -77,7 +80,10 @@ export interface MembershipEvents {
   neighborDown(peerId: string): void;
 }
 
-type Intent = { kind: 'join' } | { kind: 'neighbor'; priority: 'high' | 'low' };
+type Intent = ({ kind: 'join' } | { kind: 'neighbor'; priority: 'high' | 'low' }) & {
+  /** When the request went out over the open link (ms), for {@link MembershipOptions.replyTimeoutMs}. */
+  sentAt?: number;
+};
 
 /**
  * HyParView membership (Leitão, Pereira, Rodrigues, DSN 2007) over links that take a signaling
@@ -169,6 +175,7 @@ export class Membership {
     if (!this.links.has(peerId)) this.links.set(peerId, this.options.timers.now());
     const intent = this.pending.get(peerId);
     if (!intent || this.active.has(peerId)) return;
+    intent.sentAt = this.options.timers.now();
     if (intent.kind === 'join') this.net.send(peerId, { v: 1, t: 'join' });
     else this.net.send(peerId, { v: 1, t: 'neighbor', priority: intent.priority });
   }
@@ -330,11 +337,20 @@ export class Membership {
     for (const [id, since] of this.links) {
       if (!this.active.has(id) && !this.pending.has(id) && now - since > o.idleLinkMs) this.dropLink(id);
     }
-    let asking = [...this.pending.values()].filter(i => i.kind === 'neighbor').length;
-    if (this.active.size < o.activeMin && this.passive.size === 0 && asking === 0 && this.contacts.length === 0 && o.discover) {
-      for (const id of o.discover()) this.addPassive(id);
+    for (const [id, intent] of [...this.pending]) {
+      if (intent.sentAt === undefined || now - intent.sentAt <= o.replyTimeoutMs) continue;
+      // Unanswered (lost, or the peer is gone without its link going down yet): give up on it for now.
+      this.dropLink(id);
+      if (intent.kind === 'join') this.tryNextContact();
     }
-    const candidates = [...this.passive].filter(id => !this.links.has(id) && !this.pending.has(id));
+    let asking = [...this.pending.values()].filter(i => i.kind === 'neighbor').length;
+    let candidates = [...this.passive].filter(id => !this.links.has(id) && !this.pending.has(id));
+    if (this.active.size < o.activeMin && candidates.length === 0 && this.contacts.length === 0 && o.discover) {
+      for (const id of o.discover()) this.addPassive(id);
+      candidates = [...this.passive].filter(id => !this.links.has(id) && !this.pending.has(id));
+    }
+    // Short of neighbours and of ids to ask: a shuffle now brings ids (its reply) within a round trip.
+    if (this.active.size < o.activeTarget && candidates.length === 0 && this.active.size > 0) this.shuffle();
     while (this.active.size + asking < o.activeTarget && this.links.size < o.maxLinks && candidates.length) {
       const i = Math.floor(o.random() * candidates.length);
       const [id] = candidates.splice(i, 1);
