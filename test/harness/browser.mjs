@@ -139,7 +139,7 @@ export function storedRecords(page) {
  * Opens the swarm lab page (core modules, no widget) in a fresh context and joins `room`.
  * @param {World} world
  * @param {string} room
- * @param {{ context?: import('playwright-core').BrowserContext, cacheBytes?: number, requestTimeoutMs?: number }} [options]
+ * @param {{ context?: import('playwright-core').BrowserContext, cacheBytes?: number, requestTimeoutMs?: number, partialMesh?: { activeTarget?: number, activeMin?: number, activeMax?: number, maxLinks?: number } }} [options]
  */
 export async function openLabPage(world, room, options = {}) {
   const context = options.context ?? (await world.browser.newContext());
@@ -147,7 +147,7 @@ export async function openLabPage(world, room, options = {}) {
   page.on('pageerror', err => console.error('[lab page error]', err.message));
   await page.goto(`${world.host.url}/test/lab/swarm-lab.html`);
   await page.waitForFunction(() => window.labReady === true);
-  await page.evaluate(([url, r, o]) => window.lab.join(url, r, o), [world.relay.url, room, { cacheBytes: options.cacheBytes, requestTimeoutMs: options.requestTimeoutMs }]);
+  await page.evaluate(([url, r, o]) => window.lab.join(url, r, o), [world.relay.url, room, { cacheBytes: options.cacheBytes, requestTimeoutMs: options.requestTimeoutMs, partialMesh: options.partialMesh }]);
   return page;
 }
 

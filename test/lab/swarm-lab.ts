@@ -17,7 +17,18 @@ const pingMessage = defineMessage({
   rate: { ratePerSecond: 50, burst: 50 },
 });
 
+/** A chat-like line every page of the room should get: forwarded along the overlay in a partial mesh. */
+const floodMessage = defineMessage({
+  channel: 'lab-flood',
+  schema: v.strictObject({ v: v.literal(1), id: v.string(), text: v.pipe(v.string(), v.maxLength(200)) }),
+  maxBytes: 512,
+  rate: { ratePerSecond: 20, burst: 40 },
+  flood: true,
+});
+
 let handle: MeshHandle | null = null;
+/** Flood messages received: id → how many times (a duplicate would count twice). */
+const floodReceived = new Map<string, number>();
 let swarm: Swarm | null = null;
 const downloads = new Map<string, Download>();
 /** What happened to the room and its links, ms since join (for diagnosing a failed test). */
@@ -44,8 +55,9 @@ function makeBytes(size: number, seed: number): Uint8Array {
 
 const lab = {
   /** Joins the room and its swarm. */
-  async join(relayUrl: string, room: string, options: { cacheBytes?: number; requestTimeoutMs?: number } = {}) {
-    handle = await joinMesh({ appId: 'swarm-lab', room, relayUrls: [relayUrl], iceServers: [], userName: 'lab' });
+  async join(relayUrl: string, room: string, options: { cacheBytes?: number; requestTimeoutMs?: number; partialMesh?: { activeTarget?: number; activeMin?: number; activeMax?: number; maxLinks?: number } } = {}) {
+    handle = await joinMesh({ appId: 'swarm-lab', room, relayUrls: [relayUrl], iceServers: [], userName: 'lab', ...(options.partialMesh ? { partialMesh: options.partialMesh } : {}) });
+    handle.room.channel(floodMessage).onMessage(msg => floodReceived.set(msg.id, (floodReceived.get(msg.id) ?? 0) + 1));
     swarm = await Swarm.forRoom(handle.room.bulkLinks(), options);
     const t0 = performance.now();
     const note = (what: string) => events.push(`${Math.round(performance.now() - t0)} ${what}`);
@@ -131,6 +143,16 @@ const lab = {
     });
   },
   peerIds: () => handle!.room.peerList().map(p => p.id),
+  /** This page's peer id. */
+  selfId: () => handle!.room.selfId,
+  /** Partial mesh: neighbours, passive view size, links and broadcast counters (null in a full mesh). */
+  overlay: () => handle!.room.overlayState(),
+  /** Sends a flood message (to the whole room). */
+  flood: (id: string, text: string) => handle!.room.channel(floodMessage).send({ v: 1, id, text }),
+  /** Flood messages received so far: id → copies handed to the page (1 each when there are no duplicates). */
+  floodReceived: () => Object.fromEntries(floodReceived),
+  /** Open RTCPeerConnections of the room now. */
+  connectionCount: () => Object.values((handle!.room as unknown as { room: import('@trystero-p2p/core').Room | null }).room?.getPeers() ?? {}).filter(pc => pc.connectionState !== 'closed').length,
   /** Room and bulk-link events since join (ms, what). */
   events: () => events.slice(),
   stats: () => ({ ...swarm!.stats, wire: handle!.room.wireStats() }),

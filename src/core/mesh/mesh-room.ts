@@ -17,6 +17,8 @@ import { ConnectionStats, PeerConnectionStats, readTransport, RelayConnectionSta
 import { HEARTBEAT_INTERVAL_MS, PeerHeartbeat, type PEER_TIMEOUT_MS } from './peer-heartbeat';
 import { MeshBulkLinks, type BulkNetwork } from './bulk-links';
 import type { DropReason } from '../wire';
+import { broadcastMessage, membershipMessage } from '../wire/overlay-schemas';
+import { PartialMesh, PartialMeshOptions } from './partial-mesh';
 
 /** Options of a mesh room; the shared widget attributes map onto these. */
 export interface MeshOptions {
@@ -50,6 +52,13 @@ export interface MeshOptions {
   pingIntervalMs?: number;
   /** RTCPeerConnection implementation for non-browser runtimes (e.g. node-datachannel's polyfill). */
   rtcPolyfill?: typeof RTCPeerConnection;
+  /**
+   * Runs the partial mesh (src/core/overlay: HyParView membership, Plumtree broadcast): the page
+   * connects to a few neighbours (active view 6 by default, at most 12 connections) instead of to
+   * every peer, and messages of `flood` channels sent without a target are forwarded to the whole
+   * room. Not on by default yet: sync, the swarm and the roster still assume every peer is a direct one.
+   */
+  partialMesh?: PartialMeshOptions;
 }
 
 /**
@@ -166,7 +175,7 @@ export class MeshRoom {
   private readonly floodLimiter = new PeerRateLimiter(FLOOD_LIMIT);
   private readonly blockedPeers = new Set<string>();
   private bulk: MeshBulkLinks | null = null;
-  private readonly channels = new Map<string, { action: MessageAction<string>; emitter: Emitter; validator: InboundValidator<v.GenericSchema> }>();
+  private readonly channels = new Map<string, { action: MessageAction<string>; emitter: Emitter; validator: InboundValidator<v.GenericSchema>; flood: boolean }>();
   private room: Room | null = null;
   private strategyModule: StrategyModule | null = null;
   private timers: ReturnType<typeof setInterval>[] = [];
@@ -181,6 +190,9 @@ export class MeshRoom {
   private readonly startedAt = Date.now();
   private left = false;
   private userName: string;
+  private partial: PartialMesh | null = null;
+  /** Bodies of forwarded messages that passed their checks, parsed, until delivered (keyed by id). */
+  private readonly checkedBodies = new Map<string, unknown>();
 
   constructor(private readonly options: MeshOptions) {
     this.userName = options.userName;
@@ -205,6 +217,8 @@ export class MeshRoom {
     if (options.iceTransportPolicy) rtcConfig.iceTransportPolicy = options.iceTransportPolicy;
     if (Object.keys(rtcConfig).length) config.rtcConfig = rtcConfig;
     if (options.rtcPolyfill) config.rtcPolyfill = options.rtcPolyfill;
+    // Patched Trystero (README, "Trystero patches"): asked before an announcement or offer starts a connection.
+    if (options.partialMesh) (config as { admitPeer?: (id: string, hint: string | undefined, kind: 'announce' | 'offer') => boolean }).admitPeer = (id, hint, kind) => this.partial?.admit(id, hint, kind) ?? true;
     try {
       this.room = this.strategyModule.joinRoom(config, options.room, {
         onJoinError: ({ error }) => this.emitter.emit('error', joinError(error)),
@@ -220,6 +234,7 @@ export class MeshRoom {
     (this.room as Room & { onUnregisteredChunk?: (peerId: string) => void }).onUnregisteredChunk = peerId => this.countChunk(peerId, 'unregistered');
     this.channel(presenceMessage).onMessage((msg, peerId) => this.updatePeer(peerId, { name: msg.name }));
     this.channel(heartbeatMessage).onMessage((_msg, peerId) => this.heartbeat.heard(peerId));
+    if (options.partialMesh) this.startPartialMesh(options.partialMesh);
     this.timers.push(setInterval(() => this.pollRelays(), 250));
     this.timers.push(setInterval(() => this.pingPeers(), options.pingIntervalMs ?? 5000));
     this.timers.push(setInterval(() => this.tick(), HEARTBEAT_INTERVAL_MS));
@@ -415,7 +430,7 @@ export class MeshRoom {
         this.heartbeat.touch(peerId);
         emitter.emit('message', result.value, peerId);
       };
-      entry = { action, emitter, validator };
+      entry = { action, emitter, validator, flood: spec.flood === true };
       this.channels.set(spec.channel, entry);
     }
     const { action, emitter } = entry;
@@ -423,6 +438,7 @@ export class MeshRoom {
       send: async (message, target) => {
         if (!this.room) return;
         const text = encodeMessage(spec, message);
+        if (this.partial && spec.flood && target === undefined) return this.partial.publish(spec.channel, text);
         await action.send(text, target === undefined ? {} : { target });
       },
       onMessage: handler =>
@@ -436,9 +452,48 @@ export class MeshRoom {
     };
   }
 
+  /** The partial mesh's neighbours and counters, or null when the room is a full mesh (for tests and the panel). */
+  overlayState(): { neighbors: string[]; passive: number; links: number; broadcast: Record<string, number> } | null {
+    const p = this.partial;
+    return p ? { neighbors: p.neighbors(), passive: p.membership.passive.size, links: p.membership.linkCount, broadcast: { ...p.broadcast.stats } } : null;
+  }
+
+  private startPartialMesh(options: PartialMeshOptions): void {
+    const room = this.room as Room & { connectTo?: (peerId: string, hint?: string) => Promise<boolean> };
+    this.partial = new PartialMesh(
+      {
+        selfId: this.selfId,
+        connectTo: (peerId, hint) => room.connectTo?.(peerId, hint) ?? Promise.resolve(false),
+        closePeer: peerId => this.closePeer(peerId),
+        sendView: (peerId, message) => void this.channel(membershipMessage).send(message, peerId).catch(() => undefined),
+        sendPush: (peerId, message) => void this.channel(broadcastMessage).send(message, peerId).catch(() => undefined),
+        penalise: (peerId, reason) => this.penalise(peerId, broadcastMessage.channel, reason),
+        check: (topic, body, origin) => {
+          const entry = this.channels.get(topic);
+          if (!entry?.flood) return false;
+          const result = entry.validator.check(body, origin);
+          if (!result.ok) return false;
+          this.checkedBodies.set(`${topic}\n${origin}\n${body}`, result.value);
+          return true;
+        },
+        deliver: m => {
+          const key = `${m.topic}\n${m.origin}\n${m.body}`;
+          const value = this.checkedBodies.get(key);
+          this.checkedBodies.delete(key);
+          if (value !== undefined) this.channels.get(m.topic)?.emitter.emit('message', value, m.origin);
+        },
+      },
+      options,
+    );
+    this.channel(membershipMessage).onMessage((msg, peerId) => this.partial?.membership.receive(peerId, msg));
+    this.channel(broadcastMessage).onMessage((msg, peerId) => this.partial?.broadcast.receive(peerId, msg));
+  }
+
   /** Leaves the Trystero room and stops timers. Called by the last {@link MeshHandle.release}. */
   async leave(): Promise<void> {
     this.left = true;
+    this.partial?.stop();
+    this.partial = null;
     this.bulk?.destroy();
     this.bulk = null;
     this.timers.forEach(clearInterval);
@@ -502,6 +557,7 @@ export class MeshRoom {
     this.emitter.emit('peerJoin', { ...peer });
     this.emitRoster();
     this.refreshStatus();
+    this.partial?.linkUp(peerId);
   }
 
   private handlePeerLeave(peerId: string, reason: PeerLeaveReason): void {
@@ -511,6 +567,7 @@ export class MeshRoom {
     this.channels.forEach(c => c.validator.forgetPeer(peerId));
     this.heartbeat.forget(peerId);
     this.transferSamples.delete(peerId);
+    this.partial?.linkDown(peerId);
     if (!peer) return;
     this.peers.delete(peerId);
     const leave: PeerLeave = { reason };

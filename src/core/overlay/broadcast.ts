@@ -16,10 +16,11 @@ export interface BroadcastLinks {
 
 /**
  * Checks a pushed body before it is delivered or forwarded (every hop checks: a forwarder is
- * trusted no more than the author). `true`: valid. May be async (signature checks). A throw counts
- * as `false`.
+ * trusted no more than the author). `from`: the neighbour it came from; `origin`: the page that
+ * published it (what a rate limit per sender should count). `true`: valid. May be async (signature
+ * checks). A throw counts as `false`.
  */
-export type BroadcastValidator = (topic: string, body: string, from: string) => boolean | Promise<boolean>;
+export type BroadcastValidator = (topic: string, body: string, from: string, origin: string) => boolean | Promise<boolean>;
 
 export interface BroadcastOptions {
   timers: OverlayTimers;
@@ -247,7 +248,7 @@ export class Broadcast {
     this.checking.set(msg.id, []);
     let verdict: boolean | Promise<boolean>;
     try {
-      verdict = this.options.validate(msg.topic, msg.body, from);
+      verdict = this.options.validate(msg.topic, msg.body, from, msg.origin);
     } catch {
       verdict = false;
     }

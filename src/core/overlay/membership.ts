@@ -42,6 +42,14 @@ export interface MembershipOptions {
   idleLinkMs: number;
   /** A `join` or `neighbor` request not answered within this is given up (the link closed, another peer tried), ms (3 000). */
   replyTimeoutMs: number;
+  /** A link asked for that did not open within this counts as failed, ms (10 000: a signaling round trip and ICE). */
+  connectTimeoutMs: number;
+  /**
+   * Links this page did not ask for are taken as neighbour requests of ours: the page sends `join`
+   * on its first link and `neighbor` on later ones (the browser, where the relay and the admission
+   * rule, not membership, open a newcomer's first links). Default false (the simulator).
+   */
+  adoptLinks: boolean;
   /** Most links this page opens for the overlay at once, pending ones included (12, the page's hard cap). */
   maxLinks: number;
   /** Random numbers in [0, 1) (seeded in the simulator). */
@@ -67,6 +75,8 @@ export const DEFAULT_MEMBERSHIP_OPTIONS: Omit<MembershipOptions, 'discover'> = {
   maintenanceIntervalMs: 1000,
   idleLinkMs: 10_000,
   replyTimeoutMs: 3000,
+  connectTimeoutMs: 10_000,
+  adoptLinks: false,
   maxLinks: 12,
   random: Math.random,
   timers: realTimers,
@@ -81,6 +91,8 @@ export interface MembershipEvents {
 }
 
 type Intent = ({ kind: 'join' } | { kind: 'neighbor'; priority: 'high' | 'low' }) & {
+  /** When the link was asked for (ms), for {@link MembershipOptions.connectTimeoutMs}. */
+  since: number;
   /** When the request went out over the open link (ms), for {@link MembershipOptions.replyTimeoutMs}. */
   sentAt?: number;
 };
@@ -117,6 +129,8 @@ export class Membership {
   private timers: unknown[] = [];
   private maintainSoon: unknown = null;
   private stopped = false;
+  /** Whether this page has had a neighbour (it then asks with `neighbor`, not `join`). */
+  private joined = false;
 
   constructor(
     readonly selfId: string,
@@ -132,6 +146,17 @@ export class Membership {
 
   on<E extends keyof MembershipEvents>(event: E, handler: MembershipEvents[E]): Unsubscribe {
     return this.emitter.on(event, handler);
+  }
+
+  /** Whether this page asked for a link to `peerId` (to join through it, or as a neighbour) and waits for it. */
+  isPending(peerId: string): boolean {
+    return this.pending.has(peerId);
+  }
+
+  /** Why this page asks `peerId` for a link, as the hint a connection request carries; undefined when it does not. */
+  pendingHint(peerId: string): 'join' | 'high' | 'low' | undefined {
+    const intent = this.pending.get(peerId);
+    return intent ? (intent.kind === 'join' ? 'join' : intent.priority) : undefined;
   }
 
   /** Links open now (active, pending and unexplained inbound ones). */
@@ -173,7 +198,12 @@ export class Membership {
   linkUp(peerId: string): void {
     if (this.stopped || peerId === this.selfId) return;
     if (!this.links.has(peerId)) this.links.set(peerId, this.options.timers.now());
-    const intent = this.pending.get(peerId);
+    let intent = this.pending.get(peerId);
+    if (!intent && this.options.adoptLinks && !this.active.has(peerId)) {
+      const now = this.options.timers.now();
+      intent = this.active.size === 0 && !this.joined ? { kind: 'join', since: now } : { kind: 'neighbor', priority: this.active.size < this.options.activeMin ? 'high' : 'low', since: now };
+      this.pending.set(peerId, intent);
+    }
     if (!intent || this.active.has(peerId)) return;
     intent.sentAt = this.options.timers.now();
     if (intent.kind === 'join') this.net.send(peerId, { v: 1, t: 'join' });
@@ -269,7 +299,7 @@ export class Membership {
     if (newcomer === this.selfId) return;
     if (ttl === 0 || this.active.size <= 1) {
       if (this.active.has(newcomer) || this.pending.has(newcomer)) return;
-      if (this.active.size < this.options.activeMax && this.links.size < this.options.maxLinks) this.open(newcomer, { kind: 'neighbor', priority: 'high' });
+      if (this.active.size < this.options.activeMax && this.links.size < this.options.maxLinks) this.open(newcomer, { kind: 'neighbor', priority: 'high', since: this.options.timers.now() });
       else this.addPassive(newcomer);
       return;
     }
@@ -283,7 +313,7 @@ export class Membership {
     while (this.contacts.length) {
       const contact = this.contacts.shift()!;
       if (this.active.has(contact) || this.pending.has(contact)) continue;
-      this.open(contact, { kind: 'join' });
+      this.open(contact, { kind: 'join', since: this.options.timers.now() });
       return;
     }
   }
@@ -304,6 +334,7 @@ export class Membership {
       this.removeActive(victim, true);
     }
     this.active.add(peerId);
+    this.joined = true;
     if (!this.links.has(peerId)) this.links.set(peerId, this.options.timers.now());
     this.emitter.emit('neighborUp', peerId);
   }
@@ -338,7 +369,11 @@ export class Membership {
       if (!this.active.has(id) && !this.pending.has(id) && now - since > o.idleLinkMs) this.dropLink(id);
     }
     for (const [id, intent] of [...this.pending]) {
-      if (intent.sentAt === undefined || now - intent.sentAt <= o.replyTimeoutMs) continue;
+      if (intent.sentAt === undefined) {
+        if (now - intent.since > o.connectTimeoutMs) this.linkFailed(id);
+        continue;
+      }
+      if (now - intent.sentAt <= o.replyTimeoutMs) continue;
       // Unanswered (lost, or the peer is gone without its link going down yet): give up on it for now.
       this.dropLink(id);
       if (intent.kind === 'join') this.tryNextContact();
@@ -354,7 +389,7 @@ export class Membership {
     while (this.active.size + asking < o.activeTarget && this.links.size < o.maxLinks && candidates.length) {
       const i = Math.floor(o.random() * candidates.length);
       const [id] = candidates.splice(i, 1);
-      this.open(id, { kind: 'neighbor', priority: this.active.size < o.activeMin ? 'high' : 'low' });
+      this.open(id, { kind: 'neighbor', priority: this.active.size < o.activeMin ? 'high' : 'low', since: now });
       asking++;
     }
   }

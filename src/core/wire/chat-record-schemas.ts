@@ -36,6 +36,7 @@ export const chatRecordMessage = defineMessage({
   schema: v.strictObject({ v: version, record: chatRecordSchema }),
   maxBytes: 72 * 1024,
   rate: { ratePerSecond: 5, burst: 20 },
+  flood: true,
 });
 
 /** Most authors in one state vector; most ranges per author. */

@@ -12,11 +12,26 @@
  * - `not-binary` / `bad-frame`: a data frame on a bulk channel was not binary / had a bad header
  * - `unsolicited`: data for a request we did not make (or already gave up)
  * - `bad-hash`: a chunk whose bytes do not match its manifest hash (SHA-256): not stored, asked elsewhere
+ * - `invalid-forward`: a neighbour of the partial mesh forwarded a message its topic's checks refuse
+ * - `bad-hops`: a forwarded message claimed a hop count no neighbour may send (0)
  */
-export type DropReason = 'not-text' | 'oversize' | 'malformed-json' | 'too-complex' | 'schema' | 'rate' | 'flood' | 'not-binary' | 'bad-frame' | 'unsolicited' | 'bad-hash';
+export type DropReason =
+  | 'not-text'
+  | 'oversize'
+  | 'malformed-json'
+  | 'too-complex'
+  | 'schema'
+  | 'rate'
+  | 'flood'
+  | 'not-binary'
+  | 'bad-frame'
+  | 'unsolicited'
+  | 'bad-hash'
+  | 'invalid-forward'
+  | 'bad-hops';
 
 /** Every {@link DropReason}, in a fixed order (the keys of `WireStats.dropped`). */
-export const DROP_REASONS: readonly DropReason[] = ['not-text', 'oversize', 'malformed-json', 'too-complex', 'schema', 'rate', 'flood', 'not-binary', 'bad-frame', 'unsolicited', 'bad-hash'];
+export const DROP_REASONS: readonly DropReason[] = ['not-text', 'oversize', 'malformed-json', 'too-complex', 'schema', 'rate', 'flood', 'not-binary', 'bad-frame', 'unsolicited', 'bad-hash', 'invalid-forward', 'bad-hops'];
 
 /** Counts of dropped inbound messages, by reason and by channel. */
 export interface WireStats {

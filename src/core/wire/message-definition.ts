@@ -18,6 +18,12 @@ export interface MessageSpec<TSchema extends v.GenericSchema> {
   maxBytes: number;
   /** Per-peer rate limit for this channel. */
   rate: RateLimit;
+  /**
+   * A message every page of the room should get (a chat line, a record announcement): in a partial
+   * mesh, one sent without a target is published on the overlay and forwarded (checked again at
+   * every hop, rate-limited per publishing page). Default false: to direct peers only.
+   */
+  flood?: boolean;
 }
 
 /** The decoded message type of a {@link MessageSpec}. */

@@ -18,7 +18,7 @@ export const MAX_BROADCAST_HOPS = 16;
 /** Most message ids in one `ihave` or `graft`. */
 export const MAX_IDS_PER_MESSAGE = 256;
 /** Longest broadcast body (UTF-16 code units of the inner message's JSON text): a chat record with its signature fits. */
-export const MAX_BROADCAST_BODY = 80_000;
+export const MAX_BROADCAST_BODY = 80 * 1024;
 
 const version = v.literal(PROTOCOL_VERSION);
 const peerId = v.pipe(v.string(), v.regex(OVERLAY_PEER_ID_PATTERN));
@@ -68,7 +68,8 @@ export type MembershipMessage = v.InferOutput<typeof membershipMessage.schema>;
  * - `ihave`: lazy push, "I have these" (`[id, origin, hops]`), batched every 250 ms
  * - `graft`: "push to me" (for `origin`'s messages) and send these ids
  * - `prune`: "stop pushing `origin`'s messages to me eagerly"
- * Limits: 96 KiB, 200/s with a burst of 400 per peer (a busy room forwards every message once per link).
+ * Limits: 192 KiB (a body at its limit, JSON-escaped), 200/s with a burst of 400 per peer (a busy
+ * room forwards every message once per link).
  */
 export const broadcastMessage = defineMessage({
   channel: 'overlay-push',
@@ -78,7 +79,7 @@ export const broadcastMessage = defineMessage({
     v.strictObject({ t: v.literal('graft'), v: version, origin: peerId, ids: v.pipe(v.array(messageId), v.maxLength(MAX_IDS_PER_MESSAGE)) }),
     v.strictObject({ t: v.literal('prune'), v: version, origin: peerId }),
   ]),
-  maxBytes: 96 * 1024,
+  maxBytes: 192 * 1024,
   rate: { ratePerSecond: 200, burst: 400 },
 });
 

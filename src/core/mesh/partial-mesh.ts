@@ -1,0 +1,155 @@
+import { Broadcast, Delivered } from '../overlay/broadcast';
+import { Membership, MembershipOptions } from '../overlay/membership';
+import type { BroadcastMessage, MembershipMessage } from '../wire/overlay-schemas';
+
+/** What the partial mesh needs from the {@link MeshRoom} it runs in. */
+export interface PartialMeshHost {
+  selfId: string;
+  /** Asks Trystero for a connection to one peer now (patched `room.connectTo`); false when no relay could carry it. */
+  connectTo(peerId: string, hint: 'join' | 'high' | 'low'): Promise<boolean>;
+  /** Closes the connection to a peer (its `peerLeave` follows). */
+  closePeer(peerId: string): void;
+  sendView(peerId: string, message: MembershipMessage): void;
+  sendPush(peerId: string, message: BroadcastMessage): void;
+  /** The mesh's one penalty path (a neighbour forwarded something its checks refused). */
+  penalise(peerId: string, reason: 'invalid-forward' | 'bad-hops'): void;
+  /** Checks a pushed body of `topic` at this hop (the channel's wire rules, keyed by the message's origin for rate). */
+  check(topic: string, body: string, origin: string, from: string): boolean | Promise<boolean>;
+  /** A pushed message passed its checks: hand it to the channel's handlers as from `origin`. */
+  deliver(message: Delivered): void;
+}
+
+/** Options of the partial mesh: membership sizes (defaults: active view 6, between 4 and 8; 12 links per page). */
+export type PartialMeshOptions = Partial<Pick<MembershipOptions, 'activeTarget' | 'activeMin' | 'activeMax' | 'maxLinks' | 'shuffleIntervalMs'>>;
+
+/** How long a peer heard announcing counts as in the room, ms (two of Trystero's 60 s announce intervals, and some). */
+const KNOWN_FOR_MS = 150_000;
+/** How long a peer admitted once stays admitted (its offer follows its nudge), ms. */
+const ADMITTED_FOR_MS = 30_000;
+/** How many pages of a room admit a newcomer that announces (its contacts; it joins through the first link that opens). */
+const CONTACTS_PER_NEWCOMER = 2;
+
+/**
+ * The partial mesh in the browser: {@link Membership} (HyParView) over Trystero connections and
+ * {@link Broadcast} (Plumtree) over the neighbours' data channels. Trystero asks {@link admit}
+ * before it answers an announcement or an offer (patched `config.admitPeer`), so a page connects to
+ * its neighbours and its joiners only, not to every peer that announces:
+ * - a room that fits in one active view (at most `activeTarget + 1` pages known) is a full mesh;
+ * - a peer this page asked for, or one that asks with a `join` or `high` hint, is admitted; a
+ *   `low` one while the active view has room;
+ * - a newcomer announcing unasked is admitted by {@link CONTACTS_PER_NEWCOMER} pages of the room,
+ *   the ones whose FNV-1a hash of (newcomer, page) is lowest among the pages this one knows
+ *   (every page computes the same choice from what it heard), and by any page short of neighbours;
+ * - never beyond `maxLinks` connections.
+ */
+export class PartialMesh {
+  readonly membership: Membership;
+  readonly broadcast: Broadcast;
+  /** Peers heard (announcing, asking, linked) and when, ms. */
+  private readonly known = new Map<string, number>();
+  private readonly admittedUntil = new Map<string, number>();
+  private readonly options: Required<PartialMeshOptions>;
+  private readonly publishedIds = { n: 0 };
+
+  constructor(
+    private readonly host: PartialMeshHost,
+    options: PartialMeshOptions = {},
+  ) {
+    this.membership = new Membership(
+      host.selfId,
+      {
+        connect: peerId => {
+          void host.connectTo(peerId, this.membership.pendingHint(peerId) ?? 'low').then(sent => {
+            if (!sent) this.membership.linkFailed(peerId);
+          });
+        },
+        close: peerId => host.closePeer(peerId),
+        send: (peerId, message) => host.sendView(peerId, message),
+      },
+      { ...options, adoptLinks: true, discover: () => this.knownPeers().filter(id => !this.membership.active.has(id)) },
+    );
+    this.options = {
+      activeTarget: options.activeTarget ?? 6,
+      activeMin: options.activeMin ?? 4,
+      activeMax: options.activeMax ?? 8,
+      maxLinks: options.maxLinks ?? 12,
+      shuffleIntervalMs: options.shuffleIntervalMs ?? 10_000,
+    };
+    this.broadcast = new Broadcast(host.selfId, { send: (peerId, m) => host.sendPush(peerId, m), penalise: (peerId, reason) => host.penalise(peerId, reason) }, {
+      validate: (topic, body, from, origin) => host.check(topic, body, origin, from),
+    });
+    this.membership.on('neighborUp', id => this.broadcast.neighborUp(id));
+    this.membership.on('neighborDown', id => this.broadcast.neighborDown(id));
+    this.broadcast.on('deliver', m => host.deliver(m));
+    this.membership.start([]);
+  }
+
+  /** Trystero's question (patched `config.admitPeer`): may this announcement or offer start a connection? */
+  admit(peerId: string, hint: string | undefined, _kind: 'announce' | 'offer'): boolean {
+    const now = Date.now();
+    this.known.set(peerId, now);
+    const m = this.membership;
+    if (m.isPending(peerId) || (this.admittedUntil.get(peerId) ?? 0) > now) return true;
+    if (m.linkCount >= this.options.maxLinks) return false;
+    let ok: boolean;
+    if (hint === 'join' || hint === 'high') ok = true;
+    else if (hint === 'low') ok = m.active.size < this.options.activeMax;
+    else if (this.knownPeers().length + 1 <= this.options.activeTarget + 1) ok = true;
+    else if (m.active.size < this.options.activeMin) ok = true;
+    else ok = this.isContactFor(peerId);
+    if (ok) this.admittedUntil.set(peerId, now + ADMITTED_FOR_MS);
+    return ok;
+  }
+
+  /** A Trystero connection to `peerId` is up (roster join). */
+  linkUp(peerId: string): void {
+    this.known.set(peerId, Date.now());
+    this.membership.linkUp(peerId);
+  }
+
+  /** The connection to `peerId` is gone (roster leave). */
+  linkDown(peerId: string): void {
+    this.admittedUntil.delete(peerId);
+    this.membership.linkDown(peerId);
+  }
+
+  /** Sends a message of ours on `topic` to the whole room, forwarded along the overlay. */
+  publish(topic: string, body: string): void {
+    this.broadcast.publish(topic, `${this.host.selfId}:${++this.publishedIds.n}`, body);
+  }
+
+  /** Neighbours now (the active view). */
+  neighbors(): string[] {
+    return [...this.membership.active];
+  }
+
+  stop(): void {
+    this.membership.stop();
+    this.broadcast.stop();
+  }
+
+  /** Peers heard recently or linked, this page excluded. */
+  private knownPeers(): string[] {
+    const now = Date.now();
+    for (const [id, at] of this.known) if (now - at > KNOWN_FOR_MS && !this.membership.active.has(id)) this.known.delete(id);
+    return [...new Set([...this.known.keys(), ...this.membership.active, ...this.membership.passive])].filter(id => id !== this.host.selfId);
+  }
+
+  /** Whether this page is among the {@link CONTACTS_PER_NEWCOMER} pages that let `newcomer` in. */
+  private isContactFor(newcomer: string): boolean {
+    const mine = fnv1a(`${newcomer}|${this.host.selfId}`);
+    let lower = 0;
+    for (const id of this.knownPeers()) if (id !== newcomer && fnv1a(`${newcomer}|${id}`) < mine) lower++;
+    return lower < CONTACTS_PER_NEWCOMER;
+  }
+}
+
+/** 32-bit FNV-1a hash of a string's UTF-16 code units (Fowler, Noll, Vo). */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
