@@ -96,7 +96,9 @@ describe('partial mesh: twelve pages, three neighbours each', () => {
       const live = new Set(states.map(s => s.id));
       return reachable(states) === 8 && states.every(s => s.neighbors.every(n => live.has(n)) && s.neighbors.length >= PARTIAL.activeMin);
     };
-    await expect.poll(healed, { timeout: 10_000, interval: 250 }).toBe(true);
+    const ok = await vi.waitFor(async () => expect(await healed()).toBe(true), { timeout: 10_000, interval: 250 }).then(() => true, () => false);
+    if (!ok) console.error('[partial-mesh] not healed:', JSON.stringify(await Promise.all(pages.map(state))), 'closed:', closedIds, (await Promise.all(pages.map(p => p.evaluate(() => (window as any).lab.events().slice(-12))))).map(e => e.join('; ')).join('\n'));
+    expect(ok).toBe(true);
     expect(Date.now() - closedAt).toBeLessThan(10_000);
     for (const s of await Promise.all(pages.map(state))) for (const id of closedIds) expect(s.neighbors).not.toContain(id);
     await pages[2].evaluate(() => (window as any).lab.flood('after', 'still here'));

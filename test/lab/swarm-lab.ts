@@ -29,6 +29,8 @@ const floodMessage = defineMessage({
 let handle: MeshHandle | null = null;
 /** Flood messages received: id → how many times (a duplicate would count twice). */
 const floodReceived = new Map<string, number>();
+/** When each flood message first arrived (Date.now(), ms). */
+const floodArrivedAt = new Map<string, number>();
 let swarm: Swarm | null = null;
 const downloads = new Map<string, Download>();
 /** What happened to the room and its links, ms since join (for diagnosing a failed test). */
@@ -57,7 +59,10 @@ const lab = {
   /** Joins the room and its swarm. */
   async join(relayUrl: string, room: string, options: { cacheBytes?: number; requestTimeoutMs?: number; partialMesh?: { activeTarget?: number; activeMin?: number; activeMax?: number; maxLinks?: number } } = {}) {
     handle = await joinMesh({ appId: 'swarm-lab', room, relayUrls: [relayUrl], iceServers: [], userName: 'lab', ...(options.partialMesh ? { partialMesh: options.partialMesh } : {}) });
-    handle.room.channel(floodMessage).onMessage(msg => floodReceived.set(msg.id, (floodReceived.get(msg.id) ?? 0) + 1));
+    handle.room.channel(floodMessage).onMessage(msg => {
+      floodReceived.set(msg.id, (floodReceived.get(msg.id) ?? 0) + 1);
+      if (!floodArrivedAt.has(msg.id)) floodArrivedAt.set(msg.id, Date.now());
+    });
     swarm = await Swarm.forRoom(handle.room.bulkLinks(), options);
     const t0 = performance.now();
     const note = (what: string) => events.push(`${Math.round(performance.now() - t0)} ${what}`);
@@ -151,6 +156,8 @@ const lab = {
   flood: (id: string, text: string) => handle!.room.channel(floodMessage).send({ v: 1, id, text }),
   /** Flood messages received so far: id → copies handed to the page (1 each when there are no duplicates). */
   floodReceived: () => Object.fromEntries(floodReceived),
+  /** When each flood message first arrived here (Date.now(), ms). */
+  floodArrivedAt: () => Object.fromEntries(floodArrivedAt),
   /** Open RTCPeerConnections of the room now. */
   connectionCount: () => Object.values((handle!.room as unknown as { room: import('@trystero-p2p/core').Room | null }).room?.getPeers() ?? {}).filter(pc => pc.connectionState !== 'closed').length,
   /** Room and bulk-link events since join (ms, what). */

@@ -459,12 +459,13 @@ export class MeshRoom {
   }
 
   private startPartialMesh(options: PartialMeshOptions): void {
-    const room = this.room as Room & { connectTo?: (peerId: string, hint?: string) => Promise<boolean> };
+    const room = this.room as Room & { connectTo?: (peerId: string, hint?: string) => Promise<boolean>; disconnectPeer?: (peerId: string) => Promise<void> };
     this.partial = new PartialMesh(
       {
         selfId: this.selfId,
         connectTo: (peerId, hint) => room.connectTo?.(peerId, hint) ?? Promise.resolve(false),
-        closePeer: peerId => this.closePeer(peerId),
+        // A goodbye on both sides (patched room.disconnectPeer): neither announces again for a link the overlay dropped.
+        closePeer: peerId => (room.disconnectPeer ? void room.disconnectPeer(peerId).catch(() => undefined) : this.closePeer(peerId)),
         sendView: (peerId, message) => void this.channel(membershipMessage).send(message, peerId).catch(() => undefined),
         sendPush: (peerId, message) => void this.channel(broadcastMessage).send(message, peerId).catch(() => undefined),
         penalise: (peerId, reason) => this.penalise(peerId, broadcastMessage.channel, reason),

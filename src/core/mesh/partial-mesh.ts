@@ -7,7 +7,7 @@ export interface PartialMeshHost {
   selfId: string;
   /** Asks Trystero for a connection to one peer now (patched `room.connectTo`); false when no relay could carry it. */
   connectTo(peerId: string, hint: 'join' | 'high' | 'low'): Promise<boolean>;
-  /** Closes the connection to a peer (its `peerLeave` follows). */
+  /** Ends the connection to a peer as a goodbye on both sides (its `peerLeave` follows; nobody announces again for it). */
   closePeer(peerId: string): void;
   sendView(peerId: string, message: MembershipMessage): void;
   sendPush(peerId: string, message: BroadcastMessage): void;
@@ -28,6 +28,8 @@ const KNOWN_FOR_MS = 150_000;
 const ADMITTED_FOR_MS = 30_000;
 /** How many pages of a room admit a newcomer that announces (its contacts; it joins through the first link that opens). */
 const CONTACTS_PER_NEWCOMER = 2;
+/** A peer whose link went down is not admitted by the contact rule again for this long, ms (no reconnect at every announce). */
+const SUPPRESS_AFTER_LINK_MS = 300_000;
 
 /**
  * The partial mesh in the browser: {@link Membership} (HyParView) over Trystero connections and
@@ -37,9 +39,11 @@ const CONTACTS_PER_NEWCOMER = 2;
  * - a room that fits in one active view (at most `activeTarget + 1` pages known) is a full mesh;
  * - a peer this page asked for, or one that asks with a `join` or `high` hint, is admitted; a
  *   `low` one while the active view has room;
- * - a newcomer announcing unasked is admitted by {@link CONTACTS_PER_NEWCOMER} pages of the room,
- *   the ones whose FNV-1a hash of (newcomer, page) is lowest among the pages this one knows
- *   (every page computes the same choice from what it heard), and by any page short of neighbours;
+ * - a page announcing unasked is admitted by its {@link CONTACTS_PER_NEWCOMER} contacts, the pages
+ *   whose FNV-1a hash of (announcer, page) is lowest among the pages known, and admits them in turn
+ *   (both sides compute the same pair from what they heard, so an offer is not sent to a page that
+ *   will ignore it); this is how a newcomer gets in: its contacts answer its first announcement.
+ *   A pair whose link went down is not reconnected this way for {@link SUPPRESS_AFTER_LINK_MS};
  * - never beyond `maxLinks` connections.
  */
 export class PartialMesh {
@@ -48,6 +52,7 @@ export class PartialMesh {
   /** Peers heard (announcing, asking, linked) and when, ms. */
   private readonly known = new Map<string, number>();
   private readonly admittedUntil = new Map<string, number>();
+  private readonly suppressedUntil = new Map<string, number>();
   private readonly options: Required<PartialMeshOptions>;
   private readonly publishedIds = { n: 0 };
 
@@ -95,8 +100,8 @@ export class PartialMesh {
     if (hint === 'join' || hint === 'high') ok = true;
     else if (hint === 'low') ok = m.active.size < this.options.activeMax;
     else if (this.knownPeers().length + 1 <= this.options.activeTarget + 1) ok = true;
-    else if (m.active.size < this.options.activeMin) ok = true;
-    else ok = this.isContactFor(peerId);
+    else if ((this.suppressedUntil.get(peerId) ?? 0) > now) ok = false;
+    else ok = this.isContactFor(peerId) || this.isContactOf(peerId);
     if (ok) this.admittedUntil.set(peerId, now + ADMITTED_FOR_MS);
     return ok;
   }
@@ -110,6 +115,7 @@ export class PartialMesh {
   /** The connection to `peerId` is gone (roster leave). */
   linkDown(peerId: string): void {
     this.admittedUntil.delete(peerId);
+    this.suppressedUntil.set(peerId, Date.now() + SUPPRESS_AFTER_LINK_MS);
     this.membership.linkDown(peerId);
   }
 
@@ -135,11 +141,21 @@ export class PartialMesh {
     return [...new Set([...this.known.keys(), ...this.membership.active, ...this.membership.passive])].filter(id => id !== this.host.selfId);
   }
 
-  /** Whether this page is among the {@link CONTACTS_PER_NEWCOMER} pages that let `newcomer` in. */
-  private isContactFor(newcomer: string): boolean {
-    const mine = fnv1a(`${newcomer}|${this.host.selfId}`);
+  /** Whether this page is among the {@link CONTACTS_PER_NEWCOMER} contacts of `announcer`. */
+  private isContactFor(announcer: string): boolean {
+    return this.ranksAmongContacts(announcer, this.host.selfId);
+  }
+
+  /** Whether `peer` is among this page's contacts (so its announcement or offer is the answer to ours). */
+  private isContactOf(peer: string): boolean {
+    return this.ranksAmongContacts(this.host.selfId, peer);
+  }
+
+  /** Whether `candidate` is among the {@link CONTACTS_PER_NEWCOMER} lowest FNV-1a hashes of (`announcer`, page) over the pages known. */
+  private ranksAmongContacts(announcer: string, candidate: string): boolean {
+    const score = fnv1a(`${announcer}|${candidate}`);
     let lower = 0;
-    for (const id of this.knownPeers()) if (id !== newcomer && fnv1a(`${newcomer}|${id}`) < mine) lower++;
+    for (const id of [...this.knownPeers(), this.host.selfId]) if (id !== announcer && id !== candidate && fnv1a(`${announcer}|${id}`) < score) lower++;
     return lower < CONTACTS_PER_NEWCOMER;
   }
 }
