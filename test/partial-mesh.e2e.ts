@@ -50,8 +50,17 @@ describe('partial mesh: twelve pages, three neighbours each', () => {
     sampler = setInterval(() => {
       for (const p of pages) void p.evaluate(() => (window as any).lab.connectionCount()).then((n: number) => (mostConnections = Math.max(mostConnections, n)), () => undefined);
     }, 250);
-    // One overlay: every page reachable from every other over neighbour links.
-    await vi.waitFor(async () => expect(reachable(await Promise.all(pages.map(state)))).toBe(12), { timeout: 60_000, interval: 1000 });
+    // Formed: one overlay (every page reachable from every other over neighbour links) and every
+    // page past its join (at least activeMin neighbours: the last page in is reachable through its
+    // contact before its other neighbours' links open, a second or so later).
+    await vi.waitFor(
+      async () => {
+        const states = await Promise.all(pages.map(state));
+        expect(reachable(states)).toBe(12);
+        for (const s of states) expect(s.neighbors.length).toBeGreaterThanOrEqual(PARTIAL.activeMin);
+      },
+      { timeout: 60_000, interval: 500 },
+    );
   });
 
   afterAll(async () => {
