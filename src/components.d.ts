@@ -62,6 +62,10 @@ export namespace Components {
          */
         "maxLength": number;
         /**
+          * Connect to a few neighbours instead of every peer, the rest of the room reached by forwarding (empty or `on`: 6; a number from 2 to 8). Absent: every peer (a full mesh). Chat only for now: see the README, "Rooms of a hundred".
+         */
+        "partialMesh"?: string;
+        /**
           * Room password: encrypts the handshake so only people with the password can join.
          */
         "password"?: string;
@@ -161,6 +165,10 @@ export namespace Components {
          */
         "maxSize": string;
         /**
+          * Connect to a few neighbours instead of every peer, the rest of the room reached by forwarding (empty or `on`: 6; a number from 2 to 8). Absent: every peer (a full mesh). Chat only for now: see the README, "Rooms of a hundred".
+         */
+        "partialMesh"?: string;
+        /**
           * Room password: encrypts the handshake so only people with the password can join.
          */
         "password"?: string;
@@ -241,6 +249,10 @@ export namespace Components {
           * @default '500MB'
          */
         "maxCache": string;
+        /**
+          * Connect to a few neighbours instead of every peer, the rest of the room reached by forwarding (empty or `on`: 6; a number from 2 to 8). Absent: every peer (a full mesh). Chat only for now: see the README, "Rooms of a hundred".
+         */
+        "partialMesh"?: string;
         /**
           * Room password: encrypts the handshake so only people with the password can join.
          */
@@ -432,6 +444,10 @@ declare namespace LocalJSX {
          */
         "onP2pPeerLeave"?: (event: P2pChatCustomEvent<P2pPeerDetail>) => void;
         /**
+          * Connect to a few neighbours instead of every peer, the rest of the room reached by forwarding (empty or `on`: 6; a number from 2 to 8). Absent: every peer (a full mesh). Chat only for now: see the README, "Rooms of a hundred".
+         */
+        "partialMesh"?: string;
+        /**
           * Room password: encrypts the handshake so only people with the password can join.
          */
         "password"?: string;
@@ -513,6 +529,10 @@ declare namespace LocalJSX {
          */
         "onP2pImageOpen"?: (event: P2pGalleryCustomEvent<P2pImageDetail>) => void;
         /**
+          * Connect to a few neighbours instead of every peer, the rest of the room reached by forwarding (empty or `on`: 6; a number from 2 to 8). Absent: every peer (a full mesh). Chat only for now: see the README, "Rooms of a hundred".
+         */
+        "partialMesh"?: string;
+        /**
           * Room password: encrypts the handshake so only people with the password can join.
          */
         "password"?: string;
@@ -593,6 +613,10 @@ declare namespace LocalJSX {
          */
         "onP2pTrackPlay"?: (event: P2pMusicCustomEvent<P2pTrackDetail>) => void;
         /**
+          * Connect to a few neighbours instead of every peer, the rest of the room reached by forwarding (empty or `on`: 6; a number from 2 to 8). Absent: every peer (a full mesh). Chat only for now: see the README, "Rooms of a hundred".
+         */
+        "partialMesh"?: string;
+        /**
           * Room password: encrypts the handshake so only people with the password can join.
          */
         "password"?: string;
@@ -627,6 +651,7 @@ declare namespace LocalJSX {
         "relayUrls": string;
         "iceServers": string;
         "iceTransportPolicy": string;
+        "partialMesh": string;
         "userName": string;
         "lang": string;
         "theme": 'light' | 'dark' | 'auto';
@@ -643,6 +668,7 @@ declare namespace LocalJSX {
         "relayUrls": string;
         "iceServers": string;
         "iceTransportPolicy": string;
+        "partialMesh": string;
         "userName": string;
         "lang": string;
         "theme": 'light' | 'dark' | 'auto';
@@ -658,6 +684,7 @@ declare namespace LocalJSX {
         "relayUrls": string;
         "iceServers": string;
         "iceTransportPolicy": string;
+        "partialMesh": string;
         "userName": string;
         "lang": string;
         "theme": 'light' | 'dark' | 'auto';

@@ -40,6 +40,12 @@ export abstract class P2pWidget<F extends WidgetFeature> {
   @Prop() iceServers?: string;
   /** `relay` to connect only through the TURN servers of `ice-servers` (hides every visitor's address from peers); default `all`. */
   @Prop() iceTransportPolicy?: string;
+  /**
+   * Connect to a few neighbours instead of every peer, the rest of the room reached by forwarding
+   * (empty or `on`: 6; a number from 2 to 8). Absent: every peer (a full mesh). Chat only for now:
+   * see the README, "Rooms of a hundred".
+   */
+  @Prop() partialMesh?: string;
   /** Display name shown to others. Default: a friendly name generated once per site and remembered. */
   @Prop() userName?: string;
   /**
@@ -90,6 +96,7 @@ export abstract class P2pWidget<F extends WidgetFeature> {
   @Watch('relayUrls')
   @Watch('iceServers')
   @Watch('iceTransportPolicy')
+  @Watch('partialMesh')
   protected async reconnect() {
     await this.disconnect();
     await this.connect();

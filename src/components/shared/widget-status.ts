@@ -51,11 +51,11 @@ export function safeLocalStorage(): Storage | null {
 
 /**
  * The attributes every widget shares, picked from its props (same names), for `RoomConnection.connect`.
- * @param widget - the component (its `room`, `appId`, `password`, `strategy`, `relayUrls`, `iceServers`, `iceTransportPolicy`, `userName` props)
+ * @param widget - the component (its `room`, `appId`, `password`, `strategy`, `relayUrls`, `iceServers`, `iceTransportPolicy`, `partialMesh`, `userName` props)
  */
 export function sharedAttributes(widget: SharedAttributes): SharedAttributes {
-  const { room, appId, password, strategy, relayUrls, iceServers, iceTransportPolicy, userName } = widget;
-  return { room, appId, password, strategy, relayUrls, iceServers, iceTransportPolicy, userName };
+  const { room, appId, password, strategy, relayUrls, iceServers, iceTransportPolicy, partialMesh, userName } = widget;
+  return { room, appId, password, strategy, relayUrls, iceServers, iceTransportPolicy, partialMesh, userName };
 }
 
 /** This page's location and local storage (null when the browser refuses it), for `RoomConnection.connect`. */

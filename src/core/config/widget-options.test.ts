@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { presenceMessage } from '../wire';
-import { AttributeError, parseIceServers, parseRelayUrls, resolveMeshOptions, resolveUserName, USER_NAME_KEY } from './widget-options';
+import { AttributeError, parseIceServers, parsePartialMesh, parseRelayUrls, resolveMeshOptions, resolveUserName, USER_NAME_KEY } from './widget-options';
 
 /** An in-memory Storage with a log of writes. */
 function memoryStorage(initial: Record<string, string> = {}) {
@@ -206,5 +206,26 @@ describe('resolveUserName', () => {
     const name = resolveUserName('a'.repeat(63) + '😀', null);
     expect(name).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
     expect(name.startsWith('a'.repeat(63))).toBe(true);
+  });
+});
+
+describe('partial-mesh attribute', () => {
+  const page = { location: { origin: 'https://blog.example', pathname: '/post', host: 'blog.example' } };
+  it('is a full mesh when absent, off or false', () => {
+    expect(resolveMeshOptions({}, page).partialMesh).toBeUndefined();
+    expect(resolveMeshOptions({ partialMesh: 'off' }, page).partialMesh).toBeUndefined();
+    expect(parsePartialMesh('false')).toBeNull();
+  });
+  it('is the default partial mesh (6 neighbours, 4–8, 12 connections) when empty or on', () => {
+    expect(resolveMeshOptions({ partialMesh: '' }, page).partialMesh).toEqual({});
+    expect(parsePartialMesh(' on ')).toEqual({});
+  });
+  it('takes a number of neighbours from 2 to 8 and derives the bounds', () => {
+    expect(parsePartialMesh('3')).toEqual({ activeTarget: 3, activeMin: 2, activeMax: 4, maxLinks: 6 });
+    expect(parsePartialMesh('6')).toEqual({ activeTarget: 6, activeMin: 4, activeMax: 8, maxLinks: 12 });
+    expect(parsePartialMesh('2')).toEqual({ activeTarget: 2, activeMin: 1, activeMax: 3, maxLinks: 4 });
+  });
+  it('refuses anything else with a clear error', () => {
+    for (const bad of ['1', '9', '3.5', 'many', '-4']) expect(() => parsePartialMesh(bad)).toThrowError(/partial-mesh must be/);
   });
 });

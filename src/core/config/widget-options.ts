@@ -13,6 +13,7 @@ export interface SharedAttributes {
   relayUrls?: string;
   iceServers?: string;
   iceTransportPolicy?: string;
+  partialMesh?: string;
   userName?: string;
 }
 
@@ -47,8 +48,9 @@ export const USER_NAME_KEY = 'p2p-widgets:user-name';
  * Resolves the shared attributes into {@link MeshOptions}.
  * Defaults: `room` = origin + path, `app-id` = host, `strategy` = nostr,
  * `user-name` = a friendly name generated once per site (unique-names-generator) and kept in localStorage.
- * @throws AttributeError for an unknown strategy, an invalid relay URL, invalid `ice-servers` JSON
- *   or an `ice-transport-policy` other than `all` / `relay`.
+ * @throws AttributeError for an unknown strategy, an invalid relay URL, invalid `ice-servers` JSON,
+ *   an `ice-transport-policy` other than `all` / `relay`, or a `partial-mesh` that is not empty,
+ *   `on` or a whole number of neighbours from 2 to 8.
  */
 export function resolveMeshOptions(attrs: SharedAttributes, page: PageContext): MeshOptions {
   const strategy = (attrs.strategy?.trim() || 'nostr') as Strategy;
@@ -70,7 +72,28 @@ export function resolveMeshOptions(attrs: SharedAttributes, page: PageContext): 
     if (policy !== 'all' && policy !== 'relay') throw new AttributeError('ice-transport-policy', `ice-transport-policy must be "all" or "relay", not "${policy}"`);
     options.iceTransportPolicy = policy;
   }
+  if (attrs.partialMesh !== undefined && attrs.partialMesh !== null) {
+    const partial = parsePartialMesh(attrs.partialMesh);
+    if (partial) options.partialMesh = partial;
+  }
   return options;
+}
+
+/**
+ * `partial-mesh`: absent, the widget connects to every peer of the room (a full mesh); present
+ * (empty or `on`), to 6 neighbours (between 4 and 8, at most 12 connections); a number n from 2 to
+ * 8, to n neighbours (at least round(2n/3), at most n + round(n/3), at most 2n connections), the
+ * rest of the room reached through forwarding. `off` or `false`: a full mesh.
+ * @returns the mesh's partial-mesh options, or null for a full mesh
+ * @throws AttributeError for anything else
+ */
+export function parsePartialMesh(value: string): MeshOptions['partialMesh'] | null {
+  const text = value.trim().toLowerCase();
+  if (text === 'off' || text === 'false') return null;
+  if (text === '' || text === 'on' || text === 'true') return {};
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 2 || n > 8) throw new AttributeError('partial-mesh', `partial-mesh must be empty, "on", "off" or a number of neighbours from 2 to 8, not "${value}"`);
+  return { activeTarget: n, activeMin: Math.max(1, Math.round((2 * n) / 3)), activeMax: n + Math.max(1, Math.round(n / 3)), maxLinks: 2 * n };
 }
 
 /** Splits `relay-urls` on commas; each must be a ws:, wss:, mqtt(s): or http(s): URL. */
