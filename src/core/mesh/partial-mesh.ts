@@ -71,7 +71,8 @@ export class PartialMesh {
         close: peerId => host.closePeer(peerId),
         send: (peerId, message) => host.sendView(peerId, message),
       },
-      { ...options, adoptLinks: true, discover: () => this.knownPeers().filter(id => !this.membership.active.has(id)) },
+      // connectTimeoutMs 6 s: a link between two pages on one relay opens in about a second; a passive id of a page that closed is given up sooner.
+      { connectTimeoutMs: 6000, ...options, adoptLinks: true, discover: () => this.knownPeers().filter(id => !this.membership.active.has(id)) },
     );
     this.options = {
       activeTarget: options.activeTarget ?? 6,

@@ -386,7 +386,10 @@ export class Membership {
     }
     // Short of neighbours and of ids to ask: a shuffle now brings ids (its reply) within a round trip.
     if (this.active.size < o.activeTarget && candidates.length === 0 && this.active.size > 0) this.shuffle();
-    while (this.active.size + asking < o.activeTarget && this.links.size < o.maxLinks && candidates.length) {
+    // Below the minimum, ask a couple more than needed at once: passive ids of pages that closed stay
+    // until tried, and a request to one fails only at the connect timeout.
+    const wanted = this.active.size < o.activeMin ? Math.min(o.activeMax, o.activeTarget + 2) : o.activeTarget;
+    while (this.active.size + asking < wanted && this.links.size < o.maxLinks && candidates.length) {
       const i = Math.floor(o.random() * candidates.length);
       const [id] = candidates.splice(i, 1);
       this.open(id, { kind: 'neighbor', priority: this.active.size < o.activeMin ? 'high' : 'low', since: now });
