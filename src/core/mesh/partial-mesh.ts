@@ -43,6 +43,7 @@ const SUPPRESS_AFTER_LINK_MS = 300_000;
  *   whose FNV-1a hash of (announcer, page) is lowest among the pages known, and admits them in turn
  *   (both sides compute the same pair from what they heard, so an offer is not sent to a page that
  *   will ignore it); this is how a newcomer gets in: its contacts answer its first announcement.
+ *   A page heard before is admitted this way only while this page is short of neighbours.
  *   A pair whose link went down is not reconnected this way for {@link SUPPRESS_AFTER_LINK_MS};
  * - never beyond `maxLinks` connections.
  */
@@ -93,6 +94,7 @@ export class PartialMesh {
   /** Trystero's question (patched `config.admitPeer`): may this announcement or offer start a connection? */
   admit(peerId: string, hint: string | undefined, _kind: 'announce' | 'offer'): boolean {
     const now = Date.now();
+    const firstHeard = !this.known.has(peerId);
     this.known.set(peerId, now);
     const m = this.membership;
     if (m.isPending(peerId) || (this.admittedUntil.get(peerId) ?? 0) > now) return true;
@@ -102,6 +104,8 @@ export class PartialMesh {
     else if (hint === 'low') ok = m.active.size < this.options.activeMax;
     else if (this.knownPeers().length + 1 <= this.options.activeTarget + 1) ok = true;
     else if ((this.suppressedUntil.get(peerId) ?? 0) > now) ok = false;
+    // A page heard before (its periodic announcement) is not a newcomer: the contact rule is for newcomers, or for a page short of neighbours.
+    else if (!firstHeard && m.active.size >= this.options.activeTarget) ok = false;
     else ok = this.isContactFor(peerId) || this.isContactOf(peerId);
     if (ok) this.admittedUntil.set(peerId, now + ADMITTED_FOR_MS);
     return ok;

@@ -38,6 +38,12 @@ export interface MembershipOptions {
   shufflePassive: number;
   /** Period of the check that refills the active view from the passive view, ms (1 000). */
   maintenanceIntervalMs: number;
+  /**
+   * At or above `activeMin`, the active view is topped up to `activeTarget` by at most one request per
+   * this many ms (20 000): every request is a signaling exchange on the relay, and a page that is
+   * merely below its target is not in danger. Below `activeMin` requests go out at once.
+   */
+  fillIntervalMs: number;
   /** A link that carried no membership message and is not in the active view is closed after this, ms (10 000). */
   idleLinkMs: number;
   /** A `join` or `neighbor` request not answered within this is given up (the link closed, another peer tried), ms (3 000). */
@@ -73,6 +79,7 @@ export const DEFAULT_MEMBERSHIP_OPTIONS: Omit<MembershipOptions, 'discover'> = {
   shuffleActive: 3,
   shufflePassive: 4,
   maintenanceIntervalMs: 1000,
+  fillIntervalMs: 20_000,
   idleLinkMs: 10_000,
   replyTimeoutMs: 3000,
   connectTimeoutMs: 10_000,
@@ -129,6 +136,8 @@ export class Membership {
   private timers: unknown[] = [];
   private maintainSoon: unknown = null;
   private stopped = false;
+  /** When the last top-up request (at or above the minimum) went out, ms. */
+  private lastFillAt = -Infinity;
   /** Whether this page has had a neighbour (it then asks with `neighbor`, not `join`). */
   private joined = false;
 
@@ -390,9 +399,12 @@ export class Membership {
     // until tried, and a request to one fails only at the connect timeout.
     const wanted = this.active.size < o.activeMin ? Math.min(o.activeMax, o.activeTarget + 2) : o.activeTarget;
     while (this.active.size + asking < wanted && this.links.size < o.maxLinks && candidates.length) {
+      const urgent = this.active.size < o.activeMin;
+      if (!urgent && now - this.lastFillAt < o.fillIntervalMs) break;
+      if (!urgent) this.lastFillAt = now;
       const i = Math.floor(o.random() * candidates.length);
       const [id] = candidates.splice(i, 1);
-      this.open(id, { kind: 'neighbor', priority: this.active.size < o.activeMin ? 'high' : 'low', since: now });
+      this.open(id, { kind: 'neighbor', priority: urgent ? 'high' : 'low', since: now });
       asking++;
     }
   }
