@@ -2,38 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Broadcast, BroadcastValidator } from './broadcast';
 import { broadcastMessage, BroadcastMessage, MAX_BROADCAST_HOPS } from '../wire/overlay-schemas';
 import { DropCounters, InboundValidator } from '../wire';
-import type { OverlayTimers } from './overlay-timers';
-
-/** Manual timers: `advance(ms)` fires what is due, in order. */
-function manualTimers() {
-  let now = 0;
-  let timers: { at: number; fn: () => void; id: number }[] = [];
-  let next = 1;
-  const t: OverlayTimers & { advance(ms: number): void } = {
-    now: () => now,
-    setTimeout: (fn, ms) => {
-      const id = next++;
-      timers.push({ at: now + ms, fn, id });
-      return id;
-    },
-    clearTimeout: id => {
-      timers = timers.filter(x => x.id !== id);
-    },
-    advance(ms) {
-      const end = now + ms;
-      for (;;) {
-        timers.sort((a, b) => a.at - b.at || a.id - b.id);
-        const due = timers[0];
-        if (!due || due.at > end) break;
-        timers.shift();
-        now = due.at;
-        due.fn();
-      }
-      now = end;
-    },
-  };
-  return t;
-}
+import { manualTimers } from '../testing/manual-timers';
 
 function node(id: string, validate?: BroadcastValidator, timers = manualTimers()) {
   const sent: { to: string; msg: BroadcastMessage }[] = [];

@@ -1,38 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Membership, MembershipOptions } from './membership';
 import type { MembershipMessage } from '../wire/overlay-schemas';
-import type { OverlayTimers } from './overlay-timers';
-
-/** Manual virtual time: `advance(ms)` fires what is due, in order. */
-function manualTimers() {
-  let now = 0;
-  let timers: { at: number; fn: () => void; id: number }[] = [];
-  let next = 1;
-  const t: OverlayTimers & { advance(ms: number): void } = {
-    now: () => now,
-    setTimeout: (fn, ms) => {
-      const id = next++;
-      timers.push({ at: now + ms, fn, id });
-      return id;
-    },
-    clearTimeout: id => {
-      timers = timers.filter(x => x.id !== id);
-    },
-    advance(ms) {
-      const end = now + ms;
-      for (;;) {
-        timers.sort((a, b) => a.at - b.at || a.id - b.id);
-        const due = timers[0];
-        if (!due || due.at > end) break;
-        timers.shift();
-        now = due.at;
-        due.fn();
-      }
-      now = end;
-    },
-  };
-  return t;
-}
+import { manualTimers } from '../testing/manual-timers';
 
 /** One Membership whose links are recorded, not simulated: the test plays the other side. */
 function page(options: Partial<MembershipOptions> = {}) {
