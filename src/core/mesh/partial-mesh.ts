@@ -55,7 +55,8 @@ export class PartialMesh {
   private readonly admittedUntil = new Map<string, number>();
   private readonly suppressedUntil = new Map<string, number>();
   private readonly options: Required<PartialMeshOptions>;
-  private readonly publishedIds = { n: 0 };
+  /** Messages this page has published, for their ids (`selfId:n`). */
+  private published = 0;
 
   constructor(
     private readonly host: PartialMeshHost,
@@ -126,7 +127,7 @@ export class PartialMesh {
 
   /** Sends a message of ours on `topic` to the whole room, forwarded along the overlay. */
   publish(topic: string, body: string): void {
-    this.broadcast.publish(topic, `${this.host.selfId}:${++this.publishedIds.n}`, body);
+    this.broadcast.publish(topic, `${this.host.selfId}:${++this.published}`, body);
   }
 
   /** Neighbours now (the active view). */
