@@ -105,16 +105,22 @@ describe('partial mesh: twelve pages, three neighbours each', () => {
       const live = new Set(states.map(s => s.id));
       return reachable(states) === 8 && states.every(s => s.neighbors.every(n => live.has(n)) && s.neighbors.length >= PARTIAL.activeMin);
     };
-    const ok = await vi.waitFor(async () => expect(await healed()).toBe(true), { timeout: 10_000, interval: 250 }).then(() => true, () => false);
-    if (!ok) console.error('[partial-mesh] not healed:', JSON.stringify(await Promise.all(pages.map(state))), 'closed:', closedIds, (await Promise.all(pages.map(p => p.evaluate(() => (window as any).lab.events().slice(-12))))).map(e => e.join('; ')).join('\n'));
-    expect(ok).toBe(true);
-    expect(Date.now() - closedAt).toBeLessThan(10_000);
-    for (const s of await Promise.all(pages.map(state))) for (const id of closedIds) expect(s.neighbors).not.toContain(id);
-    await pages[2].evaluate(() => (window as any).lab.flood('after', 'still here'));
-    for (const [j, page] of pages.entries()) {
-      if (j === 2) continue;
-      await expect.poll(() => page.evaluate(() => (window as any).lab.floodReceived().after), { timeout: 10_000 }).toBe(1);
+    try {
+      await vi.waitFor(async () => expect(await healed()).toBe(true), { timeout: 10_000, interval: 250 });
+      expect(Date.now() - closedAt).toBeLessThan(10_000);
+      for (const s of await Promise.all(pages.map(state))) for (const id of closedIds) expect(s.neighbors).not.toContain(id);
+      await pages[2].evaluate(() => (window as any).lab.flood('after', 'still here'));
+      for (const [j, page] of pages.entries()) {
+        if (j === 2) continue;
+        await expect.poll(() => page.evaluate(() => (window as any).lab.floodReceived().after), { timeout: 10_000 }).toBe(1);
+      }
+      for (const s of await Promise.all(pages.map(state))) expect(s.connections).toBeLessThanOrEqual(PARTIAL.maxLinks);
+    } catch (error) {
+      // Keep the evidence of any failure: every page's state and its recent mesh/overlay events.
+      const states = await Promise.all(pages.map(state));
+      const logs = await Promise.all(pages.map(p => p.evaluate(() => (window as any).lab.events().slice(-30))));
+      console.error(`[partial-mesh] failed ${Date.now() - closedAt} ms after closing`, closedIds, '\n' + states.map((s, i) => `${JSON.stringify(s)}\n  ${logs[i].join('\n  ')}`).join('\n'));
+      throw error;
     }
-    for (const s of await Promise.all(pages.map(state))) expect(s.connections).toBeLessThanOrEqual(PARTIAL.maxLinks);
   });
 });

@@ -71,6 +71,10 @@ const lab = {
     handle.room.on('error', e => note(`error ${e.code} ${e.message}`));
     handle.room.bulkLinks().on('open', l => note(`bulk open ${l.peerId.slice(0, 4)}`));
     handle.room.bulkLinks().on('close', id => note(`bulk close ${id.slice(0, 4)}`));
+    // The overlay's own view changes (test-only reach into the mesh's private partial mesh).
+    const membership = (handle.room as unknown as { partial?: { membership: { on(e: string, f: (id: string) => void): void } } }).partial?.membership;
+    membership?.on('neighborUp', id => note(`neighborUp ${id.slice(0, 4)}`));
+    membership?.on('neighborDown', id => note(`neighborDown ${id.slice(0, 4)}`));
     // This page's own stalls (its main thread busy or descheduled for over a second), so a peer's
     // silence can be told apart from this page not running.
     let last = performance.now();

@@ -122,15 +122,16 @@ export const MarkedList: FunctionalComponent<{ marked: readonly ChatMessage[]; t
   </section>
 );
 
-/** The people in the room: this visitor first, then each peer with its round trip (ms) when known. */
+/** The people in the room: this visitor first, then each peer with its round trip (ms) when known; a member reached through others (partial mesh) says so. */
 export const PeerList: FunctionalComponent<{ selfName: string; peers: readonly PeerInfo[]; t: Strings }> = ({ selfName, peers, t }) => (
   <section part="peer-list" class="peers" aria-label={t.peersHeading}>
     <ul aria-label={t.peersHeading}>
       <li class="self">{t.selfLabel(selfName)}</li>
       {peers.map(peer => (
-        <li key={peer.id} data-peer-id={peer.id} title={peer.rttMs === null ? '' : t.rtt(peer.rttMs)}>
+        <li key={peer.id} data-peer-id={peer.id} class={peer.indirect ? 'indirect' : undefined} title={peer.indirect ? t.viaOthers : peer.rttMs === null ? '' : t.rtt(peer.rttMs)}>
           {peer.name ?? t.someone}
           {peer.rttMs !== null ? <span class="rtt"> · {t.rtt(peer.rttMs)}</span> : null}
+          {peer.indirect ? <span class="via"> · {t.viaOthers}</span> : null}
         </li>
       ))}
     </ul>

@@ -10,7 +10,8 @@ export function statusText(status: MeshStatus, t: Strings): string {
     case 'waiting':
       return t.statusWaiting;
     case 'connected':
-      return t.statusConnected(status.peers);
+      // A partial mesh: connections, and everyone in the room when that is more.
+      return status.members ? `${t.statusConnected(status.peers)} · ${t.statusInRoom(status.members)}` : t.statusConnected(status.peers);
     case 'failed':
       return t.statusFailed(status.code === 'relay-unreachable' ? t.relaysUnreachable(status.relays ?? null) : status.reason);
   }

@@ -356,9 +356,10 @@ export class ChatSession {
       this.log.on('batch', accepted => this.onBatch(accepted)),
       this.log.on('storageError', err => this.reportStorageError(err)),
       mesh.channel(chatRecordMessage).onMessage(({ record }, peerId) => void this.receive(record, peerId)),
-      mesh.on('peerJoin', peer => this.notice('join', peer)),
-      mesh.on('peerLeave', peer => this.notice('leave', peer)),
-      mesh.on('roster', peers => this.nameNotices(peers)),
+      // Members, not links: in a partial mesh a page the overlay stops linking to is still in the room.
+      mesh.on('memberJoin', peer => this.notice('join', peer)),
+      mesh.on('memberLeave', peer => this.notice('leave', peer)),
+      mesh.on('members', peers => this.nameNotices(peers)),
     );
     this.sync = new ChatSync(mesh, this.log);
     this.pruneTimer = setInterval(() => void this.prune(), 60_000);
@@ -452,9 +453,8 @@ export class ChatSession {
   }
 
   private notice(event: 'join' | 'leave', peer: PeerInfo): void {
-    const current = this.mesh.peers.get(peer.id);
     const now = this.now();
-    this.insert({ kind: 'notice', key: `${event}-${peer.id}-${now}`, event, peerId: peer.id, userName: current?.name ?? peer.name, timestamp: now });
+    this.insert({ kind: 'notice', key: `${event}-${peer.id}-${now}`, event, peerId: peer.id, userName: peer.name, timestamp: now });
   }
 
   /** A join notice made before the peer announced its name gets the name when it arrives. */

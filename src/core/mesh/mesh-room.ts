@@ -17,8 +17,9 @@ import { ConnectionStats, PeerConnectionStats, readTransport, RelayConnectionSta
 import { HEARTBEAT_INTERVAL_MS, PeerHeartbeat, type PEER_TIMEOUT_MS } from './peer-heartbeat';
 import { MeshBulkLinks, type BulkNetwork } from './bulk-links';
 import type { DropReason } from '../wire';
-import { broadcastMessage, membershipMessage } from '../wire/overlay-schemas';
+import { broadcastMessage, MAX_SNAPSHOT_MEMBERS, membershipMessage, roomMembersMessage, roomPresenceMessage } from '../wire/overlay-schemas';
 import { PartialMesh, PartialMeshOptions } from './partial-mesh';
+import { PRESENCE_INTERVAL_MS, RoomMembers } from './room-members';
 
 /** Options of a mesh room; the shared widget attributes map onto these. */
 export interface MeshOptions {
@@ -75,7 +76,8 @@ export const DEFAULT_OFFER_POOL_SIZE = 1;
 export type MeshStatus =
   | { state: 'connecting' }
   | { state: 'waiting'; relaysDown?: boolean }
-  | { state: 'connected'; peers: number; relaysDown?: boolean }
+  /** `peers`: connections; `members`: (partial mesh, when more) pages in the room this page knows of, connected or not. */
+  | { state: 'connected'; peers: number; members?: number; relaysDown?: boolean }
   /** `code` says why when it is known; `relays`: the relay URLs that could not be reached (comma-separated; absent: Trystero's defaults). */
   | { state: 'failed'; reason: string; code?: 'relay-unreachable'; relays?: string };
 
@@ -92,6 +94,12 @@ export interface PeerInfo {
   rttMs: number | null;
   /** When the peer joined, ms since epoch (local clock). */
   joinedAt: number;
+  /**
+   * In a member list of a partial mesh: true for a member this page has no connection to, known
+   * through the overlay (its flooded `room-presence`); its messages arrive forwarded by other pages,
+   * and `rttMs` is null. Absent for a connected peer.
+   */
+  indirect?: true;
 }
 
 /**
@@ -134,6 +142,15 @@ export interface MeshEvents {
   peerLeave: (peer: PeerInfo, leave: PeerLeave) => void;
   /** The roster changed (join, leave, name or RTT update). */
   roster: (peers: PeerInfo[]) => void;
+  /**
+   * A page entered the room's member list: in a full mesh the same as `peerJoin`; in a partial mesh
+   * also a page reached only through others (`indirect`). What a widget shows as "joined".
+   */
+  memberJoin: (member: PeerInfo) => void;
+  /** A page left the member list (`goodbye`: it said so; `silent`: not heard of for the member time-to-live; or its link was lost). */
+  memberLeave: (member: PeerInfo, leave: PeerLeave) => void;
+  /** The member list changed (what a widget's peer list shows: connected peers first, then indirect members). */
+  members: (members: PeerInfo[]) => void;
   error: (error: MeshError) => void;
 }
 
@@ -141,7 +158,7 @@ export interface MeshEvents {
  * The narrow part of a {@link MeshRoom} a feature (gallery, music) uses: typed channels, events, the
  * roster and this page's id. `core/testing`'s in-memory `TestPeer` implements it for Node tests.
  */
-export type FeatureMesh = Pick<MeshRoom, 'channel' | 'on' | 'peers' | 'selfId' | 'peerList'>;
+export type FeatureMesh = Pick<MeshRoom, 'channel' | 'on' | 'peers' | 'selfId' | 'peerList' | 'memberList'>;
 
 /** A typed, validated channel of one message type. */
 export interface MeshChannel<TSchema extends v.GenericSchema> {
@@ -191,6 +208,9 @@ export class MeshRoom {
   private left = false;
   private userName: string;
   private partial: PartialMesh | null = null;
+  /** Who is in the room (the roster in a full mesh; neighbours and members known through the overlay in a partial mesh). */
+  private members: RoomMembers | null = null;
+  private presenceTimer: ReturnType<typeof setTimeout> | undefined;
   /** Bodies of forwarded messages that passed their checks, parsed, until delivered (keyed by id). */
   private readonly checkedBodies = new Map<string, unknown>();
 
@@ -209,6 +229,14 @@ export class MeshRoom {
     }
     if (this.left) return;
     this.selfId = this.strategyModule.selfId;
+    this.members = new RoomMembers(this.selfId, {
+      join: m => this.emitter.emit('memberJoin', m),
+      leave: (m, l) => this.emitter.emit('memberLeave', m, l),
+      change: list => {
+        this.emitter.emit('members', list);
+        this.refreshStatus();
+      },
+    });
     const config: JoinRoomConfig & { offerPoolSize: number } = { appId: options.appId, offerPoolSize: options.offerPoolSize ?? DEFAULT_OFFER_POOL_SIZE };
     if (options.password) config.password = options.password;
     if (options.relayUrls?.length) config.relayConfig = { urls: options.relayUrls, warnOnRelayFailure: false };
@@ -271,12 +299,17 @@ export class MeshRoom {
     const onOnline = () => this.reconnectRelays(true);
     const onResume = () => this.reconnectRelays(true);
     const onPageShow = (e: PageTransitionEvent) => e.persisted && this.reconnectRelays(true);
+    // Capture phase: at the window (the target) capture listeners run first (DOM standard, "inner
+    // invoke"), so the `bye` is queued on the data channels before Trystero's own beforeunload goodbye.
+    const onUnload = () => this.sendPresenceBeacon(true);
     window.addEventListener('online', onOnline);
     window.addEventListener('pageshow', onPageShow);
+    window.addEventListener('beforeunload', onUnload, { capture: true });
     document.addEventListener('resume', onResume);
     return () => {
       window.removeEventListener('online', onOnline);
       window.removeEventListener('pageshow', onPageShow);
+      window.removeEventListener('beforeunload', onUnload, { capture: true });
       document.removeEventListener('resume', onResume);
     };
   }
@@ -343,9 +376,17 @@ export class MeshRoom {
     return this.emitter.on(event, handler);
   }
 
-  /** The roster as an array, oldest peer first. */
+  /** The roster as an array, oldest peer first: the peers this page is connected to. */
   peerList(): PeerInfo[] {
     return [...this.peers.values()];
+  }
+
+  /**
+   * Everyone in the room as far as this page knows: connected peers first, then (partial mesh only)
+   * members reached through other pages, marked `indirect`. In a full mesh the same as {@link peerList}.
+   */
+  memberList(): PeerInfo[] {
+    return this.members?.list() ?? [];
   }
 
   /** The RTCPeerConnection to a peer (for connection stats and bench anchors), if connected. */
@@ -404,6 +445,7 @@ export class MeshRoom {
     if (name === this.userName) return;
     this.userName = name;
     void this.channel(presenceMessage).send({ v: PROTOCOL_VERSION, name });
+    this.sendPresenceBeacon();
   }
 
   /**
@@ -481,18 +523,53 @@ export class MeshRoom {
           const key = `${m.topic}\n${m.origin}\n${m.body}`;
           const value = this.checkedBodies.get(key);
           this.checkedBodies.delete(key);
-          if (value !== undefined) this.channels.get(m.topic)?.emitter.emit('message', value, m.origin);
+          if (value === undefined) return;
+          this.members?.heardFrom(m.origin);
+          this.channels.get(m.topic)?.emitter.emit('message', value, m.origin);
         },
       },
       options,
     );
     this.channel(membershipMessage).onMessage((msg, peerId) => this.partial?.membership.receive(peerId, msg));
     this.channel(broadcastMessage).onMessage((msg, peerId) => this.partial?.broadcast.receive(peerId, msg));
+    // Who is in the room beyond the neighbours: flooded beacons, and a neighbour's list on link-up.
+    this.channel(roomPresenceMessage).onMessage((msg, origin) => this.members?.heard(origin, msg.name, msg.bye === true));
+    this.channel(roomMembersMessage).onMessage(msg => {
+      this.members?.addSnapshot(msg.members);
+      this.refreshStatus();
+    });
+    this.sendPresenceBeacon();
+    const beacon = () => {
+      this.presenceTimer = setTimeout(() => {
+        this.sendPresenceBeacon();
+        this.members?.sweep();
+        this.refreshStatus();
+        beacon();
+      }, PRESENCE_INTERVAL_MS * (0.9 + Math.random() * 0.2));
+    };
+    beacon();
+    // Members expire between beacons too (a page that crashed leaves within the time-to-live plus 5 s).
+    this.timers.push(setInterval(() => this.members?.sweep(), 5000));
+  }
+
+  /** Floods this page's `room-presence` (partial mesh): its name, or `bye` when it leaves. */
+  private sendPresenceBeacon(bye = false): void {
+    if (!this.partial) return;
+    void this.channel(roomPresenceMessage)
+      .send({ v: PROTOCOL_VERSION, name: this.userName, ...(bye ? { bye: true as const } : {}) })
+      .catch(() => undefined);
   }
 
   /** Leaves the Trystero room and stops timers. Called by the last {@link MeshHandle.release}. */
   async leave(): Promise<void> {
+    if (this.partial && !this.left && this.peers.size) {
+      // Say so to the whole room before the links close (pages that are not neighbours hear it forwarded).
+      this.sendPresenceBeacon(true);
+      await new Promise(resolve => setTimeout(resolve, 50));
+    }
     this.left = true;
+    clearTimeout(this.presenceTimer);
+    this.members?.clear();
     this.partial?.stop();
     this.partial = null;
     this.bulk?.destroy();
@@ -557,8 +634,10 @@ export class MeshRoom {
     void this.channel(presenceMessage).send({ v: PROTOCOL_VERSION, name: this.userName }, peerId);
     this.emitter.emit('peerJoin', { ...peer });
     this.emitRoster();
+    this.members?.linked(peer);
     this.refreshStatus();
     this.partial?.linkUp(peerId);
+    if (this.partial) void this.channel(roomMembersMessage).send({ v: PROTOCOL_VERSION, members: this.members?.snapshot(peerId, MAX_SNAPSHOT_MEMBERS) ?? [] }, peerId).catch(() => undefined);
   }
 
   private handlePeerLeave(peerId: string, reason: PeerLeaveReason): void {
@@ -575,6 +654,7 @@ export class MeshRoom {
     if (reason === 'connection-lost' && pc) leave.connection = `${pc.connectionState}/${pc.iceConnectionState}`;
     this.emitter.emit('peerLeave', { ...peer }, leave);
     this.emitRoster();
+    this.members?.unlinked(peerId, leave, this.partial !== null);
     this.refreshStatus();
   }
 
@@ -583,6 +663,7 @@ export class MeshRoom {
     if (!peer) return;
     Object.assign(peer, change);
     this.emitRoster();
+    this.members?.linked(peer);
   }
 
   private emitRoster(): void {
@@ -605,7 +686,8 @@ export class MeshRoom {
     if (this.left) return;
     let next: MeshStatus;
     const down = this.relaysDown ? { relaysDown: true } : {};
-    if (this.peers.size > 0) next = { state: 'connected', peers: this.peers.size, ...down };
+    const members = this.members?.size ?? 0;
+    if (this.peers.size > 0) next = { state: 'connected', peers: this.peers.size, ...(this.partial && members > this.peers.size ? { members } : {}), ...down };
     else if (this.relaySeen) next = { state: 'waiting', ...down };
     else if (Date.now() - this.startedAt > (this.options.relayTimeoutMs ?? 10_000)) {
       const relays = this.options.relayUrls?.join(', ') || undefined;

@@ -30,9 +30,11 @@ export interface Feature {
 export interface RoomConnectionHandlers<F extends Feature> {
   /** The mesh status changed (also called once with the current status on join). */
   status?(status: MeshStatus): void;
-  /** The roster changed (also called once on join). */
+  /** The member list changed (also called once on join): connected peers, then (partial mesh) members reached through others, `indirect`. */
   roster?(peers: PeerInfo[]): void;
+  /** A page entered the room (the mesh's `memberJoin`). */
   peerJoin?(peer: PeerInfo): void;
+  /** A page left the room (the mesh's `memberLeave`). */
   peerLeave?(peer: PeerInfo, leave: PeerLeave): void;
   /** An error to show in the widget and emit as `p2pError`: from the attributes, the mesh, the swarm or the feature. */
   error(code: P2pErrorCode, message: string): void;
@@ -117,12 +119,13 @@ export class RoomConnection<F extends Feature> {
     const mesh = handle.room;
     const h = this.handlers;
     h.status?.(mesh.status);
-    h.roster?.(mesh.peerList());
+    // The widget lists members: in a full mesh the connected peers; in a partial mesh also pages reached through others.
+    h.roster?.(mesh.memberList());
     this.offs.push(
       mesh.on('status', s => h.status?.(s)),
-      mesh.on('roster', p => h.roster?.(p)),
-      mesh.on('peerJoin', p => h.peerJoin?.(p)),
-      mesh.on('peerLeave', (p, l) => h.peerLeave?.(p, l)),
+      mesh.on('members', p => h.roster?.(p)),
+      mesh.on('memberJoin', p => h.peerJoin?.(p)),
+      mesh.on('memberLeave', (p, l) => h.peerLeave?.(p, l)),
       mesh.on('error', e => this.fail(e.code, e.message)),
     );
     if (mesh.status.state === 'failed') this.fail('relay-unreachable', mesh.status.reason);

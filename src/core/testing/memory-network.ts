@@ -240,6 +240,7 @@ export class TestPeer implements FeatureMesh {
       if (peer) {
         peer.name = msg.name;
         this.emitter.emit('roster', [...this.peers.values()]);
+        this.emitter.emit('members', this.memberList());
       }
     });
   }
@@ -279,6 +280,11 @@ export class TestPeer implements FeatureMesh {
   /** The roster as an array, oldest peer first (like `MeshRoom.peerList`). */
   peerList(): PeerInfo[] {
     return [...this.peers.values()];
+  }
+
+  /** The member list: in this full-mesh network the same as the roster (like `MeshRoom.memberList` without a partial mesh). */
+  memberList(): PeerInfo[] {
+    return this.peerList().map(p => ({ ...p }));
   }
 
   /** The payloads this peer sent on `channel`, decoded. */
@@ -341,6 +347,8 @@ export class TestPeer implements FeatureMesh {
     this.peers.set(peerId, peer);
     this.emitter.emit('peerJoin', { ...peer });
     this.emitter.emit('roster', [...this.peers.values()]);
+    this.emitter.emit('memberJoin', { ...peer });
+    this.emitter.emit('members', this.memberList());
   }
 
   /** Called by the network; like `MeshRoom`, the peer is removed from the roster before `peerLeave`. */
@@ -351,6 +359,8 @@ export class TestPeer implements FeatureMesh {
     this.peers.delete(peerId);
     this.emitter.emit('peerLeave', { ...peer }, { reason });
     this.emitter.emit('roster', [...this.peers.values()]);
+    this.emitter.emit('memberLeave', { ...peer }, { reason });
+    this.emitter.emit('members', this.memberList());
   }
 
   /** Called by the network: sends this peer's `presence` to `peerId`. */

@@ -39,6 +39,9 @@ export { musicRecordSchema, musicRecordMessage, musicQueryMessage, musicListMess
 export type { MusicRecordWire, AudioType } from './music-schemas';
 export {
   membershipMessage,
+  roomPresenceMessage,
+  roomMembersMessage,
+  MAX_SNAPSHOT_MEMBERS,
   broadcastMessage,
   OVERLAY_PEER_ID_PATTERN,
   MAX_SHUFFLE_PEERS,
@@ -47,4 +50,4 @@ export {
   MAX_IDS_PER_MESSAGE,
   MAX_BROADCAST_BODY,
 } from './overlay-schemas';
-export type { MembershipMessage, BroadcastMessage } from './overlay-schemas';
+export type { MembershipMessage, BroadcastMessage, RoomPresenceMessage, RoomMembersMessage } from './overlay-schemas';

@@ -14,7 +14,8 @@ export function codePointLength(text: string): number {
   return n;
 }
 
-const displayName = v.pipe(
+/** A display name on the wire: trimmed, 1–{@link MAX_NAME_LENGTH} code points. */
+export const displayName = v.pipe(
   v.string(),
   v.trim(),
   v.minLength(1),

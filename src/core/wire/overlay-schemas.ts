@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { defineMessage, PROTOCOL_VERSION } from './message-definition';
+import { displayName } from './message-schemas';
 
 /**
  * Wire shapes of the partial mesh (src/core/overlay): HyParView membership and Plumtree
@@ -85,3 +86,50 @@ export const broadcastMessage = defineMessage({
 
 /** A broadcast message (decoded). */
 export type BroadcastMessage = v.InferOutput<typeof broadcastMessage.schema>;
+
+/** Most members in one `room-members` snapshot. */
+export const MAX_SNAPSHOT_MEMBERS = 128;
+/** Oldest age a snapshot entry may claim, ms (older entries would already have expired: see core/mesh/room-members). */
+export const MAX_MEMBER_AGE_MS = 10 * 60_000;
+
+/**
+ * `room-presence`: "I am in this room, under this name", flooded to the whole room over the partial
+ * mesh (a `flood` channel: forwarded by Plumtree, checked at every hop, rate-limited per origin).
+ * Sent when a page enters the overlay, every 20 s (so pages that are not its neighbours keep it in
+ * their lists), when its name changes, and with `bye: true` when it leaves. Shape:
+ * `{ v: 1, name: string(1..64), bye?: true }`. Limits: 512 bytes, 1/s with a burst of 4 per origin.
+ * Not used in a full mesh, where every member is a neighbour and `presence` says the same.
+ */
+export const roomPresenceMessage = defineMessage({
+  channel: 'room-presence',
+  schema: v.strictObject({ v: version, name: displayName, bye: v.optional(v.literal(true)) }),
+  maxBytes: 512,
+  rate: { ratePerSecond: 1, burst: 4 },
+  flood: true,
+});
+
+/** A `room-presence` message (decoded). */
+export type RoomPresenceMessage = v.InferOutput<typeof roomPresenceMessage.schema>;
+
+/**
+ * `room-members`: the members a page knows, sent to a new neighbour once its link is up, so a
+ * newcomer lists everyone in the room at once rather than after their next `room-presence`.
+ * `members`: up to {@link MAX_SNAPSHOT_MEMBERS} `[peerId, name or null, ageMs]` (ms since the sender
+ * last heard of it, at most {@link MAX_MEMBER_AGE_MS}). A neighbour's word only: a member learnt this
+ * way that is never heard itself expires (core/mesh/room-members). Limits: 48 KiB, 1/s with a burst of 3.
+ */
+export const roomMembersMessage = defineMessage({
+  channel: 'room-members',
+  schema: v.strictObject({
+    v: version,
+    members: v.pipe(
+      v.array(v.tuple([peerId, v.nullable(displayName), v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_MEMBER_AGE_MS))])),
+      v.maxLength(MAX_SNAPSHOT_MEMBERS),
+    ),
+  }),
+  maxBytes: 48 * 1024,
+  rate: { ratePerSecond: 1, burst: 3 },
+});
+
+/** A `room-members` message (decoded). */
+export type RoomMembersMessage = v.InferOutput<typeof roomMembersMessage.schema>;

@@ -27,6 +27,10 @@ import {
   parseDataFrame,
   presenceMessage,
   swarmControlMessage,
+  membershipMessage,
+  broadcastMessage,
+  roomPresenceMessage,
+  roomMembersMessage,
   type MessageSpec,
 } from './index';
 
@@ -57,6 +61,10 @@ const SAMPLES: Array<[MessageSpec<any>, Record<string, unknown>]> = [
   [musicRecordMessage, { v: 1, record: track }],
   [musicQueryMessage, { v: 1 }],
   [musicListMessage, { v: 1, records: [track] }],
+  [membershipMessage, { t: 'shuffle', v: 1, peers: ['peerA', 'peerB'] }],
+  [broadcastMessage, { t: 'gossip', v: 1, topic: 'chat-record', id: 'peerA:1', origin: 'peerA', hops: 2, body: '{"v":1}' }],
+  [roomPresenceMessage, { v: 1, name: 'Ann', bye: true }],
+  [roomMembersMessage, { v: 1, members: [['peerA', 'Ann', 1200], ['peerB', null, 0]] }],
 ];
 
 /** A value a hostile peer might put where a field belongs. */
