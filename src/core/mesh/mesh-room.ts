@@ -76,7 +76,7 @@ export const DEFAULT_OFFER_POOL_SIZE = 1;
 export type MeshStatus =
   | { state: 'connecting' }
   | { state: 'waiting'; relaysDown?: boolean }
-  /** `peers`: connections; `members`: (partial mesh, when more) pages in the room this page knows of, connected or not. */
+  /** `peers`: connections; `members`: (partial mesh, when more than the connections) pages in the room this page knows of, connected or not, itself included. */
   | { state: 'connected'; peers: number; members?: number; relaysDown?: boolean }
   /** `code` says why when it is known; `relays`: the relay URLs that could not be reached (comma-separated; absent: Trystero's defaults). */
   | { state: 'failed'; reason: string; code?: 'relay-unreachable'; relays?: string };
@@ -174,6 +174,15 @@ export interface MeshChannel<TSchema extends v.GenericSchema> {
  * 256 chunks burst (~4 MiB). A peer over it is disconnected for the session.
  */
 const FLOOD_LIMIT = { ratePerSecond: 64, burst: 256 };
+
+/**
+ * What each room does when the page unloads, run by one `beforeunload` listener registered when
+ * this module loads, so before Trystero's (added when its first room is joined): listeners at the
+ * window run in the order they were added (Chromium runs a capture listener there in that order
+ * too), and a room's `bye` must be on the data channels before Trystero's goodbye closes them.
+ */
+const beforeUnloadHooks = new Set<() => void>();
+if (typeof window !== 'undefined') window.addEventListener('beforeunload', () => beforeUnloadHooks.forEach(hook => hook()));
 
 /**
  * One Trystero room, shared by every widget on the page that names the same
@@ -299,17 +308,15 @@ export class MeshRoom {
     const onOnline = () => this.reconnectRelays(true);
     const onResume = () => this.reconnectRelays(true);
     const onPageShow = (e: PageTransitionEvent) => e.persisted && this.reconnectRelays(true);
-    // Capture phase: at the window (the target) capture listeners run first (DOM standard, "inner
-    // invoke"), so the `bye` is queued on the data channels before Trystero's own beforeunload goodbye.
     const onUnload = () => this.sendPresenceBeacon(true);
     window.addEventListener('online', onOnline);
     window.addEventListener('pageshow', onPageShow);
-    window.addEventListener('beforeunload', onUnload, { capture: true });
+    beforeUnloadHooks.add(onUnload);
     document.addEventListener('resume', onResume);
     return () => {
       window.removeEventListener('online', onOnline);
       window.removeEventListener('pageshow', onPageShow);
-      window.removeEventListener('beforeunload', onUnload, { capture: true });
+      beforeUnloadHooks.delete(onUnload);
       document.removeEventListener('resume', onResume);
     };
   }
@@ -466,9 +473,14 @@ export class MeshRoom {
           this.counters.drop(spec.channel, 'flood');
           return;
         }
+        // Only Trystero's join (after its handshake) lists a peer: a message from one not listed is
+        // from a peer dropped for silence, or a connection still delivering after its peer left.
+        if (!this.peers.has(peerId)) {
+          this.counters.drop(spec.channel, 'not-joined');
+          return;
+        }
         const result = validator.check(payload, peerId);
         if (!result.ok) return;
-        if (!this.peers.has(peerId)) this.handlePeerJoin(peerId);
         this.heartbeat.touch(peerId);
         emitter.emit('message', result.value, peerId);
       };
@@ -555,9 +567,9 @@ export class MeshRoom {
   /** Floods this page's `room-presence` (partial mesh): its name, or `bye` when it leaves. */
   private sendPresenceBeacon(bye = false): void {
     if (!this.partial) return;
-    void this.channel(roomPresenceMessage)
-      .send({ v: PROTOCOL_VERSION, name: this.userName, ...(bye ? { bye: true as const } : {}) })
-      .catch(() => undefined);
+    // Synchronously on the data channels: a bye is sent while the page unloads.
+    const body = encodeMessage(roomPresenceMessage, bye ? { v: PROTOCOL_VERSION, name: this.userName, bye: true } : { v: PROTOCOL_VERSION, name: this.userName });
+    this.partial.publish(roomPresenceMessage.channel, body, bye);
   }
 
   /** Leaves the Trystero room and stops timers. Called by the last {@link MeshHandle.release}. */
@@ -687,7 +699,7 @@ export class MeshRoom {
     let next: MeshStatus;
     const down = this.relaysDown ? { relaysDown: true } : {};
     const members = this.members?.size ?? 0;
-    if (this.peers.size > 0) next = { state: 'connected', peers: this.peers.size, ...(this.partial && members > this.peers.size ? { members } : {}), ...down };
+    if (this.peers.size > 0) next = { state: 'connected', peers: this.peers.size, ...(this.partial && members > this.peers.size ? { members: members + 1 } : {}), ...down };
     else if (this.relaySeen) next = { state: 'waiting', ...down };
     else if (Date.now() - this.startedAt > (this.options.relayTimeoutMs ?? 10_000)) {
       const relays = this.options.relayUrls?.join(', ') || undefined;

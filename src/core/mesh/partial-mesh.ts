@@ -125,9 +125,9 @@ export class PartialMesh {
     this.membership.linkDown(peerId);
   }
 
-  /** Sends a message of ours on `topic` to the whole room, forwarded along the overlay. */
-  publish(topic: string, body: string): void {
-    this.broadcast.publish(topic, `${this.host.selfId}:${++this.published}`, body);
+  /** Sends a message of ours on `topic` to the whole room, forwarded along the overlay (`urgent`: to every neighbour at once, see {@link Broadcast.publish}). */
+  publish(topic: string, body: string, urgent = false): void {
+    this.broadcast.publish(topic, `${this.host.selfId}:${++this.published}`, body, urgent);
   }
 
   /** Neighbours now (the active view). */

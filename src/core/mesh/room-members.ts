@@ -42,7 +42,7 @@ interface Member {
  */
 export class RoomMembers {
   private readonly members = new Map<string, Member>();
-  /** Pages that said `bye` recently (their link's goodbye and late copies must not bring them back), with when, ms. */
+  /** Pages that said `bye` in the last {@link MEMBER_TTL_MS} (only a new link brings them back), with when, ms. */
   private readonly gone = new Map<string, number>();
 
   constructor(
@@ -106,7 +106,9 @@ export class RoomMembers {
       this.remove(peerId, { reason: 'goodbye' });
       return;
     }
-    this.gone.delete(peerId);
+    // A beacon sent before its bye and forwarded late must not bring the page back (a page that
+    // stays after all, e.g. its unload was cancelled, is listed again once `gone` forgets it).
+    if (this.gone.has(peerId)) return;
     this.touch(peerId, name);
   }
 

@@ -173,15 +173,19 @@ export class Broadcast {
   /**
    * Sends a message of ours to the whole overlay. `id` must be unique to this message (a record
    * key); a second publish of a known id does nothing. `body` is the inner message's JSON text,
-   * checked at every hop by the `topic`'s own rules.
+   * checked at every hop by the `topic`'s own rules. `urgent`: pushed eagerly to every neighbour,
+   * not only along this page's tree (a page's last words: a lazy announcement, batched for 250 ms,
+   * would not leave a page that is closing).
    */
-  publish(topic: string, id: string, body: string): void {
+  publish(topic: string, id: string, body: string, urgent = false): void {
     if (this.stopped || this.seen.has(id)) return;
     const now = this.options.timers.now();
     this.seen.set(id, now);
     this.cache.set(id, { topic, origin: this.selfId, hops: 0, body, at: now });
     this.stats.published++;
-    this.push({ v: 1, t: 'gossip', topic, id, origin: this.selfId, hops: 0, body }, null);
+    const msg = { v: 1 as const, t: 'gossip' as const, topic, id, origin: this.selfId, hops: 0, body };
+    if (urgent) for (const peer of this.neighbors) this.net.send(peer, { ...msg, hops: 1 });
+    else this.push(msg, null);
   }
 
   /** `peerId` entered the active view: pushed to eagerly from now on, and told what the cache holds. */

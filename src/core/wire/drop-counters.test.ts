@@ -12,7 +12,7 @@ describe('DropCounters', () => {
 
   it('lists each documented reason exactly once', () => {
     expect(new Set(DROP_REASONS).size).toBe(DROP_REASONS.length);
-    expect([...DROP_REASONS].sort()).toEqual(['bad-frame', 'flood', 'malformed-json', 'not-binary', 'not-text', 'oversize', 'rate', 'schema', 'too-complex', 'unsolicited', 'bad-hash', 'invalid-forward', 'bad-hops'].sort());
+    expect([...DROP_REASONS].sort()).toEqual(['bad-frame', 'flood', 'malformed-json', 'not-binary', 'not-text', 'oversize', 'rate', 'schema', 'too-complex', 'unsolicited', 'bad-hash', 'invalid-forward', 'bad-hops', 'not-joined'].sort());
   });
 
   it('counts accepts and drops by reason and by channel:reason', () => {
@@ -25,7 +25,7 @@ describe('DropCounters', () => {
     c.drop('presence', 'schema');
     const s = c.snapshot();
     expect(s.accepted).toBe(2);
-    expect(s.dropped).toEqual({ 'not-text': 0, oversize: 0, 'malformed-json': 0, 'too-complex': 0, schema: 3, rate: 1, flood: 0, 'not-binary': 0, 'bad-frame': 0, unsolicited: 0, 'bad-hash': 0, 'invalid-forward': 0, 'bad-hops': 0 });
+    expect(s.dropped).toEqual({ 'not-text': 0, oversize: 0, 'malformed-json': 0, 'too-complex': 0, schema: 3, rate: 1, flood: 0, 'not-binary': 0, 'bad-frame': 0, unsolicited: 0, 'bad-hash': 0, 'invalid-forward': 0, 'bad-hops': 0, 'not-joined': 0 });
     expect(s.droppedByChannel).toEqual({ 'chat:schema': 2, 'chat:rate': 1, 'presence:schema': 1 });
   });
 

@@ -14,6 +14,8 @@
  * - `bad-hash`: a chunk whose bytes do not match its manifest hash (SHA-256): not stored, asked elsewhere
  * - `invalid-forward`: a neighbour of the partial mesh forwarded a message its topic's checks refuse
  * - `bad-hops`: a forwarded message claimed a hop count no neighbour may send (0)
+ * - `not-joined`: from a peer this page does not list (dropped for silence, or a connection still
+ *   delivering after its peer left): never a way into the roster
  */
 export type DropReason =
   | 'not-text'
@@ -28,10 +30,11 @@ export type DropReason =
   | 'unsolicited'
   | 'bad-hash'
   | 'invalid-forward'
-  | 'bad-hops';
+  | 'bad-hops'
+  | 'not-joined';
 
 /** Every {@link DropReason}, in a fixed order (the keys of `WireStats.dropped`). */
-export const DROP_REASONS: readonly DropReason[] = ['not-text', 'oversize', 'malformed-json', 'too-complex', 'schema', 'rate', 'flood', 'not-binary', 'bad-frame', 'unsolicited', 'bad-hash', 'invalid-forward', 'bad-hops'];
+export const DROP_REASONS: readonly DropReason[] = ['not-text', 'oversize', 'malformed-json', 'too-complex', 'schema', 'rate', 'flood', 'not-binary', 'bad-frame', 'unsolicited', 'bad-hash', 'invalid-forward', 'bad-hops', 'not-joined'];
 
 /** Counts of dropped inbound messages, by reason and by channel. */
 export interface WireStats {
