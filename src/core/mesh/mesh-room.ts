@@ -17,7 +17,8 @@ import { ConnectionStats, PeerConnectionStats, readTransport, RelayConnectionSta
 import { HEARTBEAT_INTERVAL_MS, PeerHeartbeat, type PEER_TIMEOUT_MS } from './peer-heartbeat';
 import { MeshBulkLinks, type BulkNetwork } from './bulk-links';
 import type { DropReason } from '../wire';
-import { broadcastMessage, MAX_SNAPSHOT_MEMBERS, membershipMessage, roomMembersMessage, roomPresenceMessage } from '../wire/overlay-schemas';
+import { broadcastMessage, MAX_SNAPSHOT_MEMBERS, membershipMessage, roomMembersMessage, roomPresenceMessage, type RoomPresenceMessage } from '../wire/overlay-schemas';
+import type { Delivered } from '../overlay/broadcast';
 import { PartialMesh, PartialMeshOptions } from './partial-mesh';
 import { PRESENCE_INTERVAL_MS, RoomMembers } from './room-members';
 
@@ -536,6 +537,7 @@ export class MeshRoom {
           const value = this.checkedBodies.get(key);
           this.checkedBodies.delete(key);
           if (value === undefined) return;
+          if (m.topic === roomPresenceMessage.channel) return this.presenceHeard(value as RoomPresenceMessage, m);
           this.members?.heardFrom(m.origin);
           this.channels.get(m.topic)?.emitter.emit('message', value, m.origin);
         },
@@ -545,7 +547,8 @@ export class MeshRoom {
     this.channel(membershipMessage).onMessage((msg, peerId) => this.partial?.membership.receive(peerId, msg));
     this.channel(broadcastMessage).onMessage((msg, peerId) => this.partial?.broadcast.receive(peerId, msg));
     // Who is in the room beyond the neighbours: flooded beacons, and a neighbour's list on link-up.
-    this.channel(roomPresenceMessage).onMessage((msg, origin) => this.members?.heard(origin, msg.name, msg.bye === true));
+    // room-presence is handled where forwarded messages are delivered (it needs the message id: the beacon's number).
+    this.channel(roomPresenceMessage);
     this.channel(roomMembersMessage).onMessage(msg => {
       this.members?.addSnapshot(msg.members);
       this.refreshStatus();
@@ -562,6 +565,13 @@ export class MeshRoom {
     beacon();
     // Members expire between beacons too (a page that crashed leaves within the time-to-live plus 5 s).
     this.timers.push(setInterval(() => this.members?.sweep(), 5000));
+  }
+
+  /** A `room-presence` delivered by the overlay; its number is the publisher's counter in the id (`origin:n`, see PartialMesh.publish). */
+  private presenceHeard(msg: RoomPresenceMessage, m: Delivered): void {
+    const seq = m.id.startsWith(`${m.origin}:`) ? Number(m.id.slice(m.origin.length + 1)) : NaN;
+    if (!Number.isSafeInteger(seq)) return;
+    this.members?.heard(m.origin, msg.name, msg.bye === true, seq, m.from === m.origin);
   }
 
   /** Floods this page's `room-presence` (partial mesh): its name, or `bye` when it leaves. */

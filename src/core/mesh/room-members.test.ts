@@ -37,7 +37,7 @@ describe('RoomMembers', () => {
     expect(log).toEqual(['join a']);
     expect(list()).toEqual([expect.objectContaining({ id: 'a', name: 'Ann', indirect: true, rttMs: null })]);
     advance(MEMBER_TTL_MS - 1000);
-    members.heard('a', 'Ann'); // its beacon, forwarded
+    members.heard('a', 'Ann', false, 1, false); // its beacon, forwarded
     advance(MEMBER_TTL_MS - 1000);
     members.sweep();
     expect(members.has('a')).toBe(true);
@@ -50,18 +50,33 @@ describe('RoomMembers', () => {
     const { members, log, peer } = setup();
     members.linked(peer('a', 'Ann'));
     members.unlinked('a', { reason: 'connection-lost' }, true);
-    members.heard('a', 'Ann');
+    members.heard('a', 'Ann', false, 1, false);
     expect(log).toEqual(['join a', 'leave a connection-lost', 'join a indirect']);
   });
 
-  it("a bye is a leave at once, and the link's goodbye or a late copy of an older beacon does not bring the page back", () => {
+  it("a bye is a leave at once; the link's goodbye, a neighbour's snapshot or a late copy of an older beacon do not bring the page back, a newer beacon does", () => {
     const { members, log, peer } = setup();
     members.linked(peer('a', 'Ann'));
-    members.heard('a', 'Ann', true);
+    members.heard('a', 'Ann', false, 4, true);
+    members.heard('a', 'Ann', true, 5, true);
     members.unlinked('a', { reason: 'goodbye' }, true);
     members.addSnapshot([['a', 'Ann', 0]]);
+    members.heard('a', 'Ann', false, 3, false);
+    members.heard('a', 'Ann', false, 5, false);
     expect(log).toEqual(['join a', 'leave a goodbye']);
     expect(members.size).toBe(0);
+    // The page stayed after all (its unload was cancelled): its next beacon lists it again.
+    members.heard('a', 'Ann', false, 6, false);
+    expect(log).toEqual(['join a', 'leave a goodbye', 'join a indirect']);
+  });
+
+  it('a forwarded bye for a page this page is linked to is ignored (the link says when it goes); a bye from the page itself is not', () => {
+    const { members, log, peer } = setup();
+    members.linked(peer('a', 'Ann'));
+    members.heard('a', 'Ann', true, 9, false);
+    expect(members.has('a')).toBe(true);
+    members.heard('a', 'Ann', true, 9, true);
+    expect(log).toEqual(['join a', 'leave a goodbye']);
   });
 
   it("takes a neighbour's snapshot as heard ageMs ago: an id never heard itself expires; this page and known ids are skipped", () => {
@@ -83,7 +98,7 @@ describe('RoomMembers', () => {
 
   it('a snapshot lists linked members as heard now, the freshest first, without the receiver, at most max', () => {
     const { members, peer, advance } = setup();
-    members.heard('x', 'Xi');
+    members.heard('x', 'Xi', false, 1, false);
     advance(5000);
     members.linked(peer('n', 'N'));
     members.linked(peer('m', 'M'));
@@ -96,8 +111,9 @@ describe('RoomMembers', () => {
 
   it('a beacon renames; something the member published keeps it listed but never adds a stranger', () => {
     const { members, log, list, advance } = setup();
-    members.heard('x', 'Xi');
-    members.heard('x', 'Xena');
+    members.heard('x', 'Xi', false, 1, false);
+    members.heard('x', 'Xena', false, 2, false);
+    members.heard('x', 'Old name', false, 1, false);
     expect(list()[0].name).toBe('Xena');
     members.heardFrom('stranger');
     expect(members.has('stranger')).toBe(false);
@@ -110,7 +126,7 @@ describe('RoomMembers', () => {
 
   it('lists linked members before indirect ones, and a page linked again is no longer indirect', () => {
     const { members, peer, list } = setup();
-    members.heard('x', 'Xi');
+    members.heard('x', 'Xi', false, 1, false);
     members.linked(peer('a', 'Ann'));
     expect(list().map(m => m.id)).toEqual(['a', 'x']);
     members.linked(peer('x', null));

@@ -42,8 +42,10 @@ interface Member {
  */
 export class RoomMembers {
   private readonly members = new Map<string, Member>();
-  /** Pages that said `bye` in the last {@link MEMBER_TTL_MS} (only a new link brings them back), with when, ms. */
+  /** Pages that said `bye` in the last {@link MEMBER_TTL_MS} (a neighbour's snapshot does not bring them back), with when, ms. */
   private readonly gone = new Map<string, number>();
+  /** The highest beacon number heard per page (its publish counter): an older or replayed beacon changes nothing. */
+  private readonly beaconSeq = new Map<string, number>();
 
   constructor(
     private readonly selfId: string,
@@ -98,17 +100,26 @@ export class RoomMembers {
     this.remove(peerId, leave);
   }
 
-  /** A member's own `room-presence` (forwarded to us, or from a neighbour): it is here, under `name`; `bye`: it left. */
-  heard(peerId: string, name: string, bye = false): void {
+  /**
+   * A member's own `room-presence`: it is here, under `name`; `bye`: it left. `seq` is the beacon's
+   * number (the page's publish counter, from the message id): beacons are applied in that order, so
+   * a beacon sent before a bye and forwarded late does not bring the page back, and a later one does.
+   * `direct`: it came over the page's own link, not forwarded. A forwarded `bye` for a page this page
+   * is linked to is ignored (the link says when it goes): a neighbour cannot make up another's leave
+   * for the pages linked to it. Presence is not signed, so beyond that a forwarder can make up
+   * members or leaves (README, Known limits); a real page's next beacon (≤ 20 s) puts it back.
+   */
+  heard(peerId: string, name: string, bye: boolean, seq: number, direct: boolean): void {
     if (peerId === this.selfId) return;
+    if (seq <= (this.beaconSeq.get(peerId) ?? -1)) return;
+    if (bye && !direct && this.members.get(peerId)?.linked) return;
+    this.beaconSeq.set(peerId, seq);
     if (bye) {
       this.gone.set(peerId, this.now());
       this.remove(peerId, { reason: 'goodbye' });
       return;
     }
-    // A beacon sent before its bye and forwarded late must not bring the page back (a page that
-    // stays after all, e.g. its unload was cancelled, is listed again once `gone` forgets it).
-    if (this.gone.has(peerId)) return;
+    this.gone.delete(peerId);
     this.touch(peerId, name);
   }
 
@@ -144,12 +155,14 @@ export class RoomMembers {
   sweep(): void {
     const now = this.now();
     for (const [id, at] of this.gone) if (now - at > MEMBER_TTL_MS) this.gone.delete(id);
+    for (const id of this.beaconSeq.keys()) if (!this.members.has(id) && !this.gone.has(id)) this.beaconSeq.delete(id);
     for (const [id, m] of this.members) if (!m.linked && now - m.heardAt > MEMBER_TTL_MS) this.remove(id, { reason: 'silent' });
   }
 
   clear(): void {
     this.members.clear();
     this.gone.clear();
+    this.beaconSeq.clear();
   }
 
   private touch(peerId: string, name: string): void {

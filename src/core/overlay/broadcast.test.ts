@@ -43,6 +43,22 @@ describe('Broadcast (Plumtree) against bad neighbours', () => {
     expect(c.sent.filter(s => s.msg.t === 'prune').map(s => s.to)).toEqual(['late']);
   });
 
+  it("an urgent publish (a page's last words) is pushed to every neighbour at once, lazy ones included", () => {
+    const me = node('me');
+    for (const n of ['a', 'b', 'c']) me.b.neighborUp(n);
+    me.b.publish('chat', 'me:1', 'first');
+    // b and c prune this page's tree (they got the first message through a shorter way).
+    me.b.receive('b', { v: 1, t: 'prune', origin: 'me' });
+    me.b.receive('c', { v: 1, t: 'prune', origin: 'me' });
+    me.sent.length = 0;
+    me.b.publish('chat', 'me:2', 'second');
+    expect(me.sent.filter(s => s.msg.t === 'gossip').map(s => s.to)).toEqual(['a']);
+    me.sent.length = 0;
+    me.b.publish('chat', 'me:3', 'bye', true);
+    expect(me.sent.filter(s => s.msg.t === 'gossip').map(s => s.to).sort()).toEqual(['a', 'b', 'c']);
+    expect(me.sent.every(s => s.msg.t !== 'gossip' || s.msg.hops === 1)).toBe(true);
+  });
+
   it('a duplicate prunes the link it came over; a graft puts it back and is answered from the cache', () => {
     const c = node('c');
     for (const n of ['a', 'b']) c.b.neighborUp(n);
