@@ -20,8 +20,9 @@
  * bench/mesh-join.mjs (newcomer into an idle room, fresh joins, relay events per idle peer, offer
  * pool size; widget vs bare Trystero patched and as published) as child processes with their own
  * servers and browsers, bench/widget-bytes.mjs (gzip bytes until each widget has rendered) and
- * bench/overlay.mjs (the partial mesh in the Node simulator, 100 / 300 / 1,000 pages);
- * BENCH_HISTORY=0 / BENCH_JOIN=0 / BENCH_BYTES=0 / BENCH_OVERLAY=0 skip them.
+ * bench/overlay.mjs (the partial mesh in the Node simulator, 100 / 300 / 1,000 pages),
+ * bench/partial-mesh.mjs (20 Chromium pages, partial mesh beside full mesh; about 6 minutes);
+ * BENCH_HISTORY=0 / BENCH_JOIN=0 / BENCH_BYTES=0 / BENCH_OVERLAY=0 / BENCH_PARTIAL=0 skip them.
  *
  * Knobs (environment): BENCH_JOIN_RUNS (7), BENCH_PINGS (200), BENCH_PING_INTERVAL_MS (250);
  * the BENCH_HISTORY* knobs of bench/chat-history.mjs.
@@ -341,12 +342,15 @@ const runWidgetBytes = () => runPart('bytes until each widget has rendered', 'be
 const runMeshJoin = () => runPart('mesh joins', 'bench/mesh-join.mjs', 'BENCH_JOIN');
 /** Partial mesh in the simulator, 100 / 300 / 1,000 pages (bench/overlay.mjs); BENCH_OVERLAY=0 skips it. */
 const runOverlay = () => runPart('partial mesh in the simulator', 'bench/overlay.mjs', 'BENCH_OVERLAY');
+/** 20 Chromium pages, partial mesh beside full mesh in the same run (bench/partial-mesh.mjs); BENCH_PARTIAL=0 skips it. */
+const runPartialMesh = () => runPart('partial mesh in Chromium, 20 pages', 'bench/partial-mesh.mjs', 'BENCH_PARTIAL');
 
 main()
   .then(runWidgetBytes)
   .then(runChatHistory)
   .then(runMeshJoin)
   .then(runOverlay)
+  .then(runPartialMesh)
   .catch(exitOnError('bench: could not run:'));
 // Swarm part (bench/swarm.mjs), once everything above has finished (the event loop is empty); exits non-zero only if it cannot run.
 process.once('beforeExit', () => import('./swarm.mjs').then(m => m.main()).catch(exitOnError('bench: swarm could not run:')));
