@@ -13,6 +13,10 @@ export interface BulkNetworkEvents {
   control: (text: unknown, peerId: string) => void;
   /** A frame from a peer's data channel; the feature validates it and penalises what it did not ask for. */
   data: (frame: unknown, peerId: string) => void;
+  /** Partial mesh only: a page of the room asked who holds `cid` (a holder answers with {@link BulkNetwork.announceHolding}). */
+  want: (cid: string) => void;
+  /** Partial mesh only: a page this one has no link to said it holds `cid` (see {@link BulkNetwork.holderHints}). */
+  hint: (cid: string) => void;
 }
 
 /**
@@ -37,6 +41,17 @@ export interface BulkNetwork {
   penalise(peerId: string, channel: string, reason: DropReason, cost?: number): void;
   /** Counts a message a feature accepted after its own validation. */
   countAccepted(): void;
+  /**
+   * Partial mesh only: looks for holders of `cid` this page has no link to (the room's
+   * `swarm-holders` hints, else a `want` to the room) and opens a temporary link to one or two of
+   * them. Resolves when a link to a holder is open or the search gave up (about 8 s); the swarm then
+   * learns what the new peer holds from its `index` as usual. Absent in a full mesh.
+   */
+  findHolders?(cid: string): Promise<void>;
+  /** Partial mesh only: tells the room this page now holds these files (so pages not linked to it can find it); `answer`: in answer to a `want`. Absent in a full mesh. */
+  announceHolding?(cids: string[], answer?: boolean): void;
+  /** Partial mesh only: pages that said they hold `cid` (most recent first), linked or not. Absent in a full mesh. */
+  holderHints?(cid: string): string[];
 }
 
 /** What {@link MeshBulkLinks} needs from its mesh room. */
@@ -52,8 +67,14 @@ export interface BulkLinkHost {
   charge(peerId: string, channel: string, cost: number): boolean;
   penalise(peerId: string, channel: string, reason: DropReason, cost?: number): void;
   countAccepted(): void;
-  /** Something arrived from the peer: a sign of life for its heartbeat. */
+  /** Something arrived from the peer: a sign of life for its heartbeat (and use of a temporary link). */
   touch(peerId: string): void;
+  /** Partial mesh only (see {@link BulkNetwork.findHolders}). */
+  findHolders?(cid: string): Promise<void>;
+  /** Partial mesh only (see {@link BulkNetwork.announceHolding}). */
+  announceHolding?(cids: string[], answer?: boolean): void;
+  /** Partial mesh only (see {@link BulkNetwork.holderHints}). */
+  holderHints?(cid: string): string[];
 }
 
 /** Bytes per flood unit: Trystero's chunk size, so that every channel is charged alike. */
@@ -117,6 +138,34 @@ export class MeshBulkLinks implements BulkNetwork {
 
   countAccepted(): void {
     this.host.countAccepted();
+  }
+
+  /** Set in a partial mesh only (see {@link BulkNetwork.findHolders}). */
+  get findHolders(): ((cid: string) => Promise<void>) | undefined {
+    const find = this.host.findHolders;
+    return find ? cid => find(cid) : undefined;
+  }
+
+  /** Set in a partial mesh only (see {@link BulkNetwork.announceHolding}). */
+  get announceHolding(): ((cids: string[], answer?: boolean) => void) | undefined {
+    const announce = this.host.announceHolding;
+    return announce ? (cids, answer) => announce(cids, answer) : undefined;
+  }
+
+  /** Set in a partial mesh only (see {@link BulkNetwork.holderHints}). */
+  get holderHints(): ((cid: string) => string[]) | undefined {
+    const hints = this.host.holderHints;
+    return hints ? cid => hints(cid) : undefined;
+  }
+
+  /** Called by the mesh: a page said it holds `cid` (emitted as `hint`). */
+  hinted(cid: string): void {
+    this.emitter.emit('hint', cid);
+  }
+
+  /** Called by the mesh: a page of the room asked who holds `cid` (emitted as `want`). */
+  wanted(cid: string): void {
+    this.emitter.emit('want', cid);
   }
 
   /** Closes every link and stops every timer. Idempotent. */

@@ -3,6 +3,8 @@ import type * as v from 'valibot';
 import type { JoinRoomConfig, MessageAction, Room } from '@trystero-p2p/core';
 import {
   DropCounters,
+  MAX_HOLDS_CIDS,
+  swarmHoldersMessage,
   encodeMessage,
   heartbeatMessage,
   InboundValidator,
@@ -21,6 +23,7 @@ import { broadcastMessage, MAX_SNAPSHOT_MEMBERS, membershipMessage, roomMembersM
 import type { Delivered } from '../overlay/broadcast';
 import { PartialMesh, PartialMeshOptions } from './partial-mesh';
 import { PRESENCE_INTERVAL_MS, RoomMembers } from './room-members';
+import { HolderHints, HOLDER_REPLY_MS, HOLDER_SEARCH_MS, HOLDS_ANSWER_MS, HOLDS_REPEAT_MS, MAX_HINTED_FILES, waitFor } from './holder-hints';
 
 /** Options of a mesh room; the shared widget attributes map onto these. */
 export interface MeshOptions {
@@ -221,6 +224,10 @@ export class MeshRoom {
   /** Who is in the room (the roster in a full mesh; neighbours and members known through the overlay in a partial mesh). */
   private members: RoomMembers | null = null;
   private presenceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Partial mesh: pages that said they hold a file (`swarm-holders`), by content id. */
+  private readonly holderHints = new HolderHints();
+  /** Partial mesh: files this page said it holds, with when it last said so (ms). */
+  private readonly holding = new Map<string, number>();
   /** Bodies of forwarded messages that passed their checks, parsed, until delivered (keyed by id). */
   private readonly checkedBodies = new Map<string, unknown>();
 
@@ -241,7 +248,10 @@ export class MeshRoom {
     this.selfId = this.strategyModule.selfId;
     this.members = new RoomMembers(this.selfId, {
       join: m => this.emitter.emit('memberJoin', m),
-      leave: (m, l) => this.emitter.emit('memberLeave', m, l),
+      leave: (m, l) => {
+        this.holderHints.forget(m.id);
+        this.emitter.emit('memberLeave', m, l);
+      },
       change: list => {
         this.emitter.emit('members', list);
         this.refreshStatus();
@@ -418,7 +428,17 @@ export class MeshRoom {
       charge: (peerId, channel, cost) => this.charge(peerId, channel, cost),
       penalise: (peerId, channel, reason, cost) => this.penalise(peerId, channel, reason, cost),
       countAccepted: () => this.countAccepted(),
-      touch: peerId => this.heartbeat.touch(peerId),
+      touch: peerId => {
+        this.heartbeat.touch(peerId);
+        this.partial?.linkUsed(peerId);
+      },
+      ...(this.partial
+        ? {
+            findHolders: (cid: string) => this.findHolders(cid),
+            announceHolding: (cids: string[], answer?: boolean) => this.announceHolding(cids, answer === true),
+            holderHints: (cid: string) => this.holderHints.get(cid).filter(id => id !== this.selfId),
+          }
+        : {}),
     });
     return this.bulk;
   }
@@ -519,6 +539,7 @@ export class MeshRoom {
       {
         selfId: this.selfId,
         connectTo: (peerId, hint) => room.connectTo?.(peerId, hint) ?? Promise.resolve(false),
+        isLinked: peerId => this.peers.has(peerId),
         // A goodbye on both sides (patched room.disconnectPeer): neither announces again for a link the overlay dropped.
         closePeer: peerId => (room.disconnectPeer ? void room.disconnectPeer(peerId).catch(() => undefined) : this.closePeer(peerId)),
         sendView: (peerId, message) => void this.channel(membershipMessage).send(message, peerId).catch(() => undefined),
@@ -549,6 +570,14 @@ export class MeshRoom {
     // Who is in the room beyond the neighbours: flooded beacons, and a neighbour's list on link-up.
     // room-presence is handled where forwarded messages are delivered (it needs the message id: the beacon's number).
     this.channel(roomPresenceMessage);
+    this.channel(swarmHoldersMessage).onMessage((msg, origin) => {
+      if (msg.t === 'holds')
+        for (const cid of msg.cids) {
+          this.holderHints.add(cid, origin);
+          this.bulk?.hinted(cid);
+        }
+      else this.bulk?.wanted(msg.cid);
+    });
     this.channel(roomMembersMessage).onMessage(msg => {
       this.members?.addSnapshot(msg.members);
       this.refreshStatus();
@@ -565,6 +594,42 @@ export class MeshRoom {
     beacon();
     // Members expire between beacons too (a page that crashed leaves within the time-to-live plus 5 s).
     this.timers.push(setInterval(() => this.members?.sweep(), 5000));
+  }
+
+  /**
+   * Partial mesh: opens a temporary link to one or two pages known to hold `cid` (from the room's
+   * `swarm-holders` messages) that this page is not linked to; with none known, asks the room
+   * (`want`) and waits up to {@link HOLDER_REPLY_MS} for an answer. Resolves once a link to a holder
+   * is up, or after {@link HOLDER_SEARCH_MS}.
+   */
+  private async findHolders(cid: string): Promise<void> {
+    const partial = this.partial;
+    if (!partial) return;
+    const deadline = Date.now() + HOLDER_SEARCH_MS;
+    let hints = this.holderHints.get(cid).filter(id => id !== this.selfId);
+    if (!hints.some(id => !this.peers.has(id))) {
+      void this.channel(swarmHoldersMessage).send({ t: 'want', v: PROTOCOL_VERSION, cid }).catch(() => undefined);
+      await waitFor(() => this.holderHints.get(cid).some(id => id !== this.selfId && !this.peers.has(id)), HOLDER_REPLY_MS);
+      hints = this.holderHints.get(cid).filter(id => id !== this.selfId);
+    }
+    const targets = hints.filter(id => !this.peers.has(id)).slice(0, 2);
+    for (const id of targets) partial.openTemporary(id);
+    await waitFor(() => targets.some(id => this.bulk?.link(id)), Math.max(0, deadline - Date.now()));
+  }
+
+  /**
+   * Partial mesh: floods that this page holds `cids`, at most once per file per
+   * {@link HOLDS_REPEAT_MS} (`answer`, to a `want`: per {@link HOLDS_ANSWER_MS}).
+   */
+  private announceHolding(cids: string[], answer = false): void {
+    const now = Date.now();
+    const window = answer ? HOLDS_ANSWER_MS : HOLDS_REPEAT_MS;
+    const fresh = cids.filter(cid => now - (this.holding.get(cid) ?? -Infinity) >= window);
+    for (const cid of fresh) this.holding.set(cid, now);
+    if (this.holding.size > MAX_HINTED_FILES) for (const cid of [...this.holding.keys()].slice(0, this.holding.size - MAX_HINTED_FILES)) this.holding.delete(cid);
+    for (let i = 0; i < fresh.length; i += MAX_HOLDS_CIDS) {
+      void this.channel(swarmHoldersMessage).send({ t: 'holds', v: PROTOCOL_VERSION, cids: fresh.slice(i, i + MAX_HOLDS_CIDS) }).catch(() => undefined);
+    }
   }
 
   /** A `room-presence` delivered by the overlay; its number is the publisher's counter in the id (`origin:n`, see PartialMesh.publish). */

@@ -6,7 +6,9 @@ import type { BroadcastMessage, MembershipMessage } from '../wire/overlay-schema
 export interface PartialMeshHost {
   selfId: string;
   /** Asks Trystero for a connection to one peer now (patched `room.connectTo`); false when no relay could carry it. */
-  connectTo(peerId: string, hint: 'join' | 'high' | 'low'): Promise<boolean>;
+  connectTo(peerId: string, hint: 'join' | 'high' | 'low' | 'temp'): Promise<boolean>;
+  /** Whether a connection to `peerId` is up (in the roster). */
+  isLinked(peerId: string): boolean;
   /** Ends the connection to a peer as a goodbye on both sides (its `peerLeave` follows; nobody announces again for it). */
   closePeer(peerId: string): void;
   sendView(peerId: string, message: MembershipMessage): void;
@@ -30,6 +32,10 @@ const ADMITTED_FOR_MS = 30_000;
 const CONTACTS_PER_NEWCOMER = 2;
 /** A peer whose link went down is not admitted by the contact rule again for this long, ms (no reconnect at every announce). */
 const SUPPRESS_AFTER_LINK_MS = 300_000;
+/** A temporary link (to a holder for a transfer) with nothing received on its bulk channels for this long is closed, ms. */
+export const TEMP_IDLE_MS = 20_000;
+/** A temporary link asked for that has not opened within this is given up, ms. */
+const TEMP_OPEN_MS = 15_000;
 
 /**
  * The partial mesh in the browser: {@link Membership} (HyParView) over Trystero connections and
@@ -57,6 +63,9 @@ export class PartialMesh {
   private readonly options: Required<PartialMeshOptions>;
   /** Messages this page has published, for their ids (`selfId:n`). */
   private published = 0;
+  /** Temporary links (a transfer with a page that is not a neighbour): peer → last use, ms. Outside the overlay, inside the cap. */
+  private readonly temp = new Map<string, number>();
+  private readonly tempTimer: ReturnType<typeof setInterval>;
 
   constructor(
     private readonly host: PartialMeshHost,
@@ -66,6 +75,8 @@ export class PartialMesh {
       host.selfId,
       {
         connect: peerId => {
+          // A temporary link the overlay now wants as a neighbour: it is one from now on.
+          if (this.temp.delete(peerId) && host.isLinked(peerId)) return this.membership.linkUp(peerId);
           void host.connectTo(peerId, this.membership.pendingHint(peerId) ?? 'low').then(sent => {
             if (!sent) this.membership.linkFailed(peerId);
           });
@@ -74,7 +85,7 @@ export class PartialMesh {
         send: (peerId, message) => host.sendView(peerId, message),
       },
       // connectTimeoutMs 6 s: a link between two pages on one relay opens in about a second; a passive id of a page that closed is given up sooner.
-      { connectTimeoutMs: 6000, ...options, adoptLinks: true, discover: () => this.knownPeers().filter(id => !this.membership.active.has(id)) },
+      { connectTimeoutMs: 6000, ...options, adoptLinks: true, otherLinks: () => this.temp.size, discover: () => this.knownPeers().filter(id => !this.membership.active.has(id)) },
     );
     this.options = {
       activeTarget: options.activeTarget ?? 6,
@@ -90,16 +101,23 @@ export class PartialMesh {
     this.membership.on('neighborDown', id => this.broadcast.neighborDown(id));
     this.broadcast.on('deliver', m => host.deliver(m));
     this.membership.start([]);
+    this.tempTimer = setInterval(() => this.closeIdleTemporaryLinks(), 5000);
   }
 
   /** Trystero's question (patched `config.admitPeer`): may this announcement or offer start a connection? */
   admit(peerId: string, hint: string | undefined, _kind: 'announce' | 'offer'): boolean {
     const now = Date.now();
+    const m = this.membership;
+    // A temporary link for a transfer (the asker holds or wants a file): outside the overlay, inside the cap.
+    if (hint === 'temp' && !m.active.has(peerId) && !m.isPending(peerId)) {
+      if (!this.temp.has(peerId) && this.linkCount() >= this.options.maxLinks) return false;
+      this.temp.set(peerId, now);
+      return true;
+    }
     const firstHeard = !this.known.has(peerId);
     this.known.set(peerId, now);
-    const m = this.membership;
-    if (m.isPending(peerId) || (this.admittedUntil.get(peerId) ?? 0) > now) return true;
-    if (m.linkCount >= this.options.maxLinks) return false;
+    if (m.isPending(peerId) || this.temp.has(peerId) || (this.admittedUntil.get(peerId) ?? 0) > now) return true;
+    if (this.linkCount() >= this.options.maxLinks) return false;
     let ok: boolean;
     if (hint === 'join' || hint === 'high') ok = true;
     else if (hint === 'low') ok = m.active.size < this.options.activeMax;
@@ -114,12 +132,18 @@ export class PartialMesh {
 
   /** A Trystero connection to `peerId` is up (roster join). */
   linkUp(peerId: string): void {
+    // A temporary link is for a transfer: it does not make the page a neighbour candidate by itself.
+    if (this.temp.has(peerId)) {
+      this.temp.set(peerId, Date.now());
+      return;
+    }
     this.known.set(peerId, Date.now());
     this.membership.linkUp(peerId);
   }
 
   /** The connection to `peerId` is gone (roster leave). */
   linkDown(peerId: string): void {
+    if (this.temp.delete(peerId)) return;
     this.admittedUntil.delete(peerId);
     this.suppressedUntil.set(peerId, Date.now() + SUPPRESS_AFTER_LINK_MS);
     this.membership.linkDown(peerId);
@@ -130,12 +154,53 @@ export class PartialMesh {
     this.broadcast.publish(topic, `${this.host.selfId}:${++this.published}`, body, urgent);
   }
 
+  /**
+   * Opens a temporary link to `peerId` (a holder of a file this page wants, or a page that wants one
+   * it holds): admitted on both sides with the `temp` hint, kept out of the overlay's views, counted
+   * in the link cap, closed after {@link TEMP_IDLE_MS} with nothing received on its bulk channels.
+   * @returns false when the cap is reached (nothing asked)
+   */
+  openTemporary(peerId: string): boolean {
+    if (peerId === this.host.selfId || this.membership.active.has(peerId) || this.temp.has(peerId) || this.host.isLinked(peerId)) return true;
+    if (this.linkCount() >= this.options.maxLinks) return false;
+    this.temp.set(peerId, Date.now());
+    void this.host.connectTo(peerId, 'temp').then(sent => {
+      if (!sent) this.temp.delete(peerId);
+    });
+    return true;
+  }
+
+  /** Something arrived from `peerId` on its bulk channels: a temporary link to it is in use. */
+  linkUsed(peerId: string): void {
+    if (this.temp.has(peerId)) this.temp.set(peerId, Date.now());
+  }
+
+  /** Temporary links now (for tests and stats). */
+  temporaryLinks(): string[] {
+    return [...this.temp.keys()];
+  }
+
+  /** Links of the overlay and temporary ones, against the cap. */
+  private linkCount(): number {
+    return this.membership.linkCount + this.temp.size;
+  }
+
+  private closeIdleTemporaryLinks(): void {
+    const now = Date.now();
+    for (const [peerId, lastUse] of this.temp) {
+      const linked = this.host.isLinked(peerId);
+      if (linked && now - lastUse > TEMP_IDLE_MS) this.host.closePeer(peerId);
+      else if (!linked && now - lastUse > TEMP_OPEN_MS) this.temp.delete(peerId);
+    }
+  }
+
   /** Neighbours now (the active view). */
   neighbors(): string[] {
     return [...this.membership.active];
   }
 
   stop(): void {
+    clearInterval(this.tempTimer);
     this.membership.stop();
     this.broadcast.stop();
   }

@@ -66,9 +66,11 @@ export interface MembershipOptions {
    * ids to try (the relay's announcements in the browser).
    */
   discover?: () => string[];
+  /** Links this page holds outside the overlay (temporary transfer links in the browser), counted in `maxLinks`. */
+  otherLinks?: () => number;
 }
 
-export const DEFAULT_MEMBERSHIP_OPTIONS: Omit<MembershipOptions, 'discover'> = {
+export const DEFAULT_MEMBERSHIP_OPTIONS: Omit<MembershipOptions, 'discover' | 'otherLinks'> = {
   activeTarget: 6,
   activeMin: 4,
   activeMax: 8,
@@ -166,6 +168,11 @@ export class Membership {
   pendingHint(peerId: string): 'join' | 'high' | 'low' | undefined {
     const intent = this.pending.get(peerId);
     return intent ? (intent.kind === 'join' ? 'join' : intent.priority) : undefined;
+  }
+
+  /** Links of the overlay and links held outside it ({@link MembershipOptions.otherLinks}), against `maxLinks`. */
+  private allLinks(): number {
+    return this.links.size + (this.options.otherLinks?.() ?? 0);
   }
 
   /** Links open now (active, pending and unexplained inbound ones). */
@@ -308,7 +315,7 @@ export class Membership {
     if (newcomer === this.selfId) return;
     if (ttl === 0 || this.active.size <= 1) {
       if (this.active.has(newcomer) || this.pending.has(newcomer)) return;
-      if (this.active.size < this.options.activeMax && this.links.size < this.options.maxLinks) this.open(newcomer, { kind: 'neighbor', priority: 'high', since: this.options.timers.now() });
+      if (this.active.size < this.options.activeMax && this.allLinks() < this.options.maxLinks) this.open(newcomer, { kind: 'neighbor', priority: 'high', since: this.options.timers.now() });
       else this.addPassive(newcomer);
       return;
     }
@@ -398,7 +405,7 @@ export class Membership {
     // Below the minimum, ask a couple more than needed at once: passive ids of pages that closed stay
     // until tried, and a request to one fails only at the connect timeout.
     const wanted = this.active.size < o.activeMin ? Math.min(o.activeMax, o.activeTarget + 2) : o.activeTarget;
-    while (this.active.size + asking < wanted && this.links.size < o.maxLinks && candidates.length) {
+    while (this.active.size + asking < wanted && this.allLinks() < o.maxLinks && candidates.length) {
       const urgent = this.active.size < o.activeMin;
       if (!urgent && now - this.lastFillAt < o.fillIntervalMs) break;
       if (!urgent) this.lastFillAt = now;

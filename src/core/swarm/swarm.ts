@@ -19,7 +19,7 @@ export type { RemoteFile } from './resource-index';
 
 /** Events of a {@link Swarm}. */
 export interface SwarmEvents {
-  /** A peer's resource index changed (or it left). */
+  /** A peer's resource index changed (or it left); `''`: a page further away said it holds a file (partial mesh). */
   index: (peerId: string) => void;
   progress: (progress: TransferProgress) => void;
   /** A file is now complete on this device. */
@@ -188,6 +188,7 @@ export class Swarm implements DownloadHost {
     }
     this.index.setLocal({ manifest, have: HaveMap.full(manifest.hashes.length), pinned });
     this.broadcast({ t: 'have', v: PROTOCOL_VERSION, cid: manifest.cid, size: manifest.size, chunkSize: manifest.chunkSize, add: manifest.hashes.map((_, i) => i) });
+    this.network.announceHolding?.([manifest.cid]);
     return manifest;
   }
 
@@ -206,9 +207,12 @@ export class Swarm implements DownloadHost {
     return this.index.localFiles();
   }
 
-  /** Peers that announced (some chunks of) `cid`. */
+  /** Peers that announced (some chunks of) `cid`; in a partial mesh also pages further away that said they hold it (linked ones first). */
   holders(cid: string): string[] {
-    return this.index.holders(cid);
+    const linked = this.index.holders(cid);
+    // Partial mesh: pages further away that said they hold it (reached with a temporary link when a download starts).
+    const further = (this.network.holderHints?.(cid) ?? []).filter(id => !linked.includes(id));
+    return [...linked, ...further];
   }
 
   /** What a peer announced (its files and have-maps). */
@@ -292,9 +296,11 @@ export class Swarm implements DownloadHost {
     return this.o.scheduler;
   }
 
-  fetchManifest(cid: string): Promise<Manifest> {
+  async fetchManifest(cid: string): Promise<Manifest> {
     const held = this.index.localFile(cid);
-    if (held) return Promise.resolve(held.manifest);
+    if (held) return held.manifest;
+    // Partial mesh: no linked page holds it; the network looks for a holder further away and links to it.
+    if (!this.index.holders(cid).length && this.network.findHolders) await this.awaitHolder(cid);
     return new Promise((resolve, reject) => {
       const holders = this.index.holders(cid);
       if (!holders.length) return reject(new Error('nobody in the room holds this file'));
@@ -310,6 +316,23 @@ export class Swarm implements DownloadHost {
         reject(new Error('no holder sent a valid manifest'));
       });
     });
+  }
+
+  /**
+   * Asks the network for a holder of `cid` (partial mesh, {@link BulkNetwork.findHolders}) and waits
+   * until a linked peer's index lists it, at most the search plus {@link INDEX_RETRY_MS} (the new
+   * link's `index` answer).
+   */
+  private async awaitHolder(cid: string): Promise<void> {
+    let off: (() => void) | undefined;
+    const listed = new Promise<void>(resolve => {
+      off = this.emitter.on('index', () => {
+        if (this.index.holders(cid).length) resolve();
+      });
+    });
+    const search = this.network.findHolders!(cid).then(() => new Promise<void>(resolve => this.timers.later(INDEX_RETRY_MS, resolve)));
+    await Promise.race([listed, search]);
+    off?.();
   }
 
   requestChunk(cid: string, index: number, peerId: string, onTimeout: () => void): boolean {
@@ -356,6 +379,11 @@ export class Swarm implements DownloadHost {
       this.network.on('close', peerId => this.linkClosed(peerId)),
       this.network.on('control', (text, peerId) => this.onControl(text, peerId)),
       this.network.on('data', (frame, peerId) => this.onData(frame, peerId)),
+      // Partial mesh: a page looking for a file this page holds is told so (it then links to us for the transfer).
+      this.network.on('hint', () => this.emitter.emit('index', '')),
+      this.network.on('want', cid => {
+        if (this.index.localFile(cid)?.have.size) this.network.announceHolding?.([cid], true);
+      }),
     );
     for (const link of this.network.links()) this.linkOpened(link);
   }
@@ -505,6 +533,7 @@ export class Swarm implements DownloadHost {
     this.announce(request.cid, request.index);
     d.chunkStored(request.index, request.peerId);
     if (file.have.complete) {
+      this.network.announceHolding?.([request.cid]);
       this.emitter.emit('complete', request.cid);
       await this.enforceCacheCap();
     }

@@ -54,13 +54,15 @@ export const galleryRecordSchema = v.variant('kind', [
 export type GalleryRecordWire = v.InferOutput<typeof galleryRecordSchema>;
 
 /**
- * `gallery`: a new gallery record, broadcast. Limits: 80 KiB, 5/s with a burst of 20 per peer.
+ * `gallery`: a new gallery record, broadcast (a `flood` channel: in a partial mesh forwarded to the
+ * whole room and checked at every hop). Limits: 80 KiB, 5/s with a burst of 20 per peer.
  */
 export const galleryRecordMessage = defineMessage({
   channel: 'gallery',
   schema: v.strictObject({ v: version, record: galleryRecordSchema }),
   maxBytes: 80 * 1024,
   rate: { ratePerSecond: 5, burst: 20 },
+  flood: true,
 });
 
 /**

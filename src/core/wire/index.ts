@@ -21,6 +21,8 @@ export {
 export type { ChatRecordWire } from './chat-record-schemas';
 export {
   swarmControlMessage,
+  swarmHoldersMessage,
+  MAX_HOLDS_CIDS,
   manifestSchema,
   encodeDataFrame,
   parseDataFrame,
@@ -32,7 +34,7 @@ export {
   FRAME_HEADER_BYTES,
   DATA_FRAME,
 } from './swarm-schemas';
-export type { SwarmControl, ManifestWire, DataFrame, FrameDropReason } from './swarm-schemas';
+export type { SwarmControl, SwarmHolders, ManifestWire, DataFrame, FrameDropReason } from './swarm-schemas';
 export { galleryRecordSchema, galleryRecordMessage, galleryQueryMessage, galleryWallMessage, IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_THUMB_CHARS, MAX_ALT_LENGTH } from './gallery-schemas';
 export type { GalleryRecordWire, ImageType } from './gallery-schemas';
 export { musicRecordSchema, musicRecordMessage, musicQueryMessage, musicListMessage, AUDIO_TYPES, MAX_TRACK_BYTES, MAX_COVER_CHARS, MAX_LYRICS_LENGTH } from './music-schemas';

@@ -56,12 +56,16 @@ export const musicRecordSchema = v.variant('kind', [
 /** A signed music record as it travels. */
 export type MusicRecordWire = v.InferOutput<typeof musicRecordSchema>;
 
-/** `music`: a new music record, broadcast. Limits: 128 KiB, 5/s with a burst of 20 per peer. */
+/**
+ * `music`: a new music record, broadcast (a `flood` channel: in a partial mesh forwarded to the
+ * whole room and checked at every hop). Limits: 128 KiB, 5/s with a burst of 20 per peer.
+ */
 export const musicRecordMessage = defineMessage({
   channel: 'music',
   schema: v.strictObject({ v: version, record: musicRecordSchema }),
   maxBytes: 128 * 1024,
   rate: { ratePerSecond: 5, burst: 20 },
+  flood: true,
 });
 
 /** `music-q`: "send me your list" (answered to the asker only). Limits: 64 bytes, 1/s, burst 3. */

@@ -18,8 +18,8 @@ export const MAX_WALK_TTL = 8;
 export const MAX_BROADCAST_HOPS = 16;
 /** Most message ids in one `ihave` or `graft`. */
 export const MAX_IDS_PER_MESSAGE = 256;
-/** Longest broadcast body (UTF-16 code units of the inner message's JSON text): a chat record with its signature fits. */
-export const MAX_BROADCAST_BODY = 80 * 1024;
+/** Longest broadcast body (UTF-16 code units of the inner message's JSON text): the largest `flood` message (a music record, 128 KiB) fits. */
+export const MAX_BROADCAST_BODY = 128 * 1024;
 
 const version = v.literal(PROTOCOL_VERSION);
 const peerId = v.pipe(v.string(), v.regex(OVERLAY_PEER_ID_PATTERN));
@@ -69,8 +69,9 @@ export type MembershipMessage = v.InferOutput<typeof membershipMessage.schema>;
  * - `ihave`: lazy push, "I have these" (`[id, origin, hops]`), batched every 250 ms
  * - `graft`: "push to me" (for `origin`'s messages) and send these ids
  * - `prune`: "stop pushing `origin`'s messages to me eagerly"
- * Limits: 192 KiB (a body at its limit, JSON-escaped), 200/s with a burst of 400 per peer (a busy
- * room forwards every message once per link).
+ * Limits: 264 KiB (a body at its limit, JSON-escaped: at most twice its length, and the envelope),
+ * 200/s with a burst of 400 per peer (a busy room forwards every message once per link); every byte
+ * also counts against the sender's flood budget.
  */
 export const broadcastMessage = defineMessage({
   channel: 'overlay-push',
@@ -80,7 +81,7 @@ export const broadcastMessage = defineMessage({
     v.strictObject({ t: v.literal('graft'), v: version, origin: peerId, ids: v.pipe(v.array(messageId), v.maxLength(MAX_IDS_PER_MESSAGE)) }),
     v.strictObject({ t: v.literal('prune'), v: version, origin: peerId }),
   ]),
-  maxBytes: 192 * 1024,
+  maxBytes: 264 * 1024,
   rate: { ratePerSecond: 200, burst: 400 },
 });
 

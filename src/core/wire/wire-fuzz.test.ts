@@ -31,6 +31,7 @@ import {
   broadcastMessage,
   roomPresenceMessage,
   roomMembersMessage,
+  swarmHoldersMessage,
   type MessageSpec,
 } from './index';
 
@@ -65,6 +66,7 @@ const SAMPLES: Array<[MessageSpec<any>, Record<string, unknown>]> = [
   [broadcastMessage, { t: 'gossip', v: 1, topic: 'chat-record', id: 'peerA:1', origin: 'peerA', hops: 2, body: '{"v":1}' }],
   [roomPresenceMessage, { v: 1, name: 'Ann', bye: true }],
   [roomMembersMessage, { v: 1, members: [['peerA', 'Ann', 1200], ['peerB', null, 0]] }],
+  [swarmHoldersMessage, { t: 'holds', v: 1, cids: [cid, cid] }],
 ];
 
 /** A value a hostile peer might put where a field belongs. */
