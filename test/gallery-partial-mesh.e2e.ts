@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openWidgetPage, startWorld, uniqueRoom, type World } from './harness/browser.mjs';
+import { openFullPicture as openFull, openWidgetPage, startWorld, uniqueRoom, type World } from './harness/browser.mjs';
 import { ROOT } from './harness/processes.mjs';
 
 /**
@@ -22,16 +22,6 @@ describe('gallery over the partial mesh', () => {
   const directNames = (page: Page): Promise<(string | null)[]> => gallery(page).evaluate(async (el: any) => (await el.getConnectionStats()).peers.map((p: { name: string | null }) => p.name));
   const waitConnected = (page: Page) => gallery(page).locator('[part="status"]').filter({ hasText: /^Connected to \d+ peers?/ }).waitFor({ timeout: 60_000 });
 
-  async function openFull(page: Page, cid: string): Promise<Buffer> {
-    await gallery(page).locator(`[part="tile"][data-cid="${cid}"] button`).click();
-    const full = gallery(page).getByRole('dialog').locator('img.full');
-    await full.waitFor({ timeout: 30_000 });
-    const bytes: number[] = await full.evaluate(async (img: HTMLImageElement) => {
-      await img.decode();
-      return [...new Uint8Array(await (await fetch(img.src)).arrayBuffer())];
-    });
-    return Buffer.from(bytes);
-  }
 
   beforeAll(async () => {
     world = await startWorld();

@@ -3,7 +3,7 @@ import path from 'node:path';
 import exifr from 'exifr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openWidgetPage, startWorld, uniqueRoom, waitForPeers, type World } from './harness/browser.mjs';
+import { openFullPicture as openFull, openWidgetPage, startWorld, uniqueRoom, waitForPeers, type World } from './harness/browser.mjs';
 import { ROOT } from './harness/processes.mjs';
 
 /** The shared picture wall between real browsers. */
@@ -21,17 +21,6 @@ describe('<p2p-gallery>', () => {
 
   const gallery = (page: Page) => page.locator('p2p-gallery');
   const tiles = (page: Page) => gallery(page).locator('[part="tile"]');
-  /** Opens the picture whose tile has `cid`, waits for the full image and returns its bytes. */
-  async function openFull(page: Page, cid: string): Promise<Buffer> {
-    await gallery(page).locator(`[part="tile"][data-cid="${cid}"] button`).click();
-    const full = gallery(page).getByRole('dialog').locator('img.full');
-    await full.waitFor({ timeout: 30_000 });
-    const bytes: number[] = await full.evaluate(async (img: HTMLImageElement) => {
-      await img.decode();
-      return [...new Uint8Array(await (await fetch(img.src)).arrayBuffer())];
-    });
-    return Buffer.from(bytes);
-  }
   const closeLightbox = (page: Page) => gallery(page).getByRole('dialog').press('Escape');
   const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 

@@ -155,3 +155,22 @@ export async function openLabPage(world, room, options = {}) {
 export async function waitForLabPeers(page, n, timeout = 30_000) {
   await page.waitForFunction(k => window.lab.peers() >= k, n, { timeout });
 }
+
+/**
+ * Opens the picture whose tile has `cid` in the page's `<p2p-gallery>` lightbox, waits for the
+ * full image (fetched by the swarm) to decode and returns its bytes.
+ * @param {import('playwright-core').Page} page
+ * @param {string} cid
+ * @returns {Promise<Buffer>}
+ */
+export async function openFullPicture(page, cid) {
+  const gallery = page.locator('p2p-gallery');
+  await gallery.locator(`[part="tile"][data-cid="${cid}"] button`).click();
+  const full = gallery.getByRole('dialog').locator('img.full');
+  await full.waitFor({ timeout: 30_000 });
+  const bytes = await full.evaluate(async img => {
+    await img.decode();
+    return [...new Uint8Array(await (await fetch(img.src)).arrayBuffer())];
+  });
+  return Buffer.from(bytes);
+}
