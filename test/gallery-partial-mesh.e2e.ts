@@ -23,9 +23,11 @@ describe('gallery over the partial mesh', () => {
   const waitConnected = (page: Page) => gallery(page).locator('[part="status"]').filter({ hasText: /^Connected to \d+ peers?/ }).waitFor({ timeout: 60_000 });
 
 
+  let room = '';
+
   beforeAll(async () => {
     world = await startWorld();
-    const room = uniqueRoom('gallery-partial');
+    room = uniqueRoom('gallery-partial');
     for (const name of names) {
       const page = await openWidgetPage(world, 'p2p-gallery', room, [{ 'user-name': name, 'partial-mesh': '2' }]);
       if (pages.length) await waitConnected(page);
@@ -60,5 +62,12 @@ describe('gallery over the partial mesh', () => {
     await expect.poll(async () => (await directNames(page)).includes('Ann'), { timeout: 45_000, interval: 1000 }).toBe(false);
     const listed = await gallery(page).evaluate(async (el: any) => (await el.getConnectionStats()).peers.length);
     expect(listed).toBeLessThanOrEqual(4);
+
+    // A newcomer's wall fills from its neighbours (who hold every record) and shows the picture once
+    // the room has told it who holds the file (it asks: `want`); it opens it from whoever holds it.
+    const gus = await openWidgetPage(world, 'p2p-gallery', room, [{ 'user-name': 'Gus', 'partial-mesh': '2' }]);
+    await waitConnected(gus);
+    await expect.poll(() => tiles(gus).count(), { timeout: 15_000 }).toBe(1);
+    expect(sha(await openFull(gus, cid))).toBe(sha(atAnn));
   });
 });

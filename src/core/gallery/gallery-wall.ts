@@ -219,6 +219,7 @@ export class GalleryWall extends RecordFeature<GalleryRecordWire, GalleryRefusal
 
   private refresh(): void {
     const pictures: GalleryPicture[] = [];
+    const unheld: string[] = [];
     for (const r of this.book.all()) {
       if (r.kind !== 'pic') continue;
       const key = recordKey(r);
@@ -226,7 +227,10 @@ export class GalleryWall extends RecordFeature<GalleryRecordWire, GalleryRefusal
       const own = r.author === this.publicKey;
       const cached = this.swarm.isComplete(r.cid);
       const holders = this.swarm.holders(r.cid).length;
-      if (!own && !cached && holders === 0) continue;
+      if (!own && !cached && holders === 0) {
+        unheld.push(r.cid);
+        continue;
+      }
       pictures.push({
         key,
         author: r.author,
@@ -245,6 +249,8 @@ export class GalleryWall extends RecordFeature<GalleryRecordWire, GalleryRefusal
         holders,
       });
     }
+    // Partial mesh: holders may be further away than the links; asking the room shows their pictures when they answer.
+    this.swarm.seekHolders(unheld);
     pictures.sort((a, b) => b.ts - a.ts || (a.key < b.key ? -1 : 1));
     this.pictures = pictures;
     this.emitter.emit('change', pictures);

@@ -52,6 +52,8 @@ export interface BulkNetwork {
   announceHolding?(cids: string[], answer?: boolean): void;
   /** Partial mesh only: pages that said they hold `cid` (most recent first), linked or not. Absent in a full mesh. */
   holderHints?(cid: string): string[];
+  /** Partial mesh only: asks the room who holds these files (answers arrive as `hint` events); each file at most once a minute. Absent in a full mesh. */
+  askHolders?(cids: string[]): void;
 }
 
 /** What {@link MeshBulkLinks} needs from its mesh room. */
@@ -75,6 +77,8 @@ export interface BulkLinkHost {
   announceHolding?(cids: string[], answer?: boolean): void;
   /** Partial mesh only (see {@link BulkNetwork.holderHints}). */
   holderHints?(cid: string): string[];
+  /** Partial mesh only (see {@link BulkNetwork.askHolders}). */
+  askHolders?(cids: string[]): void;
 }
 
 /** Bytes per flood unit: Trystero's chunk size, so that every channel is charged alike. */
@@ -156,6 +160,12 @@ export class MeshBulkLinks implements BulkNetwork {
   get holderHints(): ((cid: string) => string[]) | undefined {
     const hints = this.host.holderHints;
     return hints ? cid => hints(cid) : undefined;
+  }
+
+  /** Set in a partial mesh only (see {@link BulkNetwork.askHolders}). */
+  get askHolders(): ((cids: string[]) => void) | undefined {
+    const ask = this.host.askHolders;
+    return ask ? cids => ask(cids) : undefined;
   }
 
   /** Called by the mesh: a page said it holds `cid` (emitted as `hint`). */

@@ -6,6 +6,10 @@ export const HOLDER_SEARCH_MS = 8000;
 export const HOLDS_REPEAT_MS = 30_000;
 /** A page answers a `want` for a file at most once per this, ms. */
 export const HOLDS_ANSWER_MS = 5000;
+/** A page asks the room who holds a file at most once per this, ms. */
+export const WANT_REPEAT_MS = 60_000;
+/** `want` and `holds` are batched over this, ms (a wall of 50 pictures is one or two messages, within the per-origin rate). */
+export const HOLDERS_BATCH_MS = 200;
 /** How long a `holds` hint is kept, ms: a page that left is tried once and fails at the connect timeout. */
 export const HINT_TTL_MS = 10 * 60_000;
 /** Files with hints kept at most (oldest forgotten first). */

@@ -23,7 +23,7 @@ import { broadcastMessage, MAX_SNAPSHOT_MEMBERS, membershipMessage, roomMembersM
 import type { Delivered } from '../overlay/broadcast';
 import { PartialMesh, PartialMeshOptions } from './partial-mesh';
 import { PRESENCE_INTERVAL_MS, RoomMembers } from './room-members';
-import { HolderHints, HOLDER_REPLY_MS, HOLDER_SEARCH_MS, HOLDS_ANSWER_MS, HOLDS_REPEAT_MS, MAX_HINTED_FILES, waitFor } from './holder-hints';
+import { HolderHints, HOLDER_REPLY_MS, HOLDER_SEARCH_MS, HOLDERS_BATCH_MS, HOLDS_ANSWER_MS, HOLDS_REPEAT_MS, MAX_HINTED_FILES, WANT_REPEAT_MS, waitFor } from './holder-hints';
 
 /** Options of a mesh room; the shared widget attributes map onto these. */
 export interface MeshOptions {
@@ -228,6 +228,12 @@ export class MeshRoom {
   private readonly holderHints = new HolderHints();
   /** Partial mesh: files this page said it holds, with when it last said so (ms). */
   private readonly holding = new Map<string, number>();
+  /** Partial mesh: files this page asked the room about, with when (ms). */
+  private readonly wantedAt = new Map<string, number>();
+  /** Partial mesh: `holds` and `want` waiting for the next batch. */
+  private readonly holdsOut = new Set<string>();
+  private readonly wantsOut = new Set<string>();
+  private holdersTimer: ReturnType<typeof setTimeout> | undefined;
   /** Bodies of forwarded messages that passed their checks, parsed, until delivered (keyed by id). */
   private readonly checkedBodies = new Map<string, unknown>();
 
@@ -437,6 +443,7 @@ export class MeshRoom {
             findHolders: (cid: string) => this.findHolders(cid),
             announceHolding: (cids: string[], answer?: boolean) => this.announceHolding(cids, answer === true),
             holderHints: (cid: string) => this.holderHints.get(cid).filter(id => id !== this.selfId),
+            askHolders: (cids: string[]) => this.askHolders(cids),
           }
         : {}),
     });
@@ -576,7 +583,7 @@ export class MeshRoom {
           this.holderHints.add(cid, origin);
           this.bulk?.hinted(cid);
         }
-      else this.bulk?.wanted(msg.cid);
+      else for (const cid of msg.cids) this.bulk?.wanted(cid);
     });
     this.channel(roomMembersMessage).onMessage(msg => {
       this.members?.addSnapshot(msg.members);
@@ -608,7 +615,7 @@ export class MeshRoom {
     const deadline = Date.now() + HOLDER_SEARCH_MS;
     let hints = this.holderHints.get(cid).filter(id => id !== this.selfId);
     if (!hints.some(id => !this.peers.has(id))) {
-      void this.channel(swarmHoldersMessage).send({ t: 'want', v: PROTOCOL_VERSION, cid }).catch(() => undefined);
+      this.askHolders([cid], true);
       await waitFor(() => this.holderHints.get(cid).some(id => id !== this.selfId && !this.peers.has(id)), HOLDER_REPLY_MS);
       hints = this.holderHints.get(cid).filter(id => id !== this.selfId);
     }
@@ -619,16 +626,52 @@ export class MeshRoom {
 
   /**
    * Partial mesh: floods that this page holds `cids`, at most once per file per
-   * {@link HOLDS_REPEAT_MS} (`answer`, to a `want`: per {@link HOLDS_ANSWER_MS}).
+   * {@link HOLDS_REPEAT_MS} (`answer`, to a `want`: per {@link HOLDS_ANSWER_MS}), batched over
+   * {@link HOLDERS_BATCH_MS}.
    */
   private announceHolding(cids: string[], answer = false): void {
     const now = Date.now();
     const window = answer ? HOLDS_ANSWER_MS : HOLDS_REPEAT_MS;
     const fresh = cids.filter(cid => now - (this.holding.get(cid) ?? -Infinity) >= window);
-    for (const cid of fresh) this.holding.set(cid, now);
+    for (const cid of fresh) {
+      this.holding.delete(cid);
+      this.holding.set(cid, now);
+      this.holdsOut.add(cid);
+    }
     if (this.holding.size > MAX_HINTED_FILES) for (const cid of [...this.holding.keys()].slice(0, this.holding.size - MAX_HINTED_FILES)) this.holding.delete(cid);
-    for (let i = 0; i < fresh.length; i += MAX_HOLDS_CIDS) {
-      void this.channel(swarmHoldersMessage).send({ t: 'holds', v: PROTOCOL_VERSION, cids: fresh.slice(i, i + MAX_HOLDS_CIDS) }).catch(() => undefined);
+    this.scheduleHoldersFlush();
+  }
+
+  /**
+   * Partial mesh: asks the room who holds `cids` (`want`), each file at most once per
+   * {@link WANT_REPEAT_MS}, batched over {@link HOLDERS_BATCH_MS} (`now`: sent at once).
+   */
+  private askHolders(cids: string[], now = false): void {
+    const at = Date.now();
+    for (const cid of cids) {
+      if (at - (this.wantedAt.get(cid) ?? -Infinity) < WANT_REPEAT_MS) continue;
+      this.wantedAt.delete(cid);
+      this.wantedAt.set(cid, at);
+      this.wantsOut.add(cid);
+    }
+    if (this.wantedAt.size > MAX_HINTED_FILES) for (const cid of [...this.wantedAt.keys()].slice(0, this.wantedAt.size - MAX_HINTED_FILES)) this.wantedAt.delete(cid);
+    if (now) this.flushHolders();
+    else this.scheduleHoldersFlush();
+  }
+
+  private scheduleHoldersFlush(): void {
+    this.holdersTimer ??= setTimeout(() => this.flushHolders(), HOLDERS_BATCH_MS);
+  }
+
+  /** Sends what {@link announceHolding} and {@link askHolders} queued, at most {@link MAX_HOLDS_CIDS} files per message. */
+  private flushHolders(): void {
+    clearTimeout(this.holdersTimer);
+    this.holdersTimer = undefined;
+    const channel = this.channel(swarmHoldersMessage);
+    for (const [t, queued] of [['holds', this.holdsOut], ['want', this.wantsOut]] as const) {
+      const cids = [...queued];
+      queued.clear();
+      for (let i = 0; i < cids.length; i += MAX_HOLDS_CIDS) void channel.send({ t, v: PROTOCOL_VERSION, cids: cids.slice(i, i + MAX_HOLDS_CIDS) }).catch(() => undefined);
     }
   }
 
@@ -656,6 +699,7 @@ export class MeshRoom {
     }
     this.left = true;
     clearTimeout(this.presenceTimer);
+    clearTimeout(this.holdersTimer);
     this.members?.clear();
     this.partial?.stop();
     this.partial = null;

@@ -229,6 +229,7 @@ export class MusicLibrary extends RecordFeature<MusicRecordWire, MusicRefusal, M
   private refresh(): void {
     const names = new Map(this.mesh.peerList().map(p => [p.id, p.name ?? '']));
     const byCid = new Map<string, MusicTrack>();
+    const unheld: string[] = [];
     const records = [...this.book.all()].filter((r): r is TrackRecord => r.kind === 'track' && !this.book.isRetired(recordKey(r))).sort((a, b) => a.ts - b.ts);
     for (const r of records) {
       const cid = r.cid;
@@ -241,7 +242,10 @@ export class MusicLibrary extends RecordFeature<MusicRecordWire, MusicRefusal, M
         existing.own ||= own;
         continue;
       }
-      if (!own && !cached && holders.length === 0 && !this.remembered.has(r.author)) continue;
+      if (!own && !cached && holders.length === 0) {
+        unheld.push(cid);
+        if (!this.remembered.has(r.author)) continue;
+      }
       const meta = this.book
         .amendmentsOf(recordKey(r))
         .filter((m): m is Extract<MusicRecordWire, { kind: 'track-meta' }> => m.kind === 'track-meta')
@@ -269,6 +273,8 @@ export class MusicLibrary extends RecordFeature<MusicRecordWire, MusicRefusal, M
         offline: !own && !cached && holders.length === 0,
       });
     }
+    // Partial mesh: holders may be further away than the links; asking the room lists their tracks when they answer.
+    this.swarm.seekHolders(unheld);
     this.list = [...byCid.values()];
     this.emitter.emit('change', this.list);
   }

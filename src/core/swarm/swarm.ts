@@ -207,6 +207,17 @@ export class Swarm implements DownloadHost {
     return this.index.localFiles();
   }
 
+  /**
+   * Partial mesh: asks the room who holds the files of `cids` that this page neither holds nor knows
+   * a holder of (answers come as `index` events). Does nothing in a full mesh.
+   */
+  seekHolders(cids: string[]): void {
+    const ask = this.network.askHolders;
+    if (!ask) return;
+    const unknown = cids.filter(cid => !this.index.localFile(cid) && !this.holders(cid).length);
+    if (unknown.length) ask(unknown);
+  }
+
   /** Peers that announced (some chunks of) `cid`; in a partial mesh also pages further away that said they hold it (linked ones first). */
   holders(cid: string): string[] {
     const linked = this.index.holders(cid);

@@ -22,22 +22,22 @@ const chunkSize = v.pipe(v.number(), v.integer(), v.minValue(MIN_CHUNK_SIZE), v.
 const haveMap = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{0,166668}$/));
 const hash = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/));
 
-/** Most content ids in one `swarm-holders` `holds`. */
+/** Most content ids in one `swarm-holders` `want` or `holds`. */
 export const MAX_HOLDS_CIDS = 32;
 
 /**
  * `swarm-holders`: who holds a file, across a partial mesh (a `flood` channel: forwarded along the
  * overlay, checked at every hop, rate-limited per origin), so a page can reach a holder that is not
  * its neighbour with a temporary link (core/mesh/partial-mesh.ts):
- * - `want`: "I am looking for `cid`": pages that hold it answer with `holds`
+ * - `want`: "who holds these?" (up to {@link MAX_HOLDS_CIDS}): pages that hold one answer with `holds`
  * - `holds`: "I hold these" (up to {@link MAX_HOLDS_CIDS}), sent when a page adds or completes a
- *   file, and in answer to a `want`
+ *   file, and in answer to a `want`; both batched over 200 ms
  * Limits: 2 KiB, 2/s with a burst of 6 per origin. Not used in a full mesh (every holder is a peer).
  */
 export const swarmHoldersMessage = defineMessage({
   channel: 'swarm-holders',
   schema: v.variant('t', [
-    v.strictObject({ t: v.literal('want'), v: version, cid }),
+    v.strictObject({ t: v.literal('want'), v: version, cids: v.pipe(v.array(cid), v.minLength(1), v.maxLength(MAX_HOLDS_CIDS)) }),
     v.strictObject({ t: v.literal('holds'), v: version, cids: v.pipe(v.array(cid), v.minLength(1), v.maxLength(MAX_HOLDS_CIDS)) }),
   ]),
   maxBytes: 2048,
