@@ -117,7 +117,15 @@ describe('swarm transfer between pages', () => {
     await seeder.context().close();
     console.log(`seeder left when the downloaders held ${percent}% on average`);
     expect(percent).toBeLessThan(100);
-    await Promise.all(leechers.map(p => lab(p).wait(file.cid)));
+    // Finished within 60 s, or the evidence of why not: each downloader's progress and its mesh and bulk-link events.
+    const finished = await Promise.race([Promise.all(leechers.map(p => lab(p).wait(file.cid))).then(() => true), new Promise<false>(r => setTimeout(() => r(false), 60_000))]);
+    if (!finished) {
+      for (const p of leechers) {
+        const [progress, events] = await Promise.all([p.evaluate(c => (window as any).lab.progress(c), file.cid), p.evaluate(() => (window as any).lab.events().slice(-40))]);
+        console.error('[swarm-leave] not finished:', JSON.stringify(progress), '\n  ' + events.join('\n  '));
+      }
+    }
+    expect(finished).toBe(true);
     for (const p of leechers) expect(await lab(p).digest(file.cid, SIZE)).toBe(file.sha256);
     await Promise.all(leechers.map(p => p.context().close()));
   });
