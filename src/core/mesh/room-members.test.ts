@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PeerInfo, PeerLeave } from './mesh-room';
-import { MEMBER_TTL_MS, RoomMembers } from './room-members';
+import { MAX_UNLINKED_MEMBERS, MEMBER_TTL_MS, RoomMembers } from './room-members';
 
 function setup() {
   let now = 1_000_000;
@@ -134,5 +134,16 @@ describe('RoomMembers', () => {
       ['x', 'Xi', undefined],
       ['a', 'Ann', undefined],
     ]);
+  });
+
+  it('bounds the members a forwarder can make up: unlinked ones stop at the cap, a bye for a page not listed is ignored, linked peers always get in', () => {
+    const { members, peer } = setup();
+    for (let i = 0; i < MAX_UNLINKED_MEMBERS + 50; i++) members.heard(`fake${i}`, 'X', false, 1, false);
+    members.addSnapshot([['snap', 'S', 0]]);
+    for (let i = 0; i < 500; i++) members.heard(`gone${i}`, 'X', true, 1, false);
+    expect(members.size).toBe(MAX_UNLINKED_MEMBERS);
+    expect(members.has('snap')).toBe(false);
+    members.linked(peer('real', 'Real'));
+    expect(members.has('real')).toBe(true);
   });
 });

@@ -11,6 +11,12 @@ export const PRESENCE_INTERVAL_MS = 20_000;
  * crashed stays in the lists of pages that were not its neighbours.
  */
 export const MEMBER_TTL_MS = 50_000;
+/**
+ * Most members listed without a link. Presence is not signed and origins can be made up, so a
+ * hostile forwarder could otherwise grow the list (and the widget's peer list) without bound;
+ * beyond it, new unlinked members are ignored until some expire.
+ */
+export const MAX_UNLINKED_MEMBERS = 1000;
 
 /** Where the member list's changes go (the mesh re-emits them as `memberJoin`, `memberLeave`, `members`). */
 export interface RoomMemberEvents {
@@ -113,6 +119,9 @@ export class RoomMembers {
     if (peerId === this.selfId) return;
     if (seq <= (this.beaconSeq.get(peerId) ?? -1)) return;
     if (bye && !direct && this.members.get(peerId)?.linked) return;
+    // A bye for a page not listed changes nothing (and made-up ones cost no memory).
+    if (bye && !this.members.has(peerId)) return;
+    if (!this.members.has(peerId) && !this.roomForUnlinked()) return;
     this.beaconSeq.set(peerId, seq);
     if (bye) {
       this.gone.set(peerId, this.now());
@@ -133,7 +142,7 @@ export class RoomMembers {
   addSnapshot(entries: ReadonlyArray<readonly [string, string | null, number]>): void {
     const now = this.now();
     for (const [id, name, ageMs] of entries) {
-      if (id === this.selfId || this.members.has(id) || this.gone.has(id) || ageMs >= MEMBER_TTL_MS) continue;
+      if (id === this.selfId || this.members.has(id) || this.gone.has(id) || ageMs >= MEMBER_TTL_MS || !this.roomForUnlinked()) continue;
       const info: PeerInfo = { id, name, rttMs: null, joinedAt: now, indirect: true };
       this.members.set(id, { info, linked: false, heardAt: now - ageMs });
       this.events.join({ ...info });
@@ -157,6 +166,12 @@ export class RoomMembers {
     for (const [id, at] of this.gone) if (now - at > MEMBER_TTL_MS) this.gone.delete(id);
     for (const id of this.beaconSeq.keys()) if (!this.members.has(id) && !this.gone.has(id)) this.beaconSeq.delete(id);
     for (const [id, m] of this.members) if (!m.linked && now - m.heardAt > MEMBER_TTL_MS) this.remove(id, { reason: 'silent' });
+  }
+
+  private roomForUnlinked(): boolean {
+    let unlinked = 0;
+    for (const m of this.members.values()) if (!m.linked) unlinked++;
+    return unlinked < MAX_UNLINKED_MEMBERS;
   }
 
   clear(): void {
