@@ -198,6 +198,7 @@ export class P2pChat extends P2pWidget<ChatSession> {
   }
 
   componentDidLoad() {
+    super.componentDidLoad();
     this.log.sync(true);
   }
 

@@ -1,31 +1,50 @@
 import * as v from 'valibot';
 import { adjectives, animals, uniqueNamesGenerator } from 'unique-names-generator';
-import type { MeshOptions, Strategy } from '../mesh';
-import { STRATEGIES } from '../mesh';
-import { MAX_NAME_LENGTH } from '../wire';
+// Imported from their files, not the layers' indexes: this module is loaded before the widget's first
+// render, and the indexes would bring the whole mesh (and the signaling code) with it.
+import type { MeshOptions } from '../mesh';
+import { STRATEGIES, type Strategy } from '../mesh/strategy-names';
+import { MAX_NAME_LENGTH } from '../wire/message-schemas';
 
 /** The attributes shared by all widgets, as Stencil hands them over (unset = undefined). */
 export interface SharedAttributes {
+  /** `room`: the room name (default: the page's origin + path). */
   room?: string;
+  /** `app-id`: namespaces rooms on the relays (default: the page's host). */
   appId?: string;
+  /** `password`: encrypts the signaling so only pages with it can join. */
   password?: string;
+  /** `strategy`: `nostr` (default), `mqtt` or `torrent`. */
   strategy?: string;
+  /** `relay-urls`: comma-separated relay URLs matching the strategy (default: Trystero's public relays). */
   relayUrls?: string;
+  /** `ice-servers`: a JSON array of RTCIceServer (STUN/TURN). */
   iceServers?: string;
+  /** `ice-transport-policy`: `all` (default) or `relay` (TURN only). */
   iceTransportPolicy?: string;
+  /** `partial-mesh`: absent for a full mesh; empty, `on` or 2–8 for that many neighbours. */
   partialMesh?: string;
+  /** `user-name`: the visitor's display name (default: a generated one, remembered per site). */
   userName?: string;
 }
 
 /** Where a widget runs: the page location and a storage for the generated name. */
 export interface PageContext {
+  /** The page's location: the default room is `origin + pathname`, the default app id `host`. */
   location: { origin: string; pathname: string; host: string };
+  /** Where the generated user name is kept (localStorage); null or absent when storage is forbidden. */
   storage?: Pick<Storage, 'getItem' | 'setItem'> | null;
 }
 
 /** A configuration problem, shown in the widget and emitted as `p2pError` with code `bad-attribute`. */
 export class AttributeError extends Error {
+  /**
+   * @param attribute - the attribute at fault, as written in HTML (`relay-urls`, `ice-servers`,
+   *   `partial-mesh`, `retention`, `max-size`, …)
+   * @param message - what is wrong with its value, in English (the widget shows its own words)
+   */
   constructor(
+    /** The attribute at fault, as written in HTML (`relay-urls`, `ice-servers`, `partial-mesh`, …). */
     readonly attribute: string,
     message: string,
   ) {

@@ -4,15 +4,15 @@ import type { JoinRoom, JoinRoomConfig } from '@trystero-p2p/core';
 // with bench/join-timeline-probe.mjs). mqtt and torrent stay separate chunks, loaded on demand.
 import * as nostr from 'trystero';
 
-/** Signaling strategies a widget may choose (attribute `strategy`). */
-export type Strategy = 'nostr' | 'mqtt' | 'torrent';
+import type { Strategy } from './strategy-names';
 
-/** Every value the `strategy` attribute accepts, the default (`nostr`) first. */
-export const STRATEGIES: readonly Strategy[] = ['nostr', 'mqtt', 'torrent'];
+export { STRATEGIES, type Strategy } from './strategy-names';
 
 /** What every Trystero strategy package exports that the mesh uses. */
 export interface StrategyModule {
+  /** Trystero's `joinRoom(config, roomId, callbacks)` of this strategy. */
   joinRoom: JoinRoom<JoinRoomConfig>;
+  /** This page's peer id (20 characters, random per page load; shared by every room of the strategy). */
   selfId: string;
   /** Map of relay URL → WebSocket (or MQTT client) the strategy currently holds. */
   getRelaySockets: () => Record<string, unknown>;

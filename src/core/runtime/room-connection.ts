@@ -1,5 +1,5 @@
 import { AttributeError, resolveMeshOptions, type PageContext, type SharedAttributes } from '../config';
-import { joinMesh, type MeshHandle, type MeshOptions, type MeshRoom, type MeshStatus, type PeerInfo, type PeerLeave } from '../mesh';
+import type { MeshHandle, MeshOptions, MeshRoom, MeshStatus, PeerInfo, PeerLeave } from '../mesh';
 // The swarm is loaded on first use (gallery, music), so a chat-only page never downloads it.
 import type { Swarm, SwarmOptions } from '../swarm';
 import type { WireStats } from '../wire';
@@ -23,6 +23,7 @@ export interface FeatureContext {
 
 /** A feature opened in a room: something the connection destroys when the widget leaves or reconnects. */
 export interface Feature {
+  /** Stops the feature: its timers, listeners and requests; it is not used again. */
   destroy(): void;
 }
 
@@ -108,6 +109,16 @@ export class RoomConnection<F extends Feature> {
       return;
     }
     let handle: MeshHandle;
+    // The mesh (and with it the signaling code) loads here, not with the widget: the widget renders
+    // its first frame ("Connecting…") without it (bench/widget-bytes.mjs counts what loads before).
+    let joinMesh: typeof import('../mesh/join-mesh').joinMesh;
+    try {
+      ({ joinMesh } = await import('../mesh/join-mesh'));
+    } catch (err) {
+      if (generation === this.generation) this.fail('join-error', errorMessage(err), true);
+      return;
+    }
+    if (generation !== this.generation) return;
     try {
       handle = await joinMesh(options);
     } catch (err) {
