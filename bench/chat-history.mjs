@@ -89,7 +89,7 @@ const LAST_TEXT = messageText(HISTORY - 1, HISTORY);
  *  - longTasks: [startTime, duration] of every 'longtask' entry;
  *  - renderedAt: when the last `.message .text` in the widget's shadow DOM first equals
  *    `lastText` (checked by a MutationObserver on the shadow root, rAF until it exists);
- *  - with `target`: count/firstRecordAt/doneAt/progress: the `chatRecords` count of the
+ *  - with `target`: count/firstRecordAt/doneAt/progress: the count of `chat` rows in the `signedRecords` store of the
  *    page's IndexedDB, polled every `pollMs` with the plain IndexedDB API (one connection,
  *    never creates the database: an upgrade on a missing database is aborted).
  */
@@ -151,7 +151,7 @@ function historyProbe({ target, lastText, pollMs }) {
       });
     const count = d =>
       new Promise((resolve, reject) => {
-        const r = d.transaction('chatRecords', 'readonly').objectStore('chatRecords').count();
+        const r = d.transaction('signedRecords', 'readonly').objectStore('signedRecords').index('[feature+room]').count(IDBKeyRange.bound(['chat'], ['chat', []]));
         r.onsuccess = () => resolve(r.result);
         r.onerror = () => reject(r.error);
       });
@@ -159,7 +159,7 @@ function historyProbe({ target, lastText, pollMs }) {
       h.polls++;
       try {
         db ??= await openDb();
-        if (db && !db.objectStoreNames.contains('chatRecords')) {
+        if (db && !db.objectStoreNames.contains('signedRecords')) {
           db.close();
           db = null;
         }
@@ -251,11 +251,11 @@ function countRecords(page) {
         req.onerror = () => (req.error?.name === 'AbortError' ? resolve(0) : reject(req.error));
         req.onsuccess = () => {
           const db = req.result;
-          if (!db.objectStoreNames.contains('chatRecords')) {
+          if (!db.objectStoreNames.contains('signedRecords')) {
             db.close();
             return resolve(0);
           }
-          const c = db.transaction('chatRecords').objectStore('chatRecords').count();
+          const c = db.transaction('signedRecords').objectStore('signedRecords').index('[feature+room]').count(IDBKeyRange.bound(['chat'], ['chat', []]));
           c.onsuccess = () => {
             db.close();
             resolve(c.result);
@@ -495,7 +495,7 @@ function render(result) {
     ``,
     `### Newcomer receiving ${n} messages (s, unless noted)`,
     ``,
-    `"complete" = the newcomer's IndexedDB holds all ${n} records (its \`chatRecords\` count, read in-page every ${POLL_MS} ms with the plain IndexedDB API). **nav → complete**: from the newcomer's navigation start; **first peer**: navigation start → first \`p2pPeerJoin\`; **peer → complete**: first peer → complete; **records/s**: ${n} / (first record stored → complete); **twice**: records received a second time (refused as duplicates); long tasks (ms) on the newcomer's main thread until complete: **longest** and **TBT** (Σ (duration − 50 ms)). Before each join the pages already in the room were reloaded (see the README's caveats). ${config.syncRuns > 1 ? `Rows 1 and 2: medians of ${config.syncRuns} newcomers.` : 'One newcomer per row (a whole-history sync is not cheap; `BENCH_HISTORY_SYNC_RUNS` repeats).'}`,
+    `"complete" = the newcomer's IndexedDB holds all ${n} records (its count of \`chat\` rows in \`signedRecords\`, read in-page every ${POLL_MS} ms with the plain IndexedDB API). **nav → complete**: from the newcomer's navigation start; **first peer**: navigation start → first \`p2pPeerJoin\`; **peer → complete**: first peer → complete; **records/s**: ${n} / (first record stored → complete); **twice**: records received a second time (refused as duplicates); long tasks (ms) on the newcomer's main thread until complete: **longest** and **TBT** (Σ (duration − 50 ms)). Before each join the pages already in the room were reloaded (see the README's caveats). ${config.syncRuns > 1 ? `Rows 1 and 2: medians of ${config.syncRuns} newcomers.` : 'One newcomer per row (a whole-history sync is not cheap; `BENCH_HISTORY_SYNC_RUNS` repeats).'}`,
     ``,
     table(['case', 'nav → complete', 'first peer', 'peer → complete', 'records/s', 'twice', 'longest task ms', 'TBT ms', 'ok'], newcomerRows),
     ``,
@@ -655,7 +655,7 @@ export async function main() {
         messageText: messageText(0, HISTORY),
       },
       definitions: {
-        complete: 'the newcomer page\'s IndexedDB "chatRecords" store holds `history` records (count read in-page every pollMs ms with the plain IndexedDB API)',
+        complete: 'the newcomer page\'s IndexedDB "signedRecords" store holds `history` records (count read in-page every pollMs ms with the plain IndexedDB API)',
         navToCompleteMs: "performance.now() at complete (ms since the newcomer's navigation start)",
         firstPeerToCompleteMs: 'complete minus the first p2pPeerJoin on the newcomer',
         recordsPerS: 'history / (complete − first record stored) × 1000',

@@ -120,11 +120,12 @@ export function storedRecords(page) {
         open.onerror = () => (open.error?.name === 'AbortError' ? resolve([]) : reject(open.error));
         open.onsuccess = () => {
           const db = open.result;
-          if (!db.objectStoreNames.contains('chatRecords')) {
+          if (!db.objectStoreNames.contains('signedRecords')) {
             db.close();
             return resolve([]);
           }
-          const get = db.transaction('chatRecords').objectStore('chatRecords').getAll();
+          // The chat rows of the shared signed-record table (index [feature+room]: every room's 'chat' rows).
+          const get = db.transaction('signedRecords').objectStore('signedRecords').index('[feature+room]').getAll(IDBKeyRange.bound(['chat'], ['chat', []]));
           get.onsuccess = () => {
             db.close();
             resolve(get.result);

@@ -202,6 +202,20 @@ export class P2pGallery extends P2pWidget<GalleryWall> {
     }
   }
 
+  /**
+   * Makes an owner's change to a picture (its alt text, its removal). A refusal (the wall's bounds, a
+   * picture no longer this visitor's) is shown in the widget and emitted as `p2pError` (`send-failed`).
+   */
+  private async change(op: (wall: GalleryWall) => Promise<void>) {
+    const wall = this.wall;
+    if (!wall) return this.fail('not-connected', this.t.statusFailed(this.error ?? this.t.statusConnecting));
+    try {
+      await op(wall);
+    } catch {
+      this.fail('send-failed', this.t.changeFailed);
+    }
+  }
+
   private closeLightbox() {
     if (this.fullUrl) URL.revokeObjectURL(this.fullUrl);
     this.fullUrl = null;
@@ -277,9 +291,9 @@ export class P2pGallery extends P2pWidget<GalleryWall> {
           step: delta => this.step(delta),
           zoom: () => (this.zoomActual = !this.zoomActual),
           altInput: text => (this.altDraft = text),
-          saveAlt: () => void this.wall?.setAlt(picture.key, this.altDraft),
+          saveAlt: () => void this.change(wall => wall.setAlt(picture.key, this.altDraft)),
           remove: () => {
-            void this.wall?.remove(picture.key);
+            void this.change(wall => wall.remove(picture.key));
             this.closeAndReturn();
           },
         }}

@@ -326,7 +326,7 @@ describe('ChatLog: burn after reading', () => {
     const own = await log.author({ kind: 'msg', name: 'Me', text: 'mine, burning', burn: true });
     expect(own.result).toMatchObject({ status: 'accepted', stored: false });
     expect(events.map(e => e.text)).toEqual(['burn me', 'mine, burning']);
-    expect(await db.chatRecords.count()).toBe(0);
+    expect(await db.signedRecords.count()).toBe(0);
     expect(await log.stateVector(0)).toEqual({});
     expect(await log.missingFor({}, 0)).toEqual([]);
   });

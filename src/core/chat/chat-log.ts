@@ -7,7 +7,7 @@ import { signRecord, UnsignedRecord, verifyRecord } from './chat-record';
 import type { PageCursor, RecordStore } from './record-store';
 import { DEFAULT_RETENTION_MS, windowStart } from './retention';
 import { buildStateVector, covers, StateVector } from './state-vector';
-import { recordKey, targetKey } from '../records';
+import { recordKey, targetKey, targetsEarlierRecord } from '../records';
 
 /** Greatest accepted lead of a record's timestamp over our clock, ms (5 minutes). */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
@@ -167,7 +167,7 @@ export class ChatLog {
         if (r.ts > now + MAX_FUTURE_SKEW_MS) return 'future';
         if (r.ts < start) return 'outside-window';
         if (!(signed[i] = await verifyRecord(this.room, r))) return 'bad-signature';
-        if (r.kind === 'retract' && r.target >= r.seq) return 'bad-target';
+        if (r.kind === 'retract' && !targetsEarlierRecord(r)) return 'bad-target';
         return null;
       }),
     );
@@ -267,7 +267,7 @@ export class ChatLog {
     if (record.ts > now + MAX_FUTURE_SKEW_MS) return refuse('future');
     if (record.ts < this.windowStart()) return refuse('outside-window');
     if (!verified && !(await verifyRecord(this.room, record))) return refuse('bad-signature');
-    if (record.kind === 'retract' && record.target >= record.seq) return refuse('bad-target');
+    if (record.kind === 'retract' && !targetsEarlierRecord(record)) return refuse('bad-target');
 
     const stored: StoredChatRecord = { ...record, room: this.room, receivedAt: now };
     const burn = record.kind === 'msg' && record.burn === true;

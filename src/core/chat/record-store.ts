@@ -1,4 +1,4 @@
-import type { P2pDatabase, StoredChatRecord, StoredMark, StoredRoomSettings } from '../store';
+import type { P2pDatabase, StoredChatRecord, StoredMark, StoredRoomSettings, StoredSignedRecord } from '../store';
 import { toStorageError } from '../store';
 import { recordKey, targetKey } from '../records';
 
@@ -48,7 +48,24 @@ export function compareRecords(a: { ts: number; author: string; seq: number }, b
   return a.ts - b.ts || (a.author < b.author ? -1 : a.author > b.author ? 1 : a.seq - b.seq);
 }
 
-/** The Dexie (IndexedDB) store of one room. */
+/** A chat row of the shared `signedRecords` table. */
+type ChatRow = StoredChatRecord & { feature: 'chat' };
+
+const CHAT = 'chat' as const;
+
+/** The stored record without its table partition (what the chat log and its tests see). */
+function fromRow(row: StoredSignedRecord | undefined): StoredChatRecord | undefined {
+  if (!row) return undefined;
+  const { feature: _feature, ...record } = row as ChatRow;
+  return record;
+}
+
+const fromRows = (rows: StoredSignedRecord[]) => rows.map(r => fromRow(r)!);
+
+/**
+ * The Dexie (IndexedDB) store of one room's chat: its records are the `chat` rows of the shared
+ * `signedRecords` table (see `P2pDatabase`), its marks and settings in their own tables.
+ */
 export class DexieRecordStore implements RecordStore {
   readonly persistent = true;
   constructor(
@@ -64,64 +81,72 @@ export class DexieRecordStore implements RecordStore {
     }
   }
 
+  private row(record: StoredChatRecord): ChatRow {
+    return { ...record, feature: CHAT };
+  }
+
   get(author: string, seq: number) {
-    return this.run(() => this.db.chatRecords.get([this.room, author, seq]));
+    return this.run(async () => fromRow(await this.db.signedRecords.get([CHAT, this.room, author, seq])));
   }
   async put(record: StoredChatRecord) {
-    await this.run(() => this.db.chatRecords.put(record));
+    await this.run(() => this.db.signedRecords.put(this.row(record)));
   }
   getMany(keys: readonly (readonly [author: string, seq: number])[]) {
     if (!keys.length) return Promise.resolve([]);
-    return this.run(() => this.db.chatRecords.bulkGet(keys.map(([author, seq]) => [this.room, author, seq] as [string, string, number])));
+    return this.run(async () => (await this.db.signedRecords.bulkGet(keys.map(([author, seq]) => [CHAT, this.room, author, seq] as [typeof CHAT, string, string, number]))).map(fromRow));
   }
   async putMany(records: readonly StoredChatRecord[]) {
     if (!records.length) return;
     // An explicit transaction: a failing write aborts it, so none of the batch is kept.
     try {
-      await this.db.transaction('rw', this.db.chatRecords, () => this.db.chatRecords.bulkPut(records as StoredChatRecord[]));
+      await this.db.transaction('rw', this.db.signedRecords, () => this.db.signedRecords.bulkPut(records.map(r => this.row(r))));
     } catch (err) {
       // Dexie reports failed requests of a bulk write as one BulkError; name the first cause (e.g. QuotaExceededError).
       throw toStorageError((err as { name?: string; failures?: unknown[] }).name === 'BulkError' ? ((err as { failures: unknown[] }).failures[0] ?? err) : err);
     }
   }
   tombstoneFor(author: string, target: number) {
-    return this.run(() => this.db.chatRecords.where('[room+author+target]').equals([this.room, author, target]).first());
+    return this.run(async () => fromRow(await this.db.signedRecords.where('[feature+room+author+target]').equals([CHAT, this.room, author, target]).first()));
   }
   tombstonesFor(targets: readonly (readonly [author: string, target: number])[]) {
     if (!targets.length) return Promise.resolve([]);
-    return this.run(() =>
-      this.db.chatRecords
-        .where('[room+author+target]')
-        .anyOf(targets.map(([author, target]) => [this.room, author, target]))
-        .toArray(),
+    return this.run(async () =>
+      fromRows(
+        await this.db.signedRecords
+          .where('[feature+room+author+target]')
+          .anyOf(targets.map(([author, target]) => [CHAT, this.room, author, target]))
+          .toArray(),
+      ),
     );
   }
   since(since: number) {
-    return this.run(() => this.db.chatRecords.where('[room+ts]').between([this.room, since], [this.room, Infinity], true, true).toArray());
+    return this.run(async () => fromRows(await this.db.signedRecords.where('[feature+room+ts]').between([CHAT, this.room, since], [CHAT, this.room, Infinity], true, true).toArray()));
   }
   newest(before: PageCursor | null, limit: number) {
-    // [room] sorts before and [room, Infinity] after every [room, ts, author, seq] (IndexedDB key order).
-    const upper = before ? [this.room, ...before] : [this.room, Infinity];
-    return this.run(() =>
-      this.db.chatRecords
-        .where('[room+ts+author+seq]')
-        .between([this.room], upper, true, false)
-        .reverse()
-        .limit(limit)
-        .toArray(),
+    // [chat, room] sorts before and [chat, room, Infinity] after every [chat, room, ts, author, seq] (IndexedDB key order).
+    const upper = before ? [CHAT, this.room, ...before] : [CHAT, this.room, Infinity];
+    return this.run(async () =>
+      fromRows(
+        await this.db.signedRecords
+          .where('[feature+room+ts+author+seq]')
+          .between([CHAT, this.room], upper, true, false)
+          .reverse()
+          .limit(limit)
+          .toArray(),
+      ),
     );
   }
   deleteOlderThan(cutoff: number, keep: Set<string>) {
     return this.run(() =>
-      this.db.chatRecords
-        .where('[room+ts]')
-        .between([this.room], [this.room, cutoff], true, false)
+      this.db.signedRecords
+        .where('[feature+room+ts]')
+        .between([CHAT, this.room], [CHAT, this.room, cutoff], true, false)
         .filter(r => !keep.has(key(r)))
         .delete(),
     );
   }
   count() {
-    return this.run(() => this.db.chatRecords.where('[room+ts]').between([this.room], [this.room, Infinity]).count());
+    return this.run(() => this.db.signedRecords.where('[feature+room]').equals([CHAT, this.room]).count());
   }
   marks() {
     return this.run(() => this.db.chatMarks.where('room').equals(this.room).toArray());

@@ -165,12 +165,15 @@ export class MusicLibrary extends RecordFeature<MusicRecordWire, MusicRefusal, M
     await this.author({ kind: 'track-meta', target: r.seq, ...(meta.cover ? { cover: meta.cover } : {}), ...(meta.lyrics !== undefined ? { lyrics: meta.lyrics } : {}) }, REFUSED);
   }
 
-  /** Removes one of this device's tracks from its list (stops announcing it; the bytes are dropped). */
+  /**
+   * Removes one of this device's tracks from its list (stops announcing it; the bytes are dropped).
+   * @throws Error when `key` is not one of this device's tracks (another author's, or not a `track` record)
+   */
   async untrack(key: string): Promise<void> {
     const r = this.book.get(key);
-    if (!r || r.author !== this.publicKey) throw new Error('only the owner can remove a track');
+    if (!r || r.author !== this.publicKey || r.kind !== 'track') throw new Error('only the owner can remove a track');
     await this.author({ kind: 'untrack', target: r.seq }, REFUSED);
-    if (r.kind === 'track') await this.swarm.drop(r.cid).catch(() => undefined);
+    await this.swarm.drop(r.cid).catch(() => undefined);
     this.refresh();
   }
 

@@ -35,7 +35,8 @@ export interface MusicPlayerState {
  * A problem for the widget to show in the visitor's language and emit as `p2pError`:
  * `refused` (a file not shared: `TrackRefusedError` code, with the file), `not-playable` (a type the
  * player cannot decode), `not-a-picture` (an attached cover that cannot be read), `playback` and
- * `storage-failed` (with the underlying message), `bad-ban-entry` (a ban list line).
+ * `storage-failed` (with the underlying message), `bad-ban-entry` (a ban list line), `not-connected`
+ * (an action that needs the room before the widget is in it).
  */
 export type MusicProblem =
   | { code: 'refused'; error: TrackRefusedError; file: File }

@@ -86,14 +86,17 @@ function measureDuration(file: Blob): Promise<number> {
   return new Promise(resolve => {
     const url = URL.createObjectURL(file);
     const audio = new Audio();
+    let timer: ReturnType<typeof setTimeout> | undefined = undefined;
     const done = (d: number) => {
+      clearTimeout(timer);
+      audio.onloadedmetadata = audio.onerror = null;
       URL.revokeObjectURL(url);
       resolve(Number.isFinite(d) ? d : 0);
     };
     audio.preload = 'metadata';
     audio.onloadedmetadata = () => done(audio.duration);
     audio.onerror = () => done(0);
-    setTimeout(() => done(0), 5000);
+    timer = setTimeout(() => done(0), 5000);
     audio.src = url;
   });
 }

@@ -3,7 +3,7 @@
  * the canonical signed bytes, signing, verification and the record key, defined once per kind; the
  * record book (dedup, bounds, signature, owner-only rules, storage) and the ask-the-holder exchange.
  */
-export { defineRecordKind, recordKey, targetKey } from './signed-record';
+export { defineRecordKind, recordKey, targetKey, targetsEarlierRecord } from './signed-record';
 export type { DistributiveOmit, RecordKind, SignedRecordBase, Unsigned } from './signed-record';
 export { openRoomStorage, openStorage } from './room-storage';
 export type { OpenedStorage, RoomStorage } from './room-storage';

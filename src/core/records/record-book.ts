@@ -2,7 +2,7 @@ import { createNanoEvents, type Unsubscribe } from 'nanoevents';
 import type { DeviceIdentity } from '../identity';
 import { toStorageError, type P2pDatabase, type RecordFeature, type StorageError, type StoredSignedRecord } from '../store';
 import { openRoomStorage } from './room-storage';
-import { recordKey, targetKey, type DistributiveOmit, type RecordKind, type SignedRecordBase, type Unsigned } from './signed-record';
+import { recordKey, targetKey, targetsEarlierRecord, type DistributiveOmit, type RecordKind, type SignedRecordBase, type Unsigned } from './signed-record';
 
 /** A record that amends another record of the same author (`target` is that record's `seq`). */
 type Amending = { target?: number };
@@ -15,8 +15,8 @@ export type RecordRefusal = 'duplicate' | 'too-many' | 'bad-signature' | 'bad-ta
  * (after the wire schema: the shape is already valid when a record gets here).
  */
 export interface RecordBookOptions<R extends SignedRecordBase & Amending, C extends string = never> {
-  /** Which feature's records (the table partition: `gallery` or `music`). */
-  feature: RecordFeature;
+  /** Which feature's records (the table partition: `gallery` or `music`; chat keeps its rows through its own store, for paging by time). */
+  feature: Exclude<RecordFeature, 'chat'>;
   /** Signing and verification of the kind (see `defineRecordKind`). */
   kind: RecordKind<R>;
   /** The room key, `${appId}\n${room}` (records are signed for it, and stored under it). */
@@ -182,7 +182,7 @@ export class RecordBook<R extends SignedRecordBase & Amending, C extends string 
     const overAuthorCap = !amends && o.maxPerAuthor !== undefined && (this.liveByAuthor.get(record.author) ?? 0) >= o.maxPerAuthor;
     if (this.records.size >= o.maxRecords || overAuthorCap) return this.refuse('too-many');
     if (!(await o.kind.verify(o.room, record))) return this.refuse('bad-signature');
-    if (amends && !(typeof record.target === 'number' && record.target < record.seq)) return this.refuse('bad-target');
+    if (amends && !targetsEarlierRecord(record)) return this.refuse('bad-target');
     const refusal = o.check ? await o.check(record).catch((): 'check-failed' => 'check-failed') : null;
     if (refusal) return this.refuse(refusal);
     try {

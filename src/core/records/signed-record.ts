@@ -24,6 +24,16 @@ export function targetKey(r: { author: string; target?: number }): string {
   return `${r.author}:${r.target}`;
 }
 
+/**
+ * The owner-only rule of amendments, the same for every kind (a chat tombstone, a gallery alt text or
+ * removal, a music untrack): an amendment names only a `target` seq, so it can only ever amend a record
+ * of its own author (`author:target`), and that target must be an earlier seq of the author (a record
+ * cannot amend one signed after it). False when `target` is missing.
+ */
+export function targetsEarlierRecord(r: { seq: number; target?: number }): boolean {
+  return typeof r.target === 'number' && r.target < r.seq;
+}
+
 /** Signing and verification of one kind of record (chat, gallery, music); see {@link defineRecordKind}. */
 export interface RecordKind<R extends SignedRecordBase> {
   /** Domain-separation tag of the signed bytes (bump it with any change of the canonical form). */

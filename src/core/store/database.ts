@@ -59,14 +59,21 @@ export interface StoredSwarmChunk {
   data: ArrayBuffer;
 }
 
-/** The features whose signed records share the `signedRecords` table (core/records' `RecordBook`). */
-export type RecordFeature = 'gallery' | 'music';
+/**
+ * The features whose signed records share the `signedRecords` table: gallery and music through
+ * core/records' `RecordBook`, chat through its `DexieRecordStore` (paged history, retention window).
+ */
+export type RecordFeature = 'gallery' | 'music' | 'chat';
 
 /**
  * A signed record kept on this device (own, and those seen in the room): the wire record, its shape
- * from `core/wire`'s schemas, with the feature it belongs to and the room key (`${appId}\n${room}`).
+ * from `core/wire`'s schemas, with the feature it belongs to and the room key (`${appId}\n${room}`);
+ * a chat record also keeps its local fields (`retracted`, `receivedAt`).
  */
-export type StoredSignedRecord = (GalleryRecordWire & { feature: 'gallery'; room: string }) | (MusicRecordWire & { feature: 'music'; room: string });
+export type StoredSignedRecord =
+  | (GalleryRecordWire & { feature: 'gallery'; room: string })
+  | (MusicRecordWire & { feature: 'music'; room: string })
+  | (StoredChatRecord & { feature: 'chat' });
 
 /** A gallery record as versions 4–6 of the database kept it (moved to `signedRecords` by version 6). */
 type LegacyGalleryRecord = GalleryRecordWire & { room: string };
@@ -79,8 +86,6 @@ type LegacyMusicRecord = MusicRecordWire & { room: string };
  * an old one (Dexie's versioning: https://dexie.org/docs/Tutorial/Design#database-versioning).
  */
 export class P2pDatabase extends Dexie {
-  /** Chat records by [room, author, seq]. */
-  chatRecords!: Table<StoredChatRecord, [string, string, number]>;
   /** Marked chat records (kept past the retention window) by [room, author, seq]. */
   chatMarks!: Table<StoredMark, [string, string, number]>;
   /** This device's signing identity (ECDSA P-256 key pair, next sequence number) per room. */
@@ -91,7 +96,10 @@ export class P2pDatabase extends Dexie {
   swarmFiles!: Table<StoredSwarmFile, string>;
   /** Verified chunks, by [content id, chunk index]. */
   swarmChunks!: Table<StoredSwarmChunk, [string, number]>;
-  /** Signed gallery and music records by [feature, room, author, seq]; listed per [feature, room]. */
+  /**
+   * Signed chat, gallery and music records by [feature, room, author, seq]; listed per [feature, room];
+   * chat pages its history by [feature, room, ts, author, seq] and finds tombstones by [feature, room, author, target].
+   */
   signedRecords!: Table<StoredSignedRecord, [RecordFeature, string, string, number]>;
 
   constructor(name = 'p2p-widgets') {
@@ -131,6 +139,18 @@ export class P2pDatabase extends Dexie {
       });
     // v7: the per-feature record tables are gone (their rows moved to signedRecords in v6).
     this.version(7).stores({ galleryRecords: null, musicRecords: null });
+    // v8: chat records join the one signed-record table (feature 'chat'), with the indexes chat reads by
+    // (time window, tombstone of a message, history pages); the chat table's rows are copied over.
+    this.version(8)
+      .stores({
+        signedRecords: '[feature+room+author+seq], [feature+room], [feature+room+ts], [feature+room+author+target], [feature+room+ts+author+seq]',
+      })
+      .upgrade(async tx => {
+        const chat = (await tx.table<StoredChatRecord>('chatRecords').toArray()).map(r => ({ ...r, feature: 'chat' as const }));
+        await tx.table<StoredSignedRecord>('signedRecords').bulkPut(chat);
+      });
+    // v9: the chat table is gone (its rows moved to signedRecords in v8).
+    this.version(9).stores({ chatRecords: null });
   }
 }
 

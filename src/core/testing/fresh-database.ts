@@ -12,7 +12,7 @@ let databases = 0;
  */
 export function freshDatabase(
   label = 'test',
-  failingTable = 'chatRecords',
+  failingTable = 'signedRecords',
 ): P2pDatabase & { failWrites(on?: boolean, when?: 'before' | 'after-write'): void; delayWrites(ms: number): void } {
   const db = new P2pDatabase(`${label}-${++databases}-${Math.random().toString(36).slice(2)}`);
   let failing = false;
