@@ -23,7 +23,9 @@ export interface P2pMessageDetail {
   author: string;
   /** Peer id it came from live; '' when it came by sync. */
   peerId: string;
+  /** The author's display name, as signed into the message. */
   userName: string;
+  /** The message text. */
   text: string;
   /** ms since epoch */
   timestamp: number;
@@ -35,6 +37,7 @@ export interface P2pMessageDetail {
 export interface P2pErrorDetail {
   /** `bad-attribute`, `join-error`, `relay-unreachable`, `strategy-load`, `room-conflict`, `peer-flood`, `send-failed`, `storage-unavailable`, `storage-full`, `storage-failed`. */
   code: string;
+  /** What happened, in English (for the host page's logs; the widget shows its own words). */
   message: string;
 }
 

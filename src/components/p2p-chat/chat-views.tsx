@@ -11,8 +11,11 @@ const RETENTION_CHOICES = [3_600_000, 12 * 3_600_000, 86_400_000, 7 * 86_400_000
 export interface MessageActions {
   /** Whether a retracted message's text is shown anyway (the reader asked to). */
   revealed(key: string): boolean;
+  /** Shows or hides again the text of the retracted message `key`. */
   toggleReveal(key: string): void;
+  /** Marks or unmarks a message (`inMarkedView`: the marked list is re-read after). */
   toggleMark(item: ChatMessage, inMarkedView: boolean): void;
+  /** Retracts one of this device's messages. */
   retract(key: string): void;
 }
 

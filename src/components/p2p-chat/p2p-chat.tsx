@@ -44,15 +44,25 @@ export class P2pChat extends P2pWidget<ChatSession> {
   /** Seconds a burn-after-reading message stays on screen after it was shown. */
   @Prop() burnSeconds = 30;
 
+  /** The chat log as rendered (messages, notices, mode changes, tombstones), oldest first. */
   @State() items: readonly ChatItem[] = [];
+  /** The text being typed. */
   @State() draft = '';
+  /** This visitor's display name (shown in the peer list). */
   @State() selfName = '';
+  /** The view shown: the chat, its settings, or the marked messages. */
   @State() view: 'chat' | 'settings' | 'marked' = 'chat';
+  /** The marked messages (read when the marked view opens), newest first. */
   @State() marked: ChatMessage[] = [];
+  /** Whether burn after reading is on in the room. */
   @State() burn = false;
+  /** This device's retention window, ms (0 = forever). */
   @State() retentionMs = 0;
+  /** Messages from others that arrived while the reader was scrolled away from the newest. */
   @State() unseen = 0;
+  /** Keys of retracted messages whose text the reader chose to show. */
   @State() revealed: ReadonlySet<string> = new Set();
+  /** Bumped when the virtual list's rows change, so the widget renders again. */
   @State() tick = 0;
   /** The latest messages from others, read out politely by screen readers (newest last, at most 3). */
   @State() announcements: { key: string; text: string }[] = [];
@@ -202,6 +212,7 @@ export class P2pChat extends P2pWidget<ChatSession> {
     this.log.sync(true);
   }
 
+  /** After each render: lets the virtual list measure its rows and starts the countdown of burn messages now on screen. */
   componentDidRender() {
     this.log.rendered();
     this.markBurnSeen();
@@ -288,6 +299,7 @@ export class P2pChat extends P2pWidget<ChatSession> {
     };
   }
 
+  /** Header (status, views), panels, peer list, the log or a view, the error line and the input. */
   render() {
     const t = this.t;
     const lang = this.uiLang;

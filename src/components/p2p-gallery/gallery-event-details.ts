@@ -8,13 +8,19 @@ export interface P2pImageDetail {
   id: string;
   /** Content id (SHA-256 root hash) of the full picture. */
   cid: string;
+  /** The sharer's per-room public key (base64url). */
   author: string;
+  /** The sharer's display name. */
   userName: string;
+  /** The picture's MIME type (`image/jpeg`, `image/png`, `image/webp`, `image/gif` or `image/avif`). */
   mime: string;
+  /** Width, px. */
   width: number;
+  /** Height, px. */
   height: number;
   /** Size of the full picture, bytes. */
   size: number;
+  /** Shared from this widget's device. */
   own: boolean;
 }
 
@@ -22,13 +28,17 @@ export interface P2pImageDetail {
 export interface P2pGalleryErrorDetail {
   /** `bad-attribute`, `join-error`, `relay-unreachable`, `strategy-load`, `room-conflict`, `peer-flood`, `not-an-image`, `too-large`, `undecodable`, `unavailable`, `storage-unavailable`, `storage-full`, `storage-failed`. */
   code: string;
+  /** What happened, in English (for the host page's logs; the widget shows its own words). */
   message: string;
 }
 
 /** Result of `getStats()`: refused gallery records, wire drops, swarm figures. */
 export interface P2pGalleryStats {
+  /** Records refused from peers, by reason (`duplicate`, `too-many`, `bad-signature`, `bad-target`, `check-failed`, `bad-thumbnail`). */
   refused: Record<string, number>;
+  /** Inbound messages accepted and dropped by the room's wire checks; null before joining. */
   wire: WireStats | null;
+  /** Transfer counters (`bytesUploaded`, `bytesDownloaded`, `badChunks`, `chunksServed`, `chunksReceived`); null before joining. */
   swarm: Record<string, number> | null;
 }
 

@@ -5,12 +5,19 @@ import type { TransferProgress } from '../../core/runtime';
 
 /** What the lightbox's controls do (the component's handlers). */
 export interface LightboxHandlers {
+  /** A key pressed in the dialog (Escape, Tab, arrows). */
   key(e: KeyboardEvent): void;
+  /** Closes the lightbox. */
   close(): void;
+  /** Opens the next (`1`) or previous (`-1`) picture. */
   step(delta: number): void;
+  /** Switches between fitted and actual size. */
   zoom(): void;
+  /** The alt text field changed. */
   altInput(text: string): void;
+  /** Saves the alt text (owner only). */
   saveAlt(): void;
+  /** Removes the picture for everyone (owner only). */
   remove(): void;
 }
 

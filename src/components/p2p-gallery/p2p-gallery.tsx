@@ -42,13 +42,21 @@ export class P2pGallery extends P2pWidget<GalleryWall> {
   /** Number of grid columns; default: as many 160 px columns as fit. */
   @Prop() columns?: number;
 
+  /** The visible pictures, newest first. */
   @State() pictures: readonly GalleryPicture[] = [];
+  /** Key (`author:seq`) of the picture open in the lightbox; null when it is closed. */
   @State() openKey: string | null = null;
+  /** Object URL of the open picture's full bytes; null while they are fetched. */
   @State() fullUrl: string | null = null;
+  /** Fetch progress of the open picture; null when none is running. */
   @State() progress: TransferProgress | null = null;
+  /** The lightbox shows the picture at its actual size (else fitted to the screen). */
   @State() zoomActual = false;
+  /** The alt text being edited in the lightbox. */
   @State() altDraft = '';
+  /** Files being prepared and shared now. */
   @State() busy = 0;
+  /** Files are being dragged over the widget. */
   @State() dragging = false;
 
   /** A picture appeared on the wall (shared here or by a peer). Detail: {@link P2pImageDetail}. */
@@ -163,6 +171,7 @@ export class P2pGallery extends P2pWidget<GalleryWall> {
     return url;
   }
 
+  /** Pasted pictures (files on the clipboard) are shared, as if picked. */
   @Listen('paste')
   onPaste(event: ClipboardEvent) {
     const files = [...(event.clipboardData?.files ?? [])];
@@ -301,6 +310,7 @@ export class P2pGallery extends P2pWidget<GalleryWall> {
     );
   }
 
+  /** Header (status, add button), panels, the metadata note, the busy and error lines, the wall and the lightbox. */
   render() {
     const t = this.t;
     const lang = this.uiLang;

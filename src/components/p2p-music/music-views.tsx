@@ -126,7 +126,7 @@ function scrollLyricTo(box: HTMLOListElement | undefined, line: HTMLLIElement) {
   if (top < box.scrollTop || top + line.offsetHeight > box.scrollTop + box.clientHeight) box.scrollTop = top - (box.clientHeight - line.offsetHeight) / 2;
 }
 
-/** A 24 × 24 icon from one SVG path (no icon font needed; decorative, the button carries the label). */
+/** An icon from one SVG path in a 24 × 24 view box, drawn at 16 px (no icon font needed; decorative, the button carries the label). */
 export function icon(d: string) {
   return (
     <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false">

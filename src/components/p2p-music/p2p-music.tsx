@@ -39,10 +39,13 @@ export class P2pMusic extends P2pWidget<MusicLibrary> {
   /** Start playing the first track when the list fills (off by default). */
   @Prop() autoplay = false;
 
+  /** The room's tracks, once per content id. */
   @State() tracks: readonly MusicTrack[] = [];
   /** The player's state (see core/music's MusicPlayerController). */
   @State() ps!: MusicPlayerState;
+  /** The ban list editor is open. */
   @State() showSettings = false;
+  /** Tracks the ban list hides are listed too. */
   @State() showHidden = false;
 
   /** A track appeared in the room's lists. Detail: {@link P2pTrackDetail}. */
@@ -206,6 +209,7 @@ export class P2pMusic extends P2pWidget<MusicLibrary> {
     return url;
   }
 
+  /** Header (status, ban list button, add button), panels, the ban list editor, the error line, the player bar, lyrics and the lists by sharer. */
   render() {
     const t = this.t;
     const ban = this.player.banList();

@@ -4,8 +4,9 @@ import { elementScroll, measureElement, observeElementOffset, observeElementRect
 export interface VirtualLogHost {
   /** The scrolling element (the log), once rendered. */
   scrollElement(): HTMLDivElement | undefined;
-  /** How many rows there are, and the key of row `i`. */
+  /** How many rows there are. */
   count(): number;
+  /** The key of row `i` (stable across renders, so the virtualizer keeps its measured height). */
   keyOf(i: number): string | number;
   /** The virtual rows changed: render again. */
   changed(): void;

@@ -22,7 +22,9 @@ export type IngestResult =
 
 /** One record accepted by {@link ChatLog.ingestBatch}, with the stored message it retracted, if any. */
 export interface AcceptedRecord {
+  /** The record as stored (or, for burn-after-reading, only shown). */
   record: StoredChatRecord;
+  /** The stored message a tombstone of the batch retracted (now marked `retracted`). */
   retractedTarget?: StoredChatRecord;
 }
 
@@ -45,6 +47,7 @@ export interface ChatLogEvents {
 export interface ChatLogOptions {
   /** Retention window, ms (0 = forever). Default 30 days. */
   retentionMs?: number;
+  /** Clock, ms since epoch; default `Date.now`. */
   now?: () => number;
 }
 
@@ -69,8 +72,11 @@ export class ChatLog {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
+    /** The room key (`${appId}\n${room}`): records are signed for it. */
     readonly room: string,
+    /** Where the room's records, marks and settings live on this device. */
     readonly store: RecordStore,
+    /** This device's key pair in the room (authors and verifies its own records). */
     readonly identity: DeviceIdentity,
     options: ChatLogOptions = {},
   ) {

@@ -15,6 +15,7 @@ export const STORAGE_ERROR_QUIET_MS = 5_000;
 
 /** A chat message as the widget shows it and as `p2pMessage` carries it. */
 export interface ChatMessage {
+  /** Discriminant of {@link ChatItem}. */
   kind: 'message';
   /** `author:seq`: unique in the room. */
   key: string;
@@ -22,15 +23,19 @@ export interface ChatMessage {
   id: string;
   /** Author's per-room public key (base64url). */
   author: string;
+  /** The author's sequence number. */
   seq: number;
   /** Peer id it came from live; '' when it came from storage or sync. */
   peerId: string;
+  /** The author's display name, as signed into the record. */
   userName: string;
+  /** The message text (at most `maxLength` characters). */
   text: string;
   /** `text` split into text and safe links, computed once. */
   segments: Segment[];
   /** Author's timestamp, ms since epoch. */
   timestamp: number;
+  /** Sent from this device (its key is the author). */
   own: boolean;
   /** The author retracted it; the body is kept on this device but never sent again. */
   retracted: boolean;
@@ -42,29 +47,45 @@ export interface ChatMessage {
 
 /** A join/leave line (memory only). */
 export interface ChatNotice {
+  /** Discriminant of {@link ChatItem}. */
   kind: 'notice';
+  /** `join-` or `leave-`, then the peer id and the time in ms (`join-<peerId>-<ms>`). */
   key: string;
+  /** Whether the page entered or left the room. */
   event: 'join' | 'leave';
+  /** The page's peer id. */
   peerId: string;
+  /** Its display name; null until known (filled in when it arrives). */
   userName: string | null;
+  /** When this device saw it happen, ms since epoch. */
   timestamp: number;
 }
 
 /** The room's burn-after-reading switch was changed. */
 export interface ChatModeChange {
+  /** Discriminant of {@link ChatItem}. */
   kind: 'mode';
+  /** `author:seq` of the `mode` record. */
   key: string;
+  /** The switch's new state: burn after reading on or off. */
   burn: boolean;
+  /** Switched from this device. */
   own: boolean;
+  /** The author's timestamp, ms since epoch. */
   timestamp: number;
 }
 
 /** A retraction of a message this device never held. */
 export interface ChatTombstone {
+  /** Discriminant of {@link ChatItem}. */
   kind: 'tombstone';
+  /** `tomb:` and the `author:seq` of the tombstone. */
   key: string;
+  /** The retracting author's public key. */
   author: string;
+  /** The sequence number of the retracted message. */
   target: number;
+  /** The tombstone's timestamp, ms since epoch. */
   timestamp: number;
 }
 
@@ -77,6 +98,7 @@ export { ChatSendError } from './chat-errors';
 export interface ChatSessionOptions {
   /** Room name (signed into every record). */
   room: string;
+  /** The visitor's display name, put in each message this device signs. */
   userName: string;
   /** Longest message accepted on send and on receive, in characters; default 4000, at most 16 000. */
   maxLength?: number;
@@ -90,6 +112,7 @@ export interface ChatSessionOptions {
   pageSize?: number;
   /** The database; default: the page's shared one. `null` forces memory-only. */
   database?: P2pDatabase | null;
+  /** Clock, ms since epoch; default `Date.now`. */
   now?: () => number;
 }
 
@@ -153,6 +176,7 @@ export class ChatSession {
 
   private constructor(
     private readonly mesh: ChatMesh,
+    /** The room's history on this device and its rules. */
     readonly log: ChatLog,
     options: ChatSessionOptions,
   ) {

@@ -7,8 +7,11 @@ import { recordKey, targetKey } from '../records';
  * Writes reject with a `StorageError` (quota, storage forbidden).
  */
 export interface RecordStore {
+  /** Whether records survive a reload (IndexedDB), or live in memory for the session. */
   readonly persistent: boolean;
+  /** The record `author:seq`, if held. */
   get(author: string, seq: number): Promise<StoredChatRecord | undefined>;
+  /** Inserts or replaces one record (by author+seq). */
   put(record: StoredChatRecord): Promise<void>;
   /**
    * The records held under each `[author, seq]` key, in the order of `keys` (undefined where
@@ -31,10 +34,15 @@ export interface RecordStore {
   newest(before: PageCursor | null, limit: number): Promise<StoredChatRecord[]>;
   /** Deletes records with `ts < cutoff` whose key is not in `keep`; returns how many. */
   deleteOlderThan(cutoff: number, keep: Set<string>): Promise<number>;
+  /** How many records the room holds. */
   count(): Promise<number>;
+  /** The room's marks on this device. */
   marks(): Promise<StoredMark[]>;
+  /** Marks (kept beyond the retention window) or unmarks the record `author:seq`. */
   setMark(author: string, seq: number, marked: boolean): Promise<void>;
+  /** The room's settings on this device (`{ room }` when none were saved). */
   settings(): Promise<StoredRoomSettings>;
+  /** Replaces the room's settings. */
   putSettings(settings: StoredRoomSettings): Promise<void>;
 }
 

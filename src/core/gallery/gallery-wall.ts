@@ -17,20 +17,29 @@ const REFUSED = 'the wall refused this change (too many pictures?)';
 export interface GalleryPicture {
   /** `author:seq` of its `pic` record. */
   key: string;
+  /** The sharer's per-room public key (base64url). */
   author: string;
+  /** The sharer's sequence number of the `pic` record. */
   seq: number;
   /** Sharer's display name. */
   userName: string;
   /** When it was shared, ms since epoch. */
   ts: number;
+  /** Content id of the full picture (SHA-256 root hash, base64url). */
   cid: string;
+  /** Size of the full picture, bytes. */
   size: number;
+  /** The picture's type (sniffed from its bytes when it was shared). */
   mime: ImageType;
+  /** Width, px. */
   width: number;
+  /** Height, px. */
   height: number;
+  /** Alt text: the newest the owner set ('' for none). */
   alt: string;
   /** WebP thumbnail bytes. */
   thumb: Uint8Array;
+  /** Shared from this device. */
   own: boolean;
   /** The full picture is on this device. */
   cached: boolean;
@@ -43,19 +52,25 @@ export type GalleryRefusal = RecordRefusal | 'bad-thumbnail';
 
 /** Events of a {@link GalleryWall}. */
 export interface GalleryWallEvents {
+  /** The visible pictures changed (the new list, newest first). */
   change: (pictures: readonly GalleryPicture[]) => void;
   /** A picture appeared (shared here or by a peer). */
   add: (picture: GalleryPicture) => void;
+  /** A write failed (quota, storage gone). */
   error: (error: StorageError) => void;
 }
 
 /** How a gallery wall is opened: the room key (`${appId}\n${room}`) and the visitor's name. */
 export interface GalleryWallOptions {
+  /** The room key: records are signed for it and stored under it. */
   room: string;
+  /** The visitor's display name, put in each picture it shares. */
   userName: string;
   /** Pictures one author may have on the wall; more are refused. Default 200. */
   maxPerAuthor?: number;
+  /** undefined: the page's shared database; null: memory only. */
   database?: P2pDatabase | null;
+  /** Clock for authored records, ms since epoch; default `Date.now`. */
   now?: () => number;
 }
 
@@ -72,6 +87,7 @@ export class GalleryWall extends RecordFeature<GalleryRecordWire, GalleryRefusal
 
   private constructor(
     mesh: FeatureMesh,
+    /** The room's swarm: it holds and moves the full pictures. */
     readonly swarm: Swarm,
     book: RecordBook<GalleryRecordWire, GalleryRefusal>,
     options: GalleryWallOptions,

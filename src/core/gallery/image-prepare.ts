@@ -6,8 +6,11 @@ import { ImageRefusedError } from './image-errors';
 export interface PreparedImage {
   /** The bytes to share (metadata removed unless kept). */
   blob: Blob;
+  /** The type of `blob` (AVIF becomes WebP and a GIF with metadata PNG when re-encoded). */
   mime: ImageType;
+  /** Width, px. */
   width: number;
+  /** Height, px. */
   height: number;
   /** WebP thumbnail, at most `THUMB_SIDE` px on its longer side. */
   thumb: Uint8Array;

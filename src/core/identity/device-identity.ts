@@ -16,8 +16,11 @@ export const SIGNATURE_PATTERN = /^[A-Za-z0-9_-]{86}$/;
 
 /** What is kept per room on the device: the key pair (private key non-extractable) and the next sequence number. */
 export interface StoredIdentity {
+  /** The room key (`${appId}\n${room}`). */
   room: string;
+  /** The public key: the 65-byte uncompressed P-256 point, base64url (87 characters). */
   publicKey: string;
+  /** The private key (WebCrypto, non-extractable: it never leaves the browser's key store). */
   privateKey: CryptoKey;
   /** Next sequence number this device will give a record in the room (starts at 1). */
   nextSeq: number;
@@ -25,7 +28,9 @@ export interface StoredIdentity {
 
 /** Where identities are kept (the Dexie `identities` table, or memory when storage is unavailable). */
 export interface IdentityStore {
+  /** The room's identity, if one is stored. */
   get(room: string): Promise<StoredIdentity | undefined>;
+  /** Stores (inserts or replaces) a room's identity. */
   put(identity: StoredIdentity): Promise<void>;
   /**
    * Stores `identity` unless the room already has one, atomically; returns the one kept.

@@ -15,9 +15,11 @@ export const LOW_WATER_BYTES = 1024 * 1024;
 
 /** One peer's bulk link as features (the swarm) use it; hand-outs of {@link BulkNetwork}. */
 export interface BulkLink {
+  /** The peer at the other end (Trystero peer id). */
   readonly peerId: string;
-  /** Bytes sent / received on the data channel so far. */
+  /** Bytes sent on the data channel so far. */
   readonly bytesSent: number;
+  /** Bytes received on the data channel so far. */
   readonly bytesReceived: number;
   /** Sends control text (JSON) now if the peer is ready, else as soon as it is. */
   sendControl(text: string): void;
@@ -36,6 +38,7 @@ export interface BulkLinkEvents {
   data: (data: unknown) => void;
   /** Both sides are ready (each has seen the other's hello). */
   ready: () => void;
+  /** The link closed (either channel closed, or `close()` was called); no event follows. */
   closed: () => void;
 }
 
@@ -51,7 +54,9 @@ export interface BulkLinkEvents {
  * messages until then.
  */
 export class RtcBulkLink implements BulkLink {
+  /** The `control` channel (negotiated id {@link CONTROL_CHANNEL_ID}, JSON text, ordered). */
   readonly control: RTCDataChannel;
+  /** The `data` channel (negotiated id {@link DATA_CHANNEL_ID}, binary frames, ordered). */
   readonly data: RTCDataChannel;
   bytesSent = 0;
   bytesReceived = 0;
@@ -88,6 +93,7 @@ export class RtcBulkLink implements BulkLink {
     return this.emitter.on(event, handler);
   }
 
+  /** Whether the peer's hello has arrived and the link is not closed: control text goes out at once. */
   get ready(): boolean {
     return this.remoteReady && !this.closed;
   }
@@ -116,6 +122,7 @@ export class RtcBulkLink implements BulkLink {
     this.bytesSent += frame.byteLength;
   }
 
+  /** Closes both channels (which closes the peer's side too) and emits `closed` once. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

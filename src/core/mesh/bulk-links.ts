@@ -58,16 +58,21 @@ export interface BulkNetwork {
 
 /** What {@link MeshBulkLinks} needs from its mesh room. */
 export interface BulkLinkHost {
+  /** This page's peer id. */
   readonly selfId: string;
   /** Peers in the roster now. */
   peerIds(): string[];
   /** The RTCPeerConnection to a peer, if Trystero lists one. */
   peerConnection(peerId: string): RTCPeerConnection | undefined;
+  /** Subscribes to roster joins; returns the unsubscribe function. */
   onPeerJoin(handler: (peerId: string) => void): Unsubscribe;
+  /** Subscribes to roster leaves; returns the unsubscribe function. */
   onPeerLeave(handler: (peerId: string) => void): Unsubscribe;
   /** Charges `cost` flood units to a peer; false when it is over budget (and now disconnected). */
   charge(peerId: string, channel: string, cost: number): boolean;
+  /** The mesh's one penalty path (see {@link BulkNetwork.penalise}). */
   penalise(peerId: string, channel: string, reason: DropReason, cost?: number): void;
+  /** Counts a message a feature accepted (the mesh's wire stats). */
   countAccepted(): void;
   /** Something arrived from the peer: a sign of life for its heartbeat (and use of a temporary link). */
   touch(peerId: string): void;

@@ -43,7 +43,9 @@ export interface PeerConnectionStats {
  * `retryAtMs` says when); `retired` (the relay refused us: `reason` says why; retried later).
  */
 export interface RelayConnectionStats {
+  /** The relay's URL, as configured. */
   url: string;
+  /** The socket's state now (see above). */
   state: 'connecting' | 'connected' | 'reconnecting' | 'retired';
   /** Why a relay is retired (the relay's own words), else null. */
   reason: string | null;
@@ -55,7 +57,9 @@ export interface RelayConnectionStats {
 export interface ConnectionStats {
   /** When the figures were read, ms since epoch. */
   at: number;
+  /** Every connected peer, oldest first. */
   peers: PeerConnectionStats[];
+  /** This room's signaling relays (all of Trystero's when no `relayUrls` were given). */
   relays: RelayConnectionStats[];
   /** True when no relay is connected: existing peers stay connected, but nobody new can join. */
   relaysDown: boolean;
@@ -63,9 +67,13 @@ export interface ConnectionStats {
 
 /** What the selected candidate pair of one connection says. */
 export interface TransportReading {
+  /** How the packets travel (see {@link ConnectionPath}). */
   path: ConnectionPath;
+  /** The pair's `currentRoundTripTime`, ms; null when the browser gives none. */
   rttMs: number | null;
+  /** The pair's `bytesSent`: every data channel of the connection, bytes. */
   bytesSent: number;
+  /** The pair's `bytesReceived`, bytes. */
   bytesReceived: number;
 }
 

@@ -2,6 +2,7 @@ import { MeshOptions, MeshRoom } from './mesh-room';
 
 /** A widget's hold on a shared {@link MeshRoom}; call `release()` when the widget leaves the DOM. */
 export interface MeshHandle {
+  /** The shared room (started: its strategy loaded and the Trystero room joined, or `status` says why not). */
   room: MeshRoom;
   /**
    * Drops this hold. After the last release the room stays joined for {@link LINGER_MS}, then

@@ -119,6 +119,7 @@ export type PeerLeaveReason = 'goodbye' | 'silent' | 'connection-lost' | 'flood'
 
 /** The `peerLeave` event's second argument. */
 export interface PeerLeave {
+  /** Why it left. */
   reason: PeerLeaveReason;
   /**
    * For `connection-lost`: the connection's `connectionState` and `iceConnectionState` when it was
@@ -141,8 +142,11 @@ export interface MeshError {
 
 /** Events of a {@link MeshRoom} (subscribe with `on`; each returns its unsubscribe function). */
 export interface MeshEvents {
+  /** The connection state changed (also kept as {@link MeshRoom.status}). */
   status: (status: MeshStatus) => void;
+  /** A peer connected and passed Trystero's handshake: it is in the roster (its name follows by `presence`). */
   peerJoin: (peer: PeerInfo) => void;
+  /** A connected peer left the roster, and why. */
   peerLeave: (peer: PeerInfo, leave: PeerLeave) => void;
   /** The roster changed (join, leave, name or RTT update). */
   roster: (peers: PeerInfo[]) => void;
@@ -155,6 +159,7 @@ export interface MeshEvents {
   memberLeave: (member: PeerInfo, leave: PeerLeave) => void;
   /** The member list changed (what a widget's peer list shows: connected peers first, then indirect members). */
   members: (members: PeerInfo[]) => void;
+  /** An error for the widget to show and re-emit as `p2pError`. */
   error: (error: MeshError) => void;
 }
 

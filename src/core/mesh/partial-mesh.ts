@@ -4,6 +4,7 @@ import type { BroadcastMessage, MembershipMessage } from '../wire/overlay-schema
 
 /** What the partial mesh needs from the {@link MeshRoom} it runs in. */
 export interface PartialMeshHost {
+  /** This page's peer id. */
   selfId: string;
   /** Asks Trystero for a connection to one peer now (patched `room.connectTo`); false when no relay could carry it. */
   connectTo(peerId: string, hint: 'join' | 'high' | 'low' | 'temp'): Promise<boolean>;
@@ -11,7 +12,9 @@ export interface PartialMeshHost {
   isLinked(peerId: string): boolean;
   /** Ends the connection to a peer as a goodbye on both sides (its `peerLeave` follows; nobody announces again for it). */
   closePeer(peerId: string): void;
+  /** Sends an `overlay-view` message to a linked peer (dropped when there is no link). */
   sendView(peerId: string, message: MembershipMessage): void;
+  /** Sends an `overlay-push` message to a linked peer (dropped when there is no link). */
   sendPush(peerId: string, message: BroadcastMessage): void;
   /** The mesh's one penalty path (a neighbour forwarded something its checks refused). */
   penalise(peerId: string, reason: 'invalid-forward' | 'bad-hops'): void;
@@ -54,7 +57,9 @@ const TEMP_OPEN_MS = 15_000;
  * - never beyond `maxLinks` connections.
  */
 export class PartialMesh {
+  /** HyParView membership: the active view (neighbours) and the passive view. */
   readonly membership: Membership;
+  /** Plumtree broadcast over the neighbours. */
   readonly broadcast: Broadcast;
   /** Peers heard (announcing, asking, linked) and when, ms. */
   private readonly known = new Map<string, number>();
@@ -199,6 +204,7 @@ export class PartialMesh {
     return [...this.membership.active];
   }
 
+  /** Stops the timers and the overlay (membership closes its links); call once, when the room is left. */
   stop(): void {
     clearInterval(this.tempTimer);
     this.membership.stop();

@@ -20,8 +20,11 @@ export const MAX_UNLINKED_MEMBERS = 1000;
 
 /** Where the member list's changes go (the mesh re-emits them as `memberJoin`, `memberLeave`, `members`). */
 export interface RoomMemberEvents {
+  /** A page entered the member list. */
   join(member: PeerInfo): void;
+  /** A page left the member list, and why. */
   leave(member: PeerInfo, leave: PeerLeave): void;
+  /** The member list changed (linked members first); called after `join` and `leave` too. */
   change(members: PeerInfo[]): void;
 }
 
@@ -65,10 +68,12 @@ export class RoomMembers {
     return [...all.filter(m => m.linked), ...all.filter(m => !m.linked)].map(m => ({ ...m.info }));
   }
 
+  /** Members listed now (this page not included). */
   get size(): number {
     return this.members.size;
   }
 
+  /** Whether `peerId` is listed. */
   has(peerId: string): boolean {
     return this.members.has(peerId);
   }
@@ -174,6 +179,7 @@ export class RoomMembers {
     return unlinked < MAX_UNLINKED_MEMBERS;
   }
 
+  /** Forgets every member, `bye` and beacon number, without events (the room was left). */
   clear(): void {
     this.members.clear();
     this.gone.clear();

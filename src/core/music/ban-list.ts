@@ -22,15 +22,21 @@ export function loadPatternEngine(): Promise<void> {
 
 /** One entry of a ban list that could not be used, in plain words. */
 export interface BanListProblem {
+  /** The entry as written (trimmed). */
   entry: string;
+  /** What is wrong with it, in English. */
   message: string;
 }
 
 /** What a ban list looks at on a track. */
 export interface BannableTrack {
+  /** Title tag. */
   title?: string;
+  /** Artist tag. */
   artist?: string;
+  /** Album tag. */
   album?: string;
+  /** The shared file's name. */
   fileName?: string;
 }
 

@@ -2,7 +2,9 @@ import { Lrc } from 'lrc-kit';
 
 /** One synced lyric line: when it starts (seconds) and its text. */
 export interface LyricLine {
+  /** When the line starts, seconds from the start of the track. */
   time: number;
+  /** The line's text. */
   text: string;
 }
 

@@ -16,19 +16,31 @@ export type MusicRefusal = RecordRefusal | 'bad-cover';
 export interface MusicTrack {
   /** `author:seq` of the first `track` record seen for this content id. */
   key: string;
+  /** Content id of the track's bytes (SHA-256 root hash, base64url). */
   cid: string;
+  /** Public key of the author of that first record. */
   author: string;
   /** Name of the peer whose list it is in. */
   sharedBy: string;
+  /** Title tag (or the file name), at most 200 characters. */
   title: string;
+  /** Artist tag ('' when none), at most 200 characters. */
   artist: string;
+  /** Album tag ('' when none), at most 200 characters. */
   album: string;
+  /** The shared file's name. */
   fileName: string;
+  /** Length, seconds (0 when the sharer's browser could not tell). */
   duration: number;
+  /** Size, bytes. */
   size: number;
+  /** The audio type, sniffed from the bytes when it was shared. */
   mime: AudioType;
+  /** Cover picture (a small WebP): the newest the author attached, else the one from the tags. */
   cover?: Uint8Array;
+  /** LRC lyrics: the newest the author attached, else those shared with the track. */
   lyrics?: string;
+  /** Shared from this device (one of the records for this content id is its own). */
   own: boolean;
   /** The whole track is on this device. */
   cached: boolean;
@@ -42,16 +54,23 @@ export interface MusicTrack {
 
 /** Events of a {@link MusicLibrary}. */
 export interface MusicLibraryEvents {
+  /** The listed tracks changed (the new list). */
   change: (tracks: readonly MusicTrack[]) => void;
+  /** A track whose content is new to the list arrived (shared here or by a peer). */
   add: (track: MusicTrack) => void;
+  /** A write failed (quota, storage gone). */
   error: (error: StorageError) => void;
 }
 
 /** How a music library is opened: the room key (`${appId}\n${room}`) and the visitor's name. */
 export interface MusicLibraryOptions {
+  /** The room key: records are signed for it and stored under it. */
   room: string;
+  /** The visitor's display name, put in each track it shares. */
   userName: string;
+  /** undefined: the page's shared database; null: memory only. */
   database?: P2pDatabase | null;
+  /** Largest track this visitor may add, bytes; default 200 MB (200 000 000). */
   maxTrackBytes?: number;
 }
 
@@ -76,6 +95,7 @@ export class MusicLibrary extends RecordFeature<MusicRecordWire, MusicRefusal, M
 
   private constructor(
     private readonly mesh: FeatureMesh,
+    /** The room's swarm: it holds and streams the tracks' bytes. */
     readonly swarm: Swarm,
     book: RecordBook<MusicRecordWire, MusicRefusal>,
     options: MusicLibraryOptions,

@@ -12,7 +12,9 @@ export const BAN_STORAGE_KEY = 'p2p-widgets:music-ban';
 
 /** What the music widget shows of the player; every change is emitted whole as `state`. */
 export interface MusicPlayerState {
+  /** The track loaded (playing or paused), or null. */
   current: MusicTrack | null;
+  /** Whether it plays (false when paused, stopped or ended). */
   playing: boolean;
   /** Playing but waiting for bytes. */
   waiting: boolean;
@@ -22,6 +24,7 @@ export interface MusicPlayerState {
   progress: TransferProgress | null;
   /** 0–1. */
   volume: number;
+  /** The current track's parsed LRC lyrics, by time (empty when it has none). */
   lyrics: LyricLine[];
   /** Chunks held when the first audio played (streaming: fewer than all). */
   startedWith: { chunks: number; totalChunks: number } | null;
@@ -47,11 +50,13 @@ export type MusicProblem =
 
 /** Events of a {@link MusicPlayerController}. */
 export interface MusicPlayerEvents {
+  /** The state changed (the whole new state). */
   state: (state: MusicPlayerState) => void;
   /** A track started playing. */
   play: (track: MusicTrack) => void;
   /** A track played to its end (the next one starts). */
   end: (track: MusicTrack) => void;
+  /** Something went wrong: show it and emit `p2pError`. */
   problem: (problem: MusicProblem) => void;
 }
 

@@ -1,16 +1,23 @@
 
 /** Decoded PCM: one Float32Array per channel. */
 export interface Pcm {
+  /** Samples per channel, in [-1, 1]. */
   channelData: Float32Array[];
+  /** Samples per channel in this block (sample frames). */
   samplesDecoded: number;
+  /** Samples per second, Hz. */
   sampleRate: number;
 }
 
 /** A streaming decoder: bytes in any split, PCM out; `reset` starts a new stream (after a seek). */
 export interface PcmDecoder {
+  /** Resolves once the decoder (and for MP3 and FLAC its WebAssembly worker) is loaded. */
   ready: Promise<void>;
+  /** Decodes the next bytes of the stream; bytes of an incomplete frame are kept for the next call. */
   decode(bytes: Uint8Array): Promise<Pcm>;
+  /** Forgets the stream so far (call before decoding from another offset, after a seek). */
   reset(): Promise<void>;
+  /** Releases the decoder (and its worker); it is not used again. */
   free(): void;
 }
 
@@ -27,11 +34,17 @@ export function audioKind(mime: string): AudioKind | null {
 
 /** Where the PCM samples of a WAV file are: parsed from its RIFF header (RIFF/WAVE, `fmt ` and `data` chunks). */
 export interface WavFormat {
+  /** Offset of the first sample in the file, bytes (just after the `data` chunk header). */
   dataStart: number;
+  /** Length of the `data` chunk, bytes. */
   dataLength: number;
+  /** Number of channels. */
   channels: number;
+  /** Sample frames per second, Hz. */
   sampleRate: number;
+  /** Bits per sample: 8, 16, 24 or 32 (integer), or 32 (float). */
   bitsPerSample: number;
+  /** Bytes per sample frame (all channels). */
   blockAlign: number;
   /** 1 = integer PCM, 3 = IEEE float. */
   format: number;

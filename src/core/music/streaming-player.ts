@@ -17,6 +17,7 @@ export interface PlayerEvents {
   ended: () => void;
   /** Playing but waiting for bytes (buffer ran dry). */
   waiting: (waiting: boolean) => void;
+  /** Reading or decoding failed while playing: nothing more is scheduled (a failed `load` rejects instead). */
   error: (error: Error) => void;
 }
 

@@ -4,10 +4,15 @@ import type { AudioType } from '../wire';
 
 /** What is read from a track file before sharing. */
 export interface PreparedTrack {
+  /** The audio type, sniffed from the bytes. */
   mime: AudioType;
+  /** Title tag, else the file name without its extension; at most 200 characters. */
   title: string;
+  /** Artist tag ('' when absent); at most 200 characters. */
   artist: string;
+  /** Album tag ('' when absent); at most 200 characters. */
   album: string;
+  /** The file's name, at most 255 characters. */
   fileName: string;
   /** Seconds (0 when the browser cannot tell). */
   duration: number;
@@ -18,6 +23,7 @@ export interface PreparedTrack {
 /** Why a track was refused. */
 export class TrackRefusedError extends Error {
   constructor(
+    /** Which check refused the file: not a supported audio type by content, or over the size limit. */
     readonly code: 'not-audio' | 'too-large',
     message: string,
   ) {

@@ -22,7 +22,9 @@ export interface BroadcastLinks {
  */
 export type BroadcastValidator = (topic: string, body: string, from: string, origin: string) => boolean | Promise<boolean>;
 
+/** Timers, periods (ms) and bounds of a {@link Broadcast}; defaults in {@link DEFAULT_BROADCAST_OPTIONS}. */
 export interface BroadcastOptions {
+  /** Clock and timers (the page's, or the simulator's virtual ones). */
   timers: OverlayTimers;
   /** Lazy push period: "I have" announcements wait and go out together, ms (250). */
   lazyFlushMs: number;
@@ -47,9 +49,11 @@ export interface BroadcastOptions {
   optimizationThreshold: number;
   /** Most messages announced but not yet received that are tracked at once (5 000): bounds a hostile flood of `ihave`. */
   maxMissing: number;
+  /** The check every pushed body passes before it is delivered or forwarded (default: accept all). */
   validate: BroadcastValidator;
 }
 
+/** The defaults (the values in each option's comment; some tuned with the overlay simulator, src/core/testing/overlay-simulator.ts). */
 export const DEFAULT_BROADCAST_OPTIONS: BroadcastOptions = {
   timers: realTimers,
   lazyFlushMs: 250,
@@ -65,8 +69,11 @@ export const DEFAULT_BROADCAST_OPTIONS: BroadcastOptions = {
 
 /** A message as delivered to the feature above. */
 export interface Delivered {
+  /** The feature channel (`MessageSpec.channel`) whose rules checked the body. */
   topic: string;
+  /** The message's id, unique per message (chosen by the publisher; the partial mesh uses `origin:n`). */
   id: string;
+  /** The inner message's JSON text, as published. */
   body: string;
   /** Peer id of the page that published it. */
   origin: string;
@@ -76,6 +83,7 @@ export interface Delivered {
   from: string;
 }
 
+/** Events of a {@link Broadcast}. */
 export interface BroadcastEvents {
   /** A new message passed its checks (once per id). */
   deliver(message: Delivered): void;
@@ -138,6 +146,7 @@ export class Broadcast {
   private stopped = false;
 
   constructor(
+    /** This page's peer id (the `origin` of what it publishes). */
     readonly selfId: string,
     private readonly net: BroadcastLinks,
     options: Partial<BroadcastOptions> = {},
@@ -146,6 +155,7 @@ export class Broadcast {
     this.sweepLater();
   }
 
+  /** Subscribes to an event (see {@link BroadcastEvents}); returns the unsubscribe function. */
   on<E extends keyof BroadcastEvents>(event: E, handler: BroadcastEvents[E]): Unsubscribe {
     return this.emitter.on(event, handler);
   }

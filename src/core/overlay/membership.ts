@@ -33,8 +33,9 @@ export interface MembershipOptions {
   passiveWalk: number;
   /** Period of the shuffle with a random active peer, ms (10 000, ±20 % jitter). */
   shuffleIntervalMs: number;
-  /** Active and passive ids sent in a shuffle (HyParView's ka, kp: 3 and 4), plus our own. */
+  /** Active ids sent in a shuffle (HyParView's ka, 3), with the passive ones and our own. */
   shuffleActive: number;
+  /** Passive ids sent in a shuffle (HyParView's kp, 4). */
   shufflePassive: number;
   /** Period of the check that refills the active view from the passive view, ms (1 000). */
   maintenanceIntervalMs: number;
@@ -60,6 +61,7 @@ export interface MembershipOptions {
   maxLinks: number;
   /** Random numbers in [0, 1) (seeded in the simulator). */
   random: () => number;
+  /** Clock and timers (the page's, or the simulator's virtual ones). */
   timers: OverlayTimers;
   /**
    * Called when the active view is below `activeMin` and the passive view is empty: returns peer
@@ -70,6 +72,7 @@ export interface MembershipOptions {
   otherLinks?: () => number;
 }
 
+/** The defaults (the values in each option's comment). */
 export const DEFAULT_MEMBERSHIP_OPTIONS: Omit<MembershipOptions, 'discover' | 'otherLinks'> = {
   activeTarget: 6,
   activeMin: 4,
@@ -144,6 +147,7 @@ export class Membership {
   private joined = false;
 
   constructor(
+    /** This page's peer id. */
     readonly selfId: string,
     private readonly net: MembershipLinks,
     options: Partial<MembershipOptions> = {},
@@ -155,6 +159,7 @@ export class Membership {
     }
   }
 
+  /** Subscribes to an event (see {@link MembershipEvents}); returns the unsubscribe function. */
   on<E extends keyof MembershipEvents>(event: E, handler: MembershipEvents[E]): Unsubscribe {
     return this.emitter.on(event, handler);
   }

@@ -14,7 +14,9 @@ type QuerySchema = v.GenericSchema<{ v: number }, { v: number }>;
 
 /** How a feature's records travel between holders (see {@link startRecordExchange}). */
 export interface RecordExchangeOptions<R extends SignedRecordBase> {
+  /** The room the records travel in. */
   mesh: FeatureMesh;
+  /** Where received records go (the book applies the rules). */
   book: RecordBook<R & { target?: number }, string>;
   /** The three messages of the kind: one new record (to everyone), a batch (the answer, to the asker only), a query. */
   messages: { record: MessageSpec<RecordSchema<R>>; list: MessageSpec<ListSchema<R>>; query: MessageSpec<QuerySchema> };

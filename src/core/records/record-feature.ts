@@ -12,7 +12,9 @@ export interface RecordFeatureEvents {
 
 /** What a feature passes to {@link RecordFeature}: its book, the exchange (its answer is the feature's `held()`) and the visitor's name. */
 export interface RecordFeatureSetup<R extends SignedRecordBase & { target?: number }, C extends string> {
+  /** The feature's opened record book. */
   book: RecordBook<R, C>;
+  /** The room and the kind's three messages and batch policy (book and answer are filled in). */
   exchange: Omit<RecordExchangeOptions<R>, 'book' | 'answer'>;
   /** The visitor's display name, put in what it shares. */
   userName: string;

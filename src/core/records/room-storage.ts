@@ -11,6 +11,7 @@ export interface OpenedStorage {
 
 /** A feature's storage in one room: the database and this device's identity (its key pair) in the room. */
 export interface RoomStorage extends OpenedStorage {
+  /** This device's key pair and sequence counter in the room. */
   identity: DeviceIdentity;
 }
 

@@ -7,10 +7,15 @@ export type Unsigned<R> = DistributiveOmit<R, 'sig'>;
 
 /** What every signed record carries: its author's per-room public key (base64url, P-256), a per-author sequence number, a time (ms since epoch), a kind and the signature (base64url). */
 export interface SignedRecordBase {
+  /** The author's per-room public key (base64url, 87 characters). */
   author: string;
+  /** The author's sequence number in the room (from 1, increasing with each record it signs). */
   seq: number;
+  /** The author's clock when it signed, ms since epoch. */
   ts: number;
+  /** What the record is (`msg`, `pic`, `track`, an amendment's kind, …). */
   kind: string;
+  /** ECDSA P-256 signature over the record's canonical bytes (base64url, 86 characters). */
   sig: string;
 }
 

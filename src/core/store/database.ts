@@ -4,16 +4,25 @@ import type { GalleryRecordWire, MusicRecordWire } from '../wire';
 
 /** A chat record as this device keeps it (one row per author+seq in a room). */
 export interface StoredChatRecord {
+  /** The room key (`${appId}\n${room}`). */
   room: string;
+  /** The author's per-room public key (base64url). */
   author: string;
+  /** The author's sequence number. */
   seq: number;
   /** Author's timestamp, ms since epoch. */
   ts: number;
+  /** `msg` a message, `retract` a tombstone, `mode` a burn-after-reading switch. */
   kind: 'msg' | 'retract' | 'mode';
+  /** `msg`: the author's display name. */
   name?: string;
+  /** `msg`: the message text. */
   text?: string;
+  /** `msg`: sent in burn-after-reading mode (such messages are never stored); `mode`: the switch's new state. */
   burn?: boolean;
+  /** `retract`: the sequence number of the author's message it retracts. */
   target?: number;
+  /** The author's signature (base64url, see core/chat/chat-record.ts). */
   sig: string;
   /** For `msg`: set when the author's tombstone arrived; the body stays here but is never sent again. */
   retracted?: boolean;
@@ -23,14 +32,19 @@ export interface StoredChatRecord {
 
 /** A device-local mark that keeps a record beyond the retention window. */
 export interface StoredMark {
+  /** The room key. */
   room: string;
+  /** The marked record's author (public key). */
   author: string;
+  /** The marked record's sequence number. */
   seq: number;
+  /** When it was marked, ms since epoch. */
   markedAt: number;
 }
 
 /** Per-room settings of this device. */
 export interface StoredRoomSettings {
+  /** The room key (for the music room: `music\n` before it). */
   room: string;
   /** Retention window chosen in the widget, ms (0 = keep forever). */
   retentionMs?: number;
@@ -42,7 +56,9 @@ export interface StoredRoomSettings {
 
 /** A file the swarm knows on this device (own, cached, or downloading). */
 export interface StoredSwarmFile {
+  /** Content id (the manifest's root hash, base64url). */
   cid: string;
+  /** The file's manifest (see core/swarm/manifest.ts). */
   manifest: { cid: string; size: number; chunkSize: number; mime: string; hashes: string[] };
   /** Kept regardless of the cache cap (the user's own files, "keep a copy"). */
   pinned: boolean;
@@ -54,8 +70,11 @@ export interface StoredSwarmFile {
 
 /** One verified chunk of a file. */
 export interface StoredSwarmChunk {
+  /** Content id of the file. */
   cid: string;
+  /** Chunk index, from 0. */
   index: number;
+  /** The chunk's bytes (verified against its manifest hash before they were stored). */
   data: ArrayBuffer;
 }
 
@@ -160,6 +179,7 @@ export type StorageErrorCode = 'storage-unavailable' | 'storage-full' | 'storage
 /** A storage failure in plain words; `code` says which (full, unavailable, failed). */
 export class StorageError extends Error {
   constructor(
+    /** Which failure: full, unavailable or failed. */
     readonly code: StorageErrorCode,
     message: string,
   ) {

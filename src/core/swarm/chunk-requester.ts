@@ -4,13 +4,17 @@ import { PROTOCOL_VERSION, type DataFrame, type SwarmControl } from '../wire';
 export interface PendingRequest {
   /** Request id on the wire (1 … 0xfffffff0, then it wraps). */
   id: number;
+  /** Content id of the file. */
   cid: string;
+  /** Chunk index. */
   index: number;
+  /** The peer asked (frames from any other are refused). */
   peerId: string;
   /** The chunk's bytes, filled in order as data frames arrive (its length is the chunk's, from the manifest). */
   buffer: Uint8Array;
   /** Bytes received so far. */
   received: number;
+  /** The timeout's timer (see {@link ChunkRequester}). */
   timer: ReturnType<typeof setTimeout>;
   /** Runs when the request times out (it has been cancelled then). */
   onTimeout: () => void;

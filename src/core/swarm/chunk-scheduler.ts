@@ -27,7 +27,9 @@ interface PeerState {
 
 /** One request to make: chunk `index` from `peerId`. */
 export interface Assignment {
+  /** Chunk index. */
   index: number;
+  /** The peer to ask. */
   peerId: string;
 }
 

@@ -16,6 +16,7 @@ export interface ChunkServerHost {
   readChunk(cid: string, index: number): Promise<Uint8Array | undefined>;
   /** The ready bulk link to a peer. */
   link(peerId: string): BulkLink | undefined;
+  /** Sends a control message (a `nak`) to a peer. */
   send(peerId: string, message: SwarmControl): void;
   /** Counts served bytes and chunks (the swarm's stats). */
   served(bytes: number, chunkDone: boolean): void;

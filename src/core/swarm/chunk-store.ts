@@ -8,11 +8,15 @@ import type { Manifest } from './manifest';
  * browsers that forbid IndexedDB.
  */
 export interface ChunkStore {
+  /** Every file entry stored. */
   files(): Promise<StoredSwarmFile[]>;
+  /** The file entry of `cid`, if stored. */
   file(cid: string): Promise<StoredSwarmFile | undefined>;
+  /** Inserts or replaces a file entry. */
   putFile(file: StoredSwarmFile): Promise<void>;
   /** Indices of the chunks stored for `cid`. */
   chunkIndices(cid: string): Promise<number[]>;
+  /** The bytes of chunk `index` of `cid`, if stored. */
   getChunk(cid: string, index: number): Promise<Uint8Array | undefined>;
   /**
    * Stores a verified chunk and updates the file's byte count and access time in one transaction.
@@ -21,6 +25,7 @@ export interface ChunkStore {
   putChunk(cid: string, index: number, data: Uint8Array, fresh?: boolean): Promise<void>;
   /** Deletes a file's chunks, and the file entry too unless `keepEntry`. */
   deleteFile(cid: string, keepEntry?: boolean): Promise<void>;
+  /** Sets the file's last access to now (for least-recently-used eviction). */
   touch(cid: string): Promise<void>;
 }
 

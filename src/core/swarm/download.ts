@@ -6,12 +6,15 @@ import type { LocalFile } from './resource-index';
 
 /** Progress of one file's download. */
 export interface TransferProgress {
+  /** Content id of the file. */
   cid: string;
   /** Verified bytes held. */
   bytes: number;
   /** File size, bytes. */
   size: number;
+  /** Verified chunks held. */
   chunks: number;
+  /** Chunks in the file. */
   totalChunks: number;
   /** Download rate over the last ~2 s, bytes/s. */
   rate: number;
@@ -24,6 +27,7 @@ export type RequestFailure = 'bad' | 'timeout' | 'busy' | 'missing';
 
 /** What a {@link Download} needs from its swarm (the swarm implements it; unit tests may too). */
 export interface DownloadHost {
+  /** Tuning of each download's {@link ChunkScheduler}. */
   readonly schedulerOptions: SchedulerOptions;
   /** The verified manifest of `cid`, from this device or its holders. @throws Error when nobody holds it or no holder sent a valid one */
   fetchManifest(cid: string): Promise<Manifest>;
@@ -37,6 +41,7 @@ export interface DownloadHost {
   cancelRequests(cid: string): void;
   /** The download ended (complete, failed or cancelled). */
   downloadFinished(cid: string): void;
+  /** A download's progress, re-emitted as the swarm's `progress`. */
   emitProgress(progress: TransferProgress): void;
 }
 
@@ -67,6 +72,7 @@ export class Download {
 
   constructor(
     private readonly swarm: DownloadHost,
+    /** Content id of the file. */
     readonly cid: string,
   ) {
     this.done = new Promise((resolve, reject) => {

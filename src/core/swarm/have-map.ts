@@ -10,6 +10,7 @@ export class HaveMap {
   private held = 0;
 
   constructor(
+    /** Chunks in the file (bits in the map). */
     readonly count: number,
     bits?: Uint8Array,
   ) {

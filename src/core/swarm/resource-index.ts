@@ -4,7 +4,9 @@ import { chunkCount, type Manifest } from './manifest';
 
 /** A file this device holds (some or all chunks of). */
 export interface LocalFile {
+  /** The file's manifest. */
   manifest: Manifest;
+  /** Which chunks are stored (verified) here. */
   have: HaveMap;
   /** Kept regardless of the cache cap (the user's own files). */
   pinned: boolean;
@@ -12,11 +14,13 @@ export interface LocalFile {
 
 /** What a peer announced for a file. */
 export interface RemoteFile {
+  /** Content id. */
   cid: string;
   /** File size, bytes. */
   size: number;
   /** Chunk size, bytes. */
   chunkSize: number;
+  /** Which chunks the peer said it holds. */
   have: HaveMap;
 }
 

@@ -21,11 +21,13 @@ export type { RemoteFile } from './resource-index';
 export interface SwarmEvents {
   /** A peer's resource index changed (or it left); `''`: a page further away said it holds a file (partial mesh). */
   index: (peerId: string) => void;
+  /** A download's progress (on start, per stored chunk and at the end). */
   progress: (progress: TransferProgress) => void;
   /** A file is now complete on this device. */
   complete: (cid: string) => void;
   /** A chunk failed verification (the sender is penalised; the chunk is fetched again). */
   badChunk: (cid: string, index: number, peerId: string) => void;
+  /** A write failed (quota, storage gone). */
   error: (error: StorageError) => void;
 }
 
@@ -39,6 +41,7 @@ export interface SwarmOptions {
   maxServePerPeer?: number;
   /** A request with no data for this long is given up and sent elsewhere, ms. Default 10 000. */
   requestTimeoutMs?: number;
+  /** Tuning of every download's scheduler. */
   scheduler?: SchedulerOptions;
 }
 

@@ -122,6 +122,7 @@ export class TestNetwork {
     b.peerLeft(a.selfId, reason);
   }
 
+  /** Whether peers `a` and `b` are linked now. */
   connected(a: string, b: string): boolean {
     return this.links.has(linkKey(a, b));
   }

@@ -24,7 +24,9 @@ export interface OverlaySimulationOptions {
   detectMs: [number, number];
   /** Peer ids a newcomer learns from the relay when it opens (random present peers). Default 3. */
   contacts: number;
+  /** Membership options of every peer (on top of the seeded random, virtual timers, `maxLinks` and discovery). */
   membership: Partial<MembershipOptions>;
+  /** Broadcast options of every peer (on top of the virtual timers). */
   broadcast: Partial<BroadcastOptions>;
 }
 
@@ -43,20 +45,29 @@ const DEFAULTS: OverlaySimulationOptions = {
 
 /** One simulated page: the real {@link Membership} and {@link Broadcast}, fed through the real wire validators. */
 export interface SimPeer {
+  /** The page's peer id (`p0000`, `p0001`, … in base 36). */
   id: string;
+  /** When it was added, ms of virtual time. */
   joinedAt: number;
+  /** Its HyParView membership. */
   membership: Membership;
+  /** Its Plumtree broadcast. */
   broadcast: Broadcast;
+  /** False once removed (closed or crashed). */
   alive: boolean;
   /** Link ends this peer holds (including ones whose far side crashed and was not yet noticed). */
   links: Set<string>;
+  /** When its upload queue is empty, ms of virtual time. */
   uplinkFreeAt: number;
+  /** The receiving wire checks of its two overlay channels (`overlay-view`, `overlay-push`). */
   validators: { view: InboundValidator<typeof membershipMessage.schema>; push: InboundValidator<typeof broadcastMessage.schema> };
+  /** What those checks dropped, by reason. */
   drops: DropCounters;
 }
 
 /** What {@link OverlaySimulation.watchViews} counted: checks of one page each, and violations. */
 export interface ViewWatch {
+  /** Checks made (one per live page per interval). */
   checks: number;
   /** Checks that found an active view above its maximum. */
   overMax: number;
@@ -70,8 +81,11 @@ export interface ViewWatch {
 
 /** One published message and where it got to. */
 export interface TrackedMessage {
+  /** The message id (`origin:n`). */
   id: string;
+  /** The publishing peer's id. */
   origin: string;
+  /** When it was published, ms of virtual time. */
   at: number;
   /** Peers present (joined at least `settledMs` before) when it was published. */
   present: Set<string>;
@@ -89,11 +103,13 @@ type Event = { at: number; seq: number; fn: () => void };
  * `InboundValidator`, as on the data channel; only the links are simulated.
  */
 export class OverlaySimulation {
+  /** Every peer added, by id, alive or not. */
   readonly peers = new Map<string, SimPeer>();
+  /** Every message published, in order. */
   readonly messages: TrackedMessage[] = [];
   /** Links created (both ends agreed), over the whole run. */
   linksCreated = 0;
-  /** Messages sent / lost in the network / dropped by a receiver's wire validator. */
+  /** Messages sent / lost in the network / dropped by a receiver's wire validator, and bytes sent. */
   readonly traffic = { sent: 0, lost: 0, bytes: 0, refused: 0 };
   private readonly options: OverlaySimulationOptions;
   private readonly random: () => number;
@@ -391,26 +407,34 @@ function less(a: Event, b: Event): boolean {
 
 /** Figures of a run over the tracked messages (peers present for each message's whole lifetime). */
 export interface OverlayReport {
+  /** Messages in the report. */
   messages: number;
-  /** Share of (message, peer present throughout) pairs delivered at all / within 1 s / within 2 s. */
+  /** Share of (message, peer present throughout) pairs delivered at all (0–1); see also `within1s`, `within2s`. */
   reached: number;
+  /** Share delivered within 1 s (0–1). */
   within1s: number;
+  /** Share delivered within 2 s (0–1). */
   within2s: number;
-  /** Delivery time percentiles over delivered pairs, ms. */
+  /** Delivery time percentiles over delivered pairs: the median, ms. */
   p50Ms: number;
+  /** 95th percentile, ms. */
   p95Ms: number;
+  /** 99th percentile, ms. */
   p99Ms: number;
-  /** Hop count percentiles over delivered pairs. */
+  /** 95th percentile of the hop count over delivered pairs. */
   p95Hops: number;
+  /** Largest hop count. */
   maxHops: number;
-  /** Copies beyond the first per (message, peer): mean and max. */
+  /** Copies beyond the first per delivered (message, peer) pair: the mean. */
   meanDuplicates: number;
+  /** Largest count of extra copies of one message at one peer. */
   maxDuplicates: number;
 }
 
 /**
  * Sums up `messages` for the peers present for each message's whole lifetime: present (and
- * settled) when it was published and still alive `lifetimeMs` later, checked against `sim` now.
+ * settled) when it was published and still alive in `sim` now. Percentiles are nearest-rank; a
+ * share is 1 when there is no pair to count, a percentile NaN when nothing was delivered.
  */
 export function overlayReport(sim: OverlaySimulation, messages: TrackedMessage[] = sim.messages): OverlayReport {
   const times: number[] = [];

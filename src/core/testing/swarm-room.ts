@@ -3,8 +3,11 @@ import { TestNetwork, type MemoryNetworkOptions, type TestPeer } from './memory-
 
 /** One member of a {@link swarmRoom}: its peer, its swarm (memory store) and the feature opened on them. */
 export interface SwarmRoomMember<F> {
+  /** Its peer on the in-memory network (id as given, name `name-<id>`). */
   peer: TestPeer;
+  /** Its swarm (memory store). */
   swarm: Swarm;
+  /** What `open` made on them. */
   feature: F;
 }
 

@@ -39,7 +39,7 @@ export const chatRecordMessage = defineMessage({
   flood: true,
 });
 
-/** Most authors in one state vector; most ranges per author. */
+/** Most authors in one state vector (`chat-sync-req`). */
 export const MAX_VECTOR_AUTHORS = 2000;
 /** Most ranges per author in one state vector. */
 export const MAX_RANGES_PER_AUTHOR = 2000;

@@ -103,8 +103,11 @@ export const FRAME_HEADER_BYTES = 9;
 
 /** A parsed data frame: `payload` is a view into the received buffer. */
 export interface DataFrame {
+  /** Request id the frame answers (u32, never 0). */
   id: number;
+  /** Where the payload starts in the chunk, bytes (u32). */
   offset: number;
+  /** The chunk's bytes from `offset` on (at most {@link MAX_FRAME_PAYLOAD}). */
   payload: Uint8Array;
 }
 
