@@ -247,27 +247,32 @@ describe('mesh recovery', () => {
     await Promise.all([a, b, c].map(p => p.context().close().catch(() => undefined)));
   });
 
-  it('a peer whose handshake readiness is lost is disconnected and met again within seconds, on both sides', async () => {
-    // Trystero activates a peer once both sides sent "@_hsready" over the new data channel. The bare
-    // client here drops its first one: Ann never hears it, while the bare client hears Ann's and lists
-    // her. Ann's handshake times out (10 s); the connection must then close (so the bare client forgets
-    // Ann too) and Ann announce again, so that both list each other afresh, not 1–2 minutes later.
-    const room = uniqueRoom('hsready');
+  /**
+   * Opens Ann's chat page and a bare Trystero page whose data channels drop its own "@_hsready"
+   * frames (the first `count` of them, or all for `windowMs` from the first drop); then joins the bare page.
+   */
+  async function joinWithLostReadiness(label: string, drop: { count: number } | { windowMs: number }) {
+    const room = uniqueRoom(label);
     const ann = await openChatPage(world, room, [{ 'user-name': 'Ann' }]);
     const evilContext = await world.browser.newContext();
-    await evilContext.addInitScript(() => {
+    await evilContext.addInitScript(rule => {
       const send = RTCDataChannel.prototype.send;
-      let dropped = 0;
+      const shouldDrop = (n: number, ms: number) => ('count' in rule ? n < rule.count : ms < rule.windowMs);
+      let firstAt = 0;
+      (window as any).droppedReadiness = 0;
       RTCDataChannel.prototype.send = function (data: any) {
         const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
-        if (bytes && !dropped && String.fromCharCode(...bytes.subarray(0, 96)).includes('@_hsready')) {
-          dropped++;
-          (window as any).droppedReadiness = dropped;
-          return;
+        if (bytes && String.fromCharCode(...bytes.subarray(0, 96)).includes('@_hsready')) {
+          const n = (window as any).droppedReadiness;
+          if (shouldDrop(n, firstAt ? Date.now() - firstAt : 0)) {
+            firstAt ||= Date.now();
+            (window as any).droppedReadiness = n + 1;
+            return;
+          }
         }
         return send.call(this, data);
       };
-    });
+    }, drop);
     const evil = await evilContext.newPage();
     await evil.goto(`${world.host.url}/test/fixtures/bare-trystero.html`);
     await evil.waitForFunction(() => (window as any).ready === true);
@@ -278,12 +283,33 @@ describe('mesh recovery', () => {
       const room = (window as any).room;
       room.onPeerLeave = () => (window as any).leaves++;
     }, [world.relay.url, room] as const);
-    await evil.waitForFunction(() => (window as any).droppedReadiness === 1, null, { timeout: 30_000 });
-    // Recovery: the stale connection closed (the bare client saw Ann leave) and both list each other.
+    await evil.waitForFunction(() => (window as any).droppedReadiness >= 1, null, { timeout: 30_000 });
+    return { ann, evil, startedAt, close: () => Promise.all([ann.context().close(), evilContext.close()]) };
+  }
+
+  it('a lost handshake readiness frame is sent again: both list each other at once, with no disconnection', async () => {
+    // Trystero activates a peer once both sides sent "@_hsready" over the new data channel. The bare
+    // client drops its first one. Patched Trystero sends readiness again every 500 ms until the other
+    // side's arrives; without that, Ann waited out the 10 s handshake timeout (seen in idle-room joins).
+    const { ann, evil, startedAt, close } = await joinWithLostReadiness('hsready-lost', { count: 1 });
+    // Within 5 s: a join that needed the 10 s handshake timeout fails here.
+    await waitForPeers(ann, 1, 0, 5_000);
+    await evil.waitForFunction(() => Object.keys((window as any).room.getPeers()).length === 1, null, { timeout: 5_000 });
+    expect(await evil.evaluate(() => (window as any).leaves)).toBe(0);
+    console.log(`lost readiness: Ann listed the bare client ${Date.now() - startedAt} ms after it joined`);
+    await close();
+  });
+
+  it('a handshake that never completes is closed on both sides and met again', async () => {
+    // The bare client drops every readiness frame for 12 s, so Ann's handshake times out (10 s): the
+    // connection must then close (so the bare client, which heard Ann's readiness and listed her,
+    // forgets her too) and Ann announce again, so that both list each other afresh once frames get
+    // through, not 1–2 minutes later.
+    const { ann, evil, startedAt, close } = await joinWithLostReadiness('hsready-never', { windowMs: 12_000 });
     await evil.waitForFunction(() => (window as any).leaves >= 1, null, { timeout: 20_000 });
     await waitForPeers(ann, 1, 0, 20_000);
     await evil.waitForFunction(() => Object.keys((window as any).room.getPeers()).length === 1, null, { timeout: 5_000 });
-    console.log(`lost readiness recovered ${Date.now() - startedAt} ms after the bare client joined`);
-    await Promise.all([ann.context().close(), evilContext.close()]);
+    console.log(`handshake never completing: recovered ${Date.now() - startedAt} ms after the bare client joined`);
+    await close();
   });
 });
