@@ -259,8 +259,17 @@ export class P2pChat extends P2pWidget<ChatSession> {
         this.draft = text;
         this.error = err.code === 'too-long' ? this.t.tooLong(this.session.maxLength, [...text].length) : err.message;
       } else {
-        this.fail('send-failed', err instanceof Error ? err.message : String(err));
+        this.fail('send-failed', err instanceof Error ? err.message : String(err), this.t.sendFailed);
       }
+    }
+  }
+
+  /** Retracts one of the visitor's messages; a failure is shown and emitted as `p2pError` (`send-failed`). */
+  private async retract(key: string) {
+    try {
+      await this.session?.retract(key);
+    } catch (err) {
+      this.fail('send-failed', err instanceof Error ? err.message : String(err), this.t.retractFailed);
     }
   }
 
@@ -295,7 +304,7 @@ export class P2pChat extends P2pWidget<ChatSession> {
       revealed: key => this.revealed.has(key),
       toggleReveal: key => this.toggleReveal(key),
       toggleMark: (item, inMarkedView) => void this.toggleMark(item, inMarkedView),
-      retract: key => void this.session?.retract(key),
+      retract: key => void this.retract(key),
     };
   }
 

@@ -220,8 +220,8 @@ export class P2pGallery extends P2pWidget<GalleryWall> {
     if (!wall) return this.fail('not-connected', this.t.statusFailed(this.error ?? this.t.statusConnecting));
     try {
       await op(wall);
-    } catch {
-      this.fail('send-failed', this.t.changeFailed);
+    } catch (err) {
+      this.fail('send-failed', err instanceof Error ? err.message : String(err), this.t.changeFailed);
     }
   }
 

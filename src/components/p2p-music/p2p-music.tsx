@@ -87,7 +87,8 @@ export class P2pMusic extends P2pWidget<MusicLibrary> {
   private attachInput?: HTMLInputElement;
   /** The own track whose lyrics or cover the attach picker is choosing. */
   private attachTarget: MusicTrack | null = null;
-  private coverUrls = new Map<string, string>();
+  /** Object URLs of the covers shown, by track key, with the bytes each was made from. */
+  private coverUrls = new Map<string, { cover: Uint8Array; url: string }>();
 
   /** Once, before the first render: the player's state and events (connecting is the shared widget's `connectedCallback`). */
   componentWillLoad() {
@@ -163,10 +164,17 @@ export class P2pMusic extends P2pWidget<MusicLibrary> {
     this.cacheBytes();
     this.player.checkBanList();
   }
+  /** Removed from the page: leaves the room (the shared widget's) and releases the audio output. */
+  disconnectedCallback() {
+    super.disconnectedCallback();
+    void this.audioContext?.close().catch(() => undefined);
+    this.audioContext = null;
+  }
+
   protected async disconnect() {
     this.player.stop();
     await super.disconnect();
-    this.coverUrls.forEach(url => URL.revokeObjectURL(url));
+    this.coverUrls.forEach(({ url }) => URL.revokeObjectURL(url));
     this.coverUrls.clear();
   }
 
@@ -201,11 +209,16 @@ export class P2pMusic extends P2pWidget<MusicLibrary> {
 
   private coverUrl(track: MusicTrack): string | null {
     if (!track.cover) return null;
-    let url = this.coverUrls.get(track.key + track.cover.byteLength);
-    if (!url) {
-      url = URL.createObjectURL(new Blob([track.cover as BlobPart], { type: 'image/webp' }));
-      this.coverUrls.set(track.key + track.cover.byteLength, url);
+    const cover = track.cover;
+    const held = this.coverUrls.get(track.key);
+    // The list is rebuilt with new byte arrays: same bytes, same URL; a new cover (even of the same size), a new URL.
+    if (held && (held.cover === cover || (held.cover.byteLength === cover.byteLength && held.cover.every((b, i) => b === cover[i])))) {
+      held.cover = cover;
+      return held.url;
     }
+    if (held) URL.revokeObjectURL(held.url);
+    const url = URL.createObjectURL(new Blob([cover as BlobPart], { type: 'image/webp' }));
+    this.coverUrls.set(track.key, { cover, url });
     return url;
   }
 

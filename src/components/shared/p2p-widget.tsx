@@ -1,4 +1,5 @@
 import { EventEmitter, forceUpdate, Method, Prop, State, Watch } from '@stencil/core';
+import { clipName } from '../../core/config';
 import { resolveLang, stringsFor, type Lang, type Strings } from '../../core/i18n';
 import type { ConnectionStats, Feature, MeshStatus, P2pErrorCode, PeerInfo, RoomConnection } from '../../core/runtime';
 import { ConnectionPanelController } from './connection-panel';
@@ -110,7 +111,7 @@ export abstract class P2pWidget<F extends WidgetFeature> {
   /** A new `user-name` reaches the peers at once (presence) and names what this visitor shares from now on. */
   @Watch('userName')
   protected userNameChanged() {
-    const name = this.userName?.trim();
+    const name = clipName(this.userName?.trim() ?? '');
     if (!name) return;
     this.nameChanged(name);
     this.link.setUserName(name);
@@ -163,9 +164,12 @@ export abstract class P2pWidget<F extends WidgetFeature> {
     return stringsFor(this.uiLang);
   }
 
-  /** Shows an error in the visitor's language and emits `p2pError` with the core's code and English message. */
-  protected fail(code: P2pErrorCode, message: string) {
-    this.error = errorText(code, message, this.status, this.t);
+  /**
+   * Shows an error in the visitor's language and emits `p2pError` with the core's code and message.
+   * @param shown - the words the visitor sees, when the code alone does not say it (default: from the code, else `message`)
+   */
+  protected fail(code: P2pErrorCode, message: string, shown?: string) {
+    this.error = shown ?? errorText(code, message, this.status, this.t);
     this.p2pError.emit({ code, message });
   }
 }

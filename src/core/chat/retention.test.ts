@@ -16,6 +16,7 @@ describe('parseRetention', () => {
     [' 7D ', 7 * DAY],
     ['1.5h', 90 * MIN],
     ['3 d', 3 * DAY],
+    ['0.000001m', 1], // a tiny window is 1 ms, never 0 (forever)
   ])('parses %j as %d ms', (text, ms) => {
     expect(parseRetention(text)).toBe(ms);
   });

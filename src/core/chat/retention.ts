@@ -14,7 +14,8 @@ export function parseRetention(value: string): number {
   if (text === '0') return 0;
   const match = /^(\d+(?:\.\d+)?)\s*([mhdw])$/.exec(text);
   if (!match || Number(match[1]) <= 0) throw new RangeError(`retention must look like 30d, 12h, 90m, 2w or 0 (forever), not "${value}"`);
-  return Math.round(Number(match[1]) * UNITS[match[2]]);
+  // At least 1 ms: a tiny positive window (0.000001m) must not round to 0, which means forever.
+  return Math.max(1, Math.round(Number(match[1]) * UNITS[match[2]]));
 }
 
 /** Formats a window back into the attribute syntax (largest exact unit). */

@@ -168,8 +168,8 @@ export function resolveUserName(given: string | undefined, storage: PageContext[
   return name;
 }
 
-/** Cuts a name to {@link MAX_NAME_LENGTH} code points, never inside a surrogate pair. */
-function clipName(name: string): string {
+/** Cuts a name to {@link MAX_NAME_LENGTH} code points (what peers accept), never inside a surrogate pair. */
+export function clipName(name: string): string {
   return [...name].slice(0, MAX_NAME_LENGTH).join('');
 }
 

@@ -100,6 +100,8 @@ export const LINK_HELLO = JSON.stringify({ t: 'hello', v: 1 });
 export const LINK_READY_TIMEOUT_MS = 6000;
 /** Delay before re-opening a link that closed while its peer is still in the room, ms. */
 export const LINK_REOPEN_DELAY_MS = 500;
+/** Measures control text in UTF-8 bytes for the flood budget. */
+const utf8Encoder = new TextEncoder();
 /** Retries (every 200 ms) while a peer who just joined has no RTCPeerConnection listed yet. */
 const CONNECTION_LOOKUP_ATTEMPTS = 100;
 
@@ -209,7 +211,8 @@ export class MeshBulkLinks implements BulkNetwork {
     this.all.set(peerId, link);
     link.on('control', text => {
       this.host.touch(peerId);
-      const bytes = typeof text === 'string' ? text.length : FLOOD_UNIT_BYTES;
+      // Charged by its UTF-8 size on the wire (a string's length would undercount multi-byte text up to 3×).
+      const bytes = typeof text === 'string' ? utf8Encoder.encode(text).byteLength : FLOOD_UNIT_BYTES;
       if (this.host.charge(peerId, 'bulk-ctl', Math.max(bytes, 1) / FLOOD_UNIT_BYTES)) this.emitter.emit('control', text, peerId);
     });
     link.on('data', frame => {

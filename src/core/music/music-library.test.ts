@@ -55,6 +55,20 @@ describe('MusicLibrary on the in-memory network', () => {
     await waitFor(() => c.library.tracks()[0]?.holders.join() === 'name-b');
   });
 
+  it('a peer that missed a removal live learns it from a holder when it comes back', async () => {
+    const { network, peers: [pa, pb, pc], members: [a, b, c] } = await room(['a', 'b', 'c']);
+    const track = await a.library.addPrepared(new Blob([WAV as BlobPart]), TAGS);
+    await waitFor(() => b.library.tracks().length === 1 && c.library.tracks().length === 1);
+    await b.library.source(track.cid).read(0, WAV.byteLength); // b keeps a copy
+    network.disconnect(pc, pa);
+    network.disconnect(pc, pb);
+    await a.library.untrack(track.key);
+    await waitFor(() => b.library.tracks().length === 0);
+    expect(c.library.tracks()).toHaveLength(1); // c was away
+    network.connect(pc, pb); // b answers c's query with the removal
+    await waitFor(() => c.library.tracks().length === 0);
+  });
+
   it('does not rebuild its list on roster events that change no id or name (RTT updates)', async () => {
     const { peers: [pa], members: [a] } = await room(['a', 'b']);
     await a.library.addPrepared(new Blob([WAV as BlobPart]), TAGS);

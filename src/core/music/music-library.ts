@@ -302,12 +302,20 @@ export class MusicLibrary extends RecordFeature<MusicRecordWire, MusicRefusal, M
     this.emitter.emit('change', this.list);
   }
 
-  /** What this device answers a query with: the tracks it holds (own, or a kept copy), each with its amendments. */
+  /**
+   * What this device answers a query with: the tracks it holds (own, or a kept copy), each with its
+   * amendments; for a track its author removed, the removal alone (so a peer that missed it live drops
+   * the track too, as the gallery does with its removals).
+   */
   protected held(): MusicRecordWire[] {
     const out: MusicRecordWire[] = [];
     for (const r of this.book.all()) {
       const key = recordKey(r);
-      if (r.kind !== 'track' || this.book.isRetired(key)) continue;
+      if (r.kind !== 'track') continue;
+      if (this.book.isRetired(key)) {
+        out.push(...this.book.amendmentsOf(key).filter(a => a.kind === 'untrack'));
+        continue;
+      }
       if (r.author !== this.publicKey && !this.swarm.isComplete(r.cid)) continue;
       out.push(r, ...this.book.amendmentsOf(key));
     }

@@ -301,7 +301,8 @@ export class MusicPlayerController {
     const list = this.playable();
     if (!list.length) return;
     const i = list.findIndex(t => t.cid === this.state.current?.cid);
-    const next = list[(i + delta + list.length) % list.length];
+    // Not in the list (nothing playing, or a track no longer playable): next is the first, previous the last.
+    const next = i < 0 ? list[delta > 0 ? 0 : list.length - 1] : list[(((i + delta) % list.length) + list.length) % list.length];
     if (next && next.cid !== this.state.current?.cid) void this.play(next.cid);
   }
 

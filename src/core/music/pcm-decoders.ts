@@ -149,6 +149,14 @@ export function createDecoder(kind: AudioKind, wav?: WavFormat): PcmDecoder {
       return { channelData: out.channelData, samplesDecoded: out.samplesDecoded, sampleRate: out.sampleRate };
     },
     reset: async () => (await loaded).reset(),
-    free: () => void loaded.then(decoder => decoder.free()).catch(() => undefined),
+    // Freed once ready: freeing a worker decoder still starting threw inside the library (an uncaught
+    // "reading 'free'" error, seen when a track was switched right after it started loading).
+    free: () =>
+      void loaded
+        .then(async decoder => {
+          await decoder.ready;
+          await decoder.free();
+        })
+        .catch(() => undefined),
   };
 }

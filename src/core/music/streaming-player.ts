@@ -25,6 +25,8 @@ export interface PlayerEvents {
 const BLOCK = 32 * 1024;
 /** Decoded audio kept scheduled ahead of the playhead, seconds. */
 const AHEAD = 3;
+/** How many bytes of a WAV file are read to find its `fmt ` and `data` chunks: tried in turn, bytes. */
+const WAV_HEADER_READS = [4096, 64 * 1024, 1024 * 1024];
 
 interface Scheduled {
   node: AudioBufferSourceNode;
@@ -81,9 +83,14 @@ export class StreamingPlayer {
     this.duration = duration;
     this.wav = null;
     if (kind === 'wav') {
-      const header = await source.read(0, Math.min(source.size, 4096));
-      if (loading !== this.session) return;
-      this.wav = parseWavHeader(header);
+      // The data chunk usually starts within 4 KiB; after large metadata chunks (LIST, id3, a cover) it can
+      // start later, so a header not found is read again longer (up to 1 MiB) before giving up.
+      for (const length of WAV_HEADER_READS) {
+        const header = await source.read(0, Math.min(source.size, length));
+        if (loading !== this.session) return;
+        this.wav = parseWavHeader(header);
+        if (this.wav || length >= source.size) break;
+      }
       if (!this.wav) throw new Error('this WAV file cannot be read');
       this.duration = this.wav.dataLength / this.wav.blockAlign / this.wav.sampleRate;
     }

@@ -54,7 +54,11 @@ export class Download {
   scheduler: ChunkScheduler | null = null;
   /** The file's manifest (size, chunk size, chunk hashes); null until it arrived. */
   manifest: Manifest | null = null;
-  /** Resolves when the file is complete; rejects on cancel or when no holder is left. */
+  /**
+   * Resolves when the file is complete; rejects on cancel, or when the manifest cannot be fetched
+   * (nobody holds the file when it starts). A download whose holders all leave later waits (its
+   * progress says 0 peers) and goes on when one comes back.
+   */
   readonly done: Promise<void>;
   /** Set by `cancel()`: nothing more is requested and `done` rejects. */
   cancelled = false;

@@ -470,7 +470,7 @@ export class MemoryBulkLinks implements BulkNetwork {
       this.emitter.emit('data', payload, from);
       return;
     }
-    const bytes = typeof payload === 'string' ? payload.length : FLOOD_UNIT_BYTES;
+    const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload).byteLength : FLOOD_UNIT_BYTES;
     if (this.charge(from, Math.max(bytes, 1) / FLOOD_UNIT_BYTES)) this.emitter.emit('control', payload, from);
   }
 

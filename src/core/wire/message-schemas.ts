@@ -23,6 +23,17 @@ export const displayName = v.pipe(
 );
 
 /**
+ * The author's display name inside a signed record (a picture, a track): 1–{@link MAX_NAME_LENGTH}
+ * code points, as the widgets cut names, so a name of emoji is accepted like any other. Not trimmed
+ * or changed here: it is part of the signed bytes.
+ */
+export const recordAuthorName = v.pipe(
+  v.string(),
+  v.minLength(1),
+  v.check(name => codePointLength(name) <= MAX_NAME_LENGTH),
+);
+
+/**
  * `presence`: a peer's display name. Sent to each peer when it joins and to
  * everyone when the name changes. Shape: `{ v: 1, name: string(1..64) }`.
  * Limits: 512 bytes, 2/s with a burst of 5 per peer.

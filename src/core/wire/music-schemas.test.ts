@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { DropCounters, DropReason } from './drop-counters';
+import { galleryRecordSchema } from './gallery-schemas';
 import { encodeMessage, InboundValidator, type MessageSpec } from './message-definition';
 import {
   AUDIO_TYPES,
@@ -155,6 +156,19 @@ describe('musicRecordMessage', () => {
     expect(v.safeParse(musicRecordSchema, record).success).toBe(true);
     expect(() => encodeMessage(musicRecordMessage, recordMsg(record))).not.toThrow();
     expect(v.safeParse(musicRecordSchema, { ...record, lyrics: '歌'.repeat(MAX_LYRICS_LENGTH) }).success).toBe(false);
+  });
+});
+
+describe('the author name of a picture or a track', () => {
+  it('counts code points, as the widgets cut names: 64 emoji pass, 65 characters do not', () => {
+    const pic = { kind: 'pic', author: AUTHOR, seq: 1, ts: 1, name: 'x', cid: CID, size: 1000, mime: 'image/png', width: 10, height: 10, alt: '', thumb: 'AAAA', sig: SIG };
+    const emoji = '🎵'.repeat(64); // 128 UTF-16 units
+    for (const [schema, record] of [[musicRecordSchema, track], [galleryRecordSchema, pic]] as const) {
+      expect(v.safeParse(schema, { ...record, name: emoji }).success).toBe(true);
+      expect(v.safeParse(schema, { ...record, name: 'a'.repeat(64) }).success).toBe(true);
+      expect(v.safeParse(schema, { ...record, name: 'a'.repeat(65) }).success).toBe(false);
+      expect(v.safeParse(schema, { ...record, name: '' }).success).toBe(false);
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { PUBLIC_KEY_PATTERN, SIGNATURE_PATTERN } from '../identity/device-identity';
 import { defineMessage, PROTOCOL_VERSION } from './message-definition';
+import { recordAuthorName } from './message-schemas';
 import { CONTENT_ID_PATTERN } from './swarm-schemas';
 
 /** Audio types the music room shares. */
@@ -36,7 +37,7 @@ export const musicRecordSchema = v.variant('kind', [
     author,
     seq,
     ts: ms,
-    name: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+    name: recordAuthorName,
     cid: v.pipe(v.string(), v.regex(CONTENT_ID_PATTERN)),
     size: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_TRACK_BYTES)),
     mime: v.picklist(AUDIO_TYPES),
