@@ -59,7 +59,8 @@ describe('MusicLibrary on the in-memory network', () => {
     const { network, peers: [pa, pb, pc], members: [a, b, c] } = await room(['a', 'b', 'c']);
     const track = await a.library.addPrepared(new Blob([WAV as BlobPart]), TAGS);
     await waitFor(() => b.library.tracks().length === 1 && c.library.tracks().length === 1);
-    await b.library.source(track.cid).read(0, WAV.byteLength); // b keeps a copy
+    await b.library.source(track.cid).read(0, WAV.byteLength); // b and c hold copies (c lists the track while away)
+    await c.library.source(track.cid).read(0, WAV.byteLength);
     network.disconnect(pc, pa);
     network.disconnect(pc, pb);
     await a.library.untrack(track.key);
