@@ -164,7 +164,13 @@ describe('swarm transfer between pages', () => {
     const file = await lab(seeder).share(SIZE, 13);
     await waitHolders(leecher, file.cid, 1);
     await lab(leecher).start(file.cid);
-    await expect.poll(async () => (await lab(leecher).progress(file.cid)).chunks, { intervals: [20] }).toBeGreaterThan(4);
+    // Pings start once the transfer runs steadily (8 MiB of 32 in). In its first 2 MiB the WebRTC
+    // transport itself (Chromium's SCTP, on this 2-core loopback) often stalls for 0.4–5 s and now
+    // and then much longer, on every channel of the connection at once: `node
+    // bench/transport-stall-probe.mjs` shows the same stall with a raw RTCDataChannel and no swarm
+    // code, and a Trystero ping waiting the same time. What this test checks is the swarm's own
+    // queueing: a chat line must not wait behind bulk data the page has queued.
+    await expect.poll(async () => (await lab(leecher).progress(file.cid)).chunks, { intervals: [20], timeout: 30_000 }).toBeGreaterThanOrEqual(32);
     const rtts: number[] = [];
     for (let i = 0; i < 5; i++) {
       rtts.push(await seeder.evaluate(id => (window as any).lab.ping(id), leecherId));
@@ -176,6 +182,12 @@ describe('swarm transfer between pages', () => {
     // Bound stated here: the median round trip stays under 1 s and no single one exceeds 3 s
     // (a loaded 2-core CI machine once stalled one round trip to 1.2 s; the median there was 59 ms).
     const sorted = [...rtts].sort((a, b) => a - b);
+    if (sorted[Math.floor(sorted.length / 2)] >= 1000 || rtts.some(r => r >= 3000)) {
+      // The two pages' timelines (Date.now() on one machine): pings, stalls of either main thread, link events.
+      for (const [name, page] of [['seeder', seeder], ['leecher', leecher]] as const) {
+        console.log(name, 'pings', await page.evaluate(() => (window as any).lab.pingLog()), 'events', await page.evaluate(() => (window as any).lab.events()));
+      }
+    }
     expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThan(1000);
     for (const rtt of rtts) expect(rtt).toBeLessThan(3000);
     await lab(leecher).wait(file.cid);

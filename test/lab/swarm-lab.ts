@@ -33,6 +33,8 @@ const floodReceived = new Map<string, number>();
 const floodArrivedAt = new Map<string, number>();
 let swarm: Swarm | null = null;
 const downloads = new Map<string, Download>();
+/** Pings sent and answered here (see `lab.pingLog`). */
+const pingLog: string[] = [];
 /** What happened to the room and its links, ms since join (for diagnosing a failed test). */
 const events: string[] = [];
 
@@ -65,7 +67,7 @@ const lab = {
     });
     swarm = await Swarm.forRoom(handle.room.bulkLinks(), options);
     const t0 = performance.now();
-    const note = (what: string) => events.push(`${Math.round(performance.now() - t0)} ${what}`);
+    const note = (what: string) => events.push(`${Math.round(performance.now() - t0)} ${what} (at ${Date.now()})`);
     handle.room.on('peerJoin', p => note(`peerJoin ${p.id.slice(0, 4)}`));
     handle.room.on('peerLeave', (p, l) => note(`peerLeave ${p.id.slice(0, 4)} ${l.reason} ${l.connection ?? ''}`));
     handle.room.on('error', e => note(`error ${e.code} ${e.message}`));
@@ -141,14 +143,22 @@ const lab = {
         }
       });
     });
+    pingLog.push(`${Date.now()} ping ${id} sending`);
     await channel.send({ v: 1, id, echo: false }, peerId);
-    return back;
+    pingLog.push(`${Date.now()} ping ${id} sent`);
+    const rtt = await back;
+    pingLog.push(`${Date.now()} ping ${id} echo back`);
+    return rtt;
   },
+  /** What the pings and their answers did on this page, as "Date.now() what" lines (to line the two pages up). */
+  pingLog: () => pingLog,
   /** Answers pings. */
   answerPings() {
     const channel = handle!.room.channel(pingMessage);
     channel.onMessage((msg, peerId) => {
-      if (!msg.echo) void channel.send({ v: 1, id: msg.id, echo: true }, peerId);
+      if (msg.echo) return;
+      pingLog.push(`${Date.now()} ping ${msg.id} arrived`);
+      void channel.send({ v: 1, id: msg.id, echo: true }, peerId).then(() => pingLog.push(`${Date.now()} ping ${msg.id} echo sent`));
     });
   },
   peerIds: () => handle!.room.peerList().map(p => p.id),
