@@ -1,5 +1,4 @@
 import 'fake-indexeddb/auto';
-import Dexie from 'dexie';
 import { describe, expect, it } from 'vitest';
 import { DeviceIdentity, MemoryIdentityStore } from '../identity';
 import { P2pDatabase } from '../store';
@@ -145,36 +144,6 @@ describe('RecordBook: the signed-record rules every feature shares', () => {
     expect(await book.ingest(note)).toBe(true);
     expect(errors).toEqual(['storage-full']);
     expect(book.get(recordKey(note))).toEqual(note);
-    db.close();
-  });
-});
-
-describe('P2pDatabase version 6', () => {
-  it('moves gallery and music records of a version 5 database into signedRecords', async () => {
-    const name = `v5-${Math.random().toString(36).slice(2)}`;
-    const old = new Dexie(name);
-    old.version(5).stores({
-      chatRecords: '[room+author+seq], [room+ts], [room+author+target], [room+ts+author+seq]',
-      chatMarks: '[room+author+seq], room',
-      identities: 'room',
-      roomSettings: 'room',
-      swarmFiles: 'cid, lastAccess',
-      swarmChunks: '[cid+index]',
-      galleryRecords: '[room+author+seq], room',
-      musicRecords: '[room+author+seq], room',
-    });
-    await old.table('galleryRecords').put({ room: ROOM, author: 'A', seq: 1, ts: 1, kind: 'remove', target: 0, sig: 's' });
-    await old.table('musicRecords').bulkPut([
-      { room: ROOM, author: 'B', seq: 1, ts: 1, kind: 'untrack', target: 0, sig: 's' },
-      { room: 'app\nother', author: 'B', seq: 2, ts: 2, kind: 'untrack', target: 1, sig: 't' },
-    ]);
-    old.close();
-    const db = new P2pDatabase(name);
-    await db.open();
-    expect(db.tables.map(t => t.name).sort()).not.toContain('galleryRecords');
-    expect(await db.signedRecords.where('[feature+room]').equals(['gallery', ROOM]).toArray()).toEqual([{ feature: 'gallery', room: ROOM, author: 'A', seq: 1, ts: 1, kind: 'remove', target: 0, sig: 's' }]);
-    expect(await db.signedRecords.where('[feature+room]').equals(['music', ROOM]).count()).toBe(1);
-    expect(await db.signedRecords.count()).toBe(3);
     db.close();
   });
 });
