@@ -10,7 +10,7 @@
  * - `peer-flood`: a peer sent too much and was disconnected
  * - `storage-full` / `storage-unavailable` / `storage-failed`: IndexedDB is full, forbidden or failing
  * - `not-connected`: an action needs the room and the widget is not (yet) in it
- * - `send-failed`: a message could not be sent
+ * - `send-failed`: a message, a chat retraction or a change to a picture (alt text, removal) could not be sent or was refused
  * - `not-an-image` / `not-audio` / `too-large` / `undecodable`: a file the visitor picked was refused
  * - `unavailable`: a picture or track is held by nobody online
  * - `playback`: the browser could not play a track
