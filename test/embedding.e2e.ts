@@ -51,6 +51,12 @@ describe('embedding on a third-party page', () => {
     expect(Date.now() - removedAt).toBeLessThan(8000);
     const leaves = await guest.evaluate(() => (window as any).p2pEvents.filter((e: any) => e.type === 'p2pPeerLeave').map((e: any) => e.detail.userName));
     expect(leaves).toEqual(['Host']);
+    // And the host stays gone: a page that is leaving neither announces again nor accepts a new
+    // connection (it once did, in one run of three, when the guest closed its end first).
+    await guest.waitForTimeout(3000);
+    expect(await guest.locator('p2p-chat').getByRole('status').innerText()).toContain('Waiting for peers');
+    const joins = await guest.evaluate(() => (window as any).p2pEvents.filter((e: any) => e.type === 'p2pPeerJoin').length);
+    expect(joins).toBe(1);
   });
 
   it('a widget removed and added back at once (a host page re-rendering) meets the room again', async () => {
