@@ -80,9 +80,21 @@ export const BadAttribute: Story = {
 export const LongHistory: Story = {
   args: { room: HISTORY_ROOM },
   play: async ({ canvasElement }) => {
+    const started = performance.now();
+    const seen: string[] = [];
+    for (const type of ['p2pPeerJoin', 'p2pPeerLeave', 'p2pError']) {
+      canvasElement.addEventListener(type, e => seen.push(`${Math.round(performance.now() - started)} ms ${type} ${JSON.stringify((e as CustomEvent).detail)}`));
+    }
     const { root } = await inWidget(canvasElement, 'p2p-chat');
     // The whole history arrives and the reader is left at its newest message.
-    await waitFor(() => expect(root.querySelector('[part="message-list"]')?.textContent).toContain(`Message ${LONG_HISTORY} of ${LONG_HISTORY}`), PEER_WAIT);
+    try {
+      await waitFor(() => expect(root.querySelector('[part="message-list"]')?.textContent).toContain(`Message ${LONG_HISTORY} of ${LONG_HISTORY}`), PEER_WAIT);
+    } catch (err) {
+      // What the widget saw, for a failure in CI: its status and what it refused from peers.
+      const chat = canvasElement.querySelector('p2p-chat') as HTMLElement & { getWireStats(): Promise<unknown> };
+      const stats = await chat.getWireStats().catch((e: Error) => e.message);
+      throw new Error(`${(err as Error).message}\nstatus: ${root.querySelector('[part="status"]')?.textContent}\nwire: ${JSON.stringify(stats)}\nevents: ${seen.join('; ')}`);
+    }
     // Virtualized: far fewer rows in the DOM than messages held.
     await expect(root.querySelectorAll('[part="message"]').length).toBeLessThan(80);
   },

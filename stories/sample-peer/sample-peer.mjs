@@ -11,18 +11,15 @@
  * Prints `sample peer ready` once everything is shared; stops on SIGTERM/SIGINT
  * (closes the browser and its static server).
  *
- * Keep-fresh: Trystero 0.25.4 peers that sit alone in a Nostr room for about a minute are
- * often not found by newcomers for 20–50 s (see bench/README.md, bench/repro-late-join.mjs).
- * The sample peer therefore reloads its page (content stays in IndexedDB) whenever it has
- * been alone for KEEP_FRESH_MS, so a story opened at any time finds it within seconds.
+ * Its pages are never reloaded: a newcomer meets a page that has sat alone for minutes within
+ * about a second (README, "Trystero patches"; `node bench/mesh-join.mjs`). An earlier version
+ * reloaded a page alone for 40 s to work around the idle-room bug those patches fix; a reload
+ * that fell while a story was connecting lost that story's messages.
  */
 import path from 'node:path';
 import { launchChromium } from '../../test/harness/browser.mjs';
 import { ROOT, startStaticServer } from '../../test/harness/processes.mjs';
 import { HISTORY_ROOM, LIVE_ROOM, LONG_HISTORY, REPLY_PREFIX, SAMPLE_PEER_NAME, STORY_APP_ID } from './rooms.mjs';
-
-/** A page alone for this long (ms) is reloaded (below the 57.3 s offer lifetime of Trystero's offer pool). */
-const KEEP_FRESH_MS = 40_000;
 
 const argv = process.argv.slice(2);
 const relayUrl = argv[argv.indexOf('--relay') + 1];
@@ -33,10 +30,10 @@ if (!argv.includes('--relay') || !relayUrl) {
 
 const site = await startStaticServer('.');
 const browser = await launchChromium();
-// One visitor (one context: one IndexedDB), one page per room, so each room's page can be refreshed on its own.
+// One visitor (one context: one IndexedDB), one page per room.
 const context = await browser.newContext();
 
-// Answer every live message from someone else in the live room (installed before every load).
+// Answer every live message from someone else in the live room (installed before the pages load).
 await context.addInitScript(
   ({ live, prefix }) => {
     document.addEventListener('p2pMessage', event => {
@@ -62,12 +59,9 @@ async function openRoomPage(room, tags) {
     common: JSON.stringify({ 'app-id': STORY_APP_ID, 'relay-urls': relayUrl, 'ice-servers': '[]', 'user-name': SAMPLE_PEER_NAME, lang: 'en' }),
     widgets: JSON.stringify(tags.map(tag => ({ tag, room }))),
   });
-  const load = async () => {
-    await page.goto(`${site.url}/stories/sample-peer/sample-peer.html?${params}`);
-    await page.waitForFunction(t => t.every(tag => customElements.get(tag)), tags);
-  };
-  await load();
-  return { room, page, load, aloneSince: Date.now() };
+  await page.goto(`${site.url}/stories/sample-peer/sample-peer.html?${params}`);
+  await page.waitForFunction(t => t.every(tag => customElements.get(tag)), tags);
+  return { room, page };
 }
 
 const fixture = (...names) => names.map(n => path.join(ROOT, 'test/fixtures', n));
@@ -104,27 +98,6 @@ async function stop() {
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 
-const rooms = [await openRoomPage(LIVE_ROOM, ['p2p-chat', 'p2p-music', 'p2p-gallery']), await openRoomPage(HISTORY_ROOM, ['p2p-chat'])];
-const ms = await share(rooms[0], rooms[1]);
+const [live, history] = [await openRoomPage(LIVE_ROOM, ['p2p-chat', 'p2p-music', 'p2p-gallery']), await openRoomPage(HISTORY_ROOM, ['p2p-chat'])];
+const ms = await share(live, history);
 console.log(`sample peer ready: ${SAMPLE_PEER_NAME} in rooms ${LIVE_ROOM} and ${HISTORY_ROOM} on ${relayUrl} (shared in ${ms} ms)`);
-
-/** Number of peers in the page's room, read from its chat widget's status line. */
-const connectedPeers = page =>
-  page
-    .evaluate(() => {
-      const m = document.querySelector('p2p-chat')?.shadowRoot?.querySelector('[part="status"]')?.textContent?.match(/Connected to (\d+)/);
-      return m ? Number(m[1]) : 0;
-    })
-    .catch(() => 0);
-
-while (!stopping) {
-  await new Promise(r => setTimeout(r, 5_000));
-  for (const room of rooms) {
-    if (stopping) break;
-    if ((await connectedPeers(room.page)) > 0) room.aloneSince = Date.now();
-    else if (Date.now() - room.aloneSince > KEEP_FRESH_MS) {
-      await room.load().catch(err => console.error(`[sample peer] reload of ${room.room} failed:`, err.message));
-      room.aloneSince = Date.now();
-    }
-  }
-}
