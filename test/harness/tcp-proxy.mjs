@@ -6,12 +6,16 @@ import net from 'node:net';
 
 /**
  * Starts a proxy to 127.0.0.1:`targetPort`. `cut()` drops every open connection and refuses new
- * ones (as a dead network would); `restore()` lets connections through again.
+ * ones (as a dead network would); `blackhole()` refuses new ones and stops carrying bytes on the open
+ * ones without closing them (a path that vanished: neither end hears anything, no FIN, no reset);
+ * `restore()` lets new connections through again.
  * @param {number} targetPort
- * @returns {Promise<{ port: number, cut: () => void, restore: () => void, close: () => Promise<void> }>}
+ * @returns {Promise<{ port: number, cut: () => void, blackhole: () => void, restore: () => void, close: () => Promise<void> }>}
  */
 export async function startTcpProxy(targetPort) {
   const sockets = new Set();
+  /** @type {Set<[net.Socket, net.Socket]>} */
+  const pairs = new Set();
   let down = false;
   const server = net.createServer(client => {
     if (down) return client.destroy();
@@ -22,6 +26,9 @@ export async function startTcpProxy(targetPort) {
       s.on('error', () => s.destroy());
     }
     client.pipe(upstream).pipe(client);
+    const pair = /** @type {[net.Socket, net.Socket]} */ ([client, upstream]);
+    pairs.add(pair);
+    client.on('close', () => pairs.delete(pair));
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
@@ -31,6 +38,15 @@ export async function startTcpProxy(targetPort) {
     cut() {
       down = true;
       for (const s of sockets) s.destroy();
+    },
+    blackhole() {
+      down = true;
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
     },
     restore() {
       down = false;
