@@ -5,7 +5,7 @@ import type { P2pDatabase, StoredChatRecord } from '../store';
 import { chatSyncBatchMessage, chatSyncRequestMessage, PROTOCOL_VERSION, type ChatRecordWire } from '../wire';
 import { ChatLog } from './chat-log';
 import { recordSigningBytes, signRecord } from './chat-record';
-import { ChatSync, ChatSyncOptions } from './chat-sync';
+import { ChatSync, ChatSyncOptions, SYNC_RETRIES } from './chat-sync';
 import { DexieRecordStore, RecordStore } from './record-store';
 import { freshDatabase, TestNetwork, TestPeer } from '../testing';
 
@@ -80,7 +80,7 @@ function world() {
     const used = options.writes ? counted(store, options.writes) : store;
     const log = new ChatLog(ROOM, options.slowPutMs ? slow(used, options.slowPutMs) : used, identity, { now, retentionMs: options.retentionMs });
     await log.init();
-    const sync = new ChatSync(peer, log, { batchBytes: options.batchBytes, idleTimeoutMs: options.idleTimeoutMs ?? 2000 });
+    const sync = new ChatSync(peer, log, { batchBytes: options.batchBytes, idleTimeoutMs: options.idleTimeoutMs ?? 2000, retryDelayMs: options.retryDelayMs });
     syncs.push(sync);
     const synced: [string, number][] = [];
     sync.on('synced', (peerId, received) => synced.push([peerId, received]));
@@ -323,6 +323,57 @@ describe('ChatSync', () => {
     await until(async () => expect(await d.store.count()).toBe(2));
     expect(d.synced[0]).toEqual(['mute', 0]);
     expect(d.synced.map(s => s[0])).toContain('a'); // (exactly once: see the `finish` test below)
+  });
+
+  it('asks a peer again when its answer went silent while it stays connected (a batch lost on the way), for what is still missing', async () => {
+    const w = world();
+    const a = await w.node('a');
+    await w.chat(a, 5, 'a');
+    // a's sync, with the first batch it sends lost (as when Trystero gives up a message whose channel does not drain).
+    a.sync.destroy();
+    let batches = 0;
+    const lossy = new Proxy(a.peer, {
+      get(target, prop, receiver) {
+        if (prop === 'channel') {
+          return (spec: Parameters<TestPeer['channel']>[0]) => {
+            const channel = target.channel(spec);
+            if (spec.channel !== chatSyncBatchMessage.channel) return channel;
+            return { ...channel, send: (message: unknown, to?: string) => (batches++ === 0 ? Promise.resolve() : channel.send(message as never, to)) };
+          };
+        }
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    syncs.push(new ChatSync(lossy, a.log, { idleTimeoutMs: 100 }));
+    const c = await w.node('c', { idleTimeoutMs: 100, retryDelayMs: 20 });
+    w.net.connect(a.peer, c.peer);
+    await until(async () => expect(await c.store.count()).toBe(5));
+    expect(requestsSent(c.peer, 'a')).toHaveLength(2);
+    expect(c.synced).toEqual([
+      ['a', 0],
+      ['a', 5],
+    ]);
+  });
+
+  it('asks a silent peer at most SYNC_RETRIES more times, and never after it left', async () => {
+    const w = world();
+    const d = await w.node('d', { idleTimeoutMs: 30, retryDelayMs: 10 });
+    const mute = w.net.peer('mute', 'Mu');
+    mute.channel(chatSyncRequestMessage).onMessage(() => undefined);
+    w.net.connect(mute, d.peer);
+    await until(() => expect(requestsSent(d.peer, 'mute')).toHaveLength(1 + SYNC_RETRIES));
+    await new Promise(resolve => setTimeout(resolve, 300));
+    expect(requestsSent(d.peer, 'mute')).toHaveLength(1 + SYNC_RETRIES);
+
+    const e = await w.node('e', { idleTimeoutMs: 30, retryDelayMs: 100 });
+    const gone = w.net.peer('gone', 'G');
+    gone.channel(chatSyncRequestMessage).onMessage(() => undefined);
+    w.net.connect(gone, e.peer);
+    await until(() => expect(e.synced).toEqual([['gone', 0]]));
+    w.net.disconnect(gone, e.peer);
+    await new Promise(resolve => setTimeout(resolve, 300));
+    expect(requestsSent(e.peer, 'gone')).toHaveLength(1);
   });
 
   // BUG (src/core/chat/chat-sync.ts:124-129 `finish` and 138-151 `receive`): the idle timer keeps

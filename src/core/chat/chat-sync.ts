@@ -13,6 +13,8 @@ export interface ChatSyncOptions {
   batchBytes?: number;
   /** Give up on a peer that sends nothing for this long, ms; default 15 000. */
   idleTimeoutMs?: number;
+  /** Wait before asking a peer again after its answer timed out, ms, times the attempt number; default 2000. */
+  retryDelayMs?: number;
 }
 
 /** Events of chat sync. */
@@ -26,6 +28,16 @@ const encoder = new TextEncoder();
 /** Most records accepted from one peer in one sync; a peer sending more is cut off (a bound on what a stranger can make us store). */
 export const MAX_RECORDS_PER_SYNC = 50_000;
 
+/**
+ * How many times a request whose answer went silent is sent again to a peer still connected. A
+ * batch can be lost without the link going down: Trystero gives up sending a message (and drops
+ * its remaining chunks) when the data channel's buffer does not drain within 10 s, as during the
+ * transport stalls seen at the start of a connection (README, known limits). Without a retry, the
+ * newcomer would get that peer's history only at its next join. The retry asks only for what is
+ * still missing (the request carries the vector as it is then).
+ */
+export const SYNC_RETRIES = 2;
+
 interface Pending {
   id: string;
   peerId: string;
@@ -35,6 +47,8 @@ interface Pending {
   /** Batches of one answer are ingested one after another, in arrival order. */
   chain: Promise<void>;
   finished: boolean;
+  /** Finished because the peer went silent for idleTimeoutMs (not by its `done` batch, nor by leaving, nor by the cap). */
+  timedOut?: boolean;
 }
 
 /**
@@ -61,6 +75,10 @@ export class ChatSync {
   private readonly serving = new Set<string>();
   private readonly batchBytes: number;
   private readonly idleTimeoutMs: number;
+  private readonly retryDelayMs: number;
+  /** Requests to a peer that timed out in a row (see SYNC_RETRIES). */
+  private readonly attempts = new Map<string, number>();
+  private readonly retryTimers = new Set<ReturnType<typeof setTimeout>>();
   private destroyed = false;
 
   constructor(
@@ -70,6 +88,7 @@ export class ChatSync {
   ) {
     this.batchBytes = options.batchBytes ?? 384 * 1024;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 15_000;
+    this.retryDelayMs = options.retryDelayMs ?? 2000;
     this.offs.push(
       mesh.on('peerJoin', peer => this.enqueue(peer.id)),
       mesh.on('peerLeave', peer => this.dropPeer(peer.id)),
@@ -94,6 +113,8 @@ export class ChatSync {
   destroy(): void {
     this.destroyed = true;
     this.offs.splice(0).forEach(off => off());
+    this.retryTimers.forEach(clearTimeout);
+    this.retryTimers.clear();
     if (this.pending) {
       clearTimeout(this.pending.timer);
       this.pending.resolve();
@@ -110,7 +131,8 @@ export class ChatSync {
         if (!this.mesh.peers.has(peerId)) continue;
         this.current = peerId;
         try {
-          await this.requestFrom(peerId);
+          if (await this.requestFrom(peerId)) this.retryLater(peerId);
+          else this.attempts.delete(peerId);
         } finally {
           this.current = null;
         }
@@ -120,7 +142,23 @@ export class ChatSync {
     }
   }
 
-  private async requestFrom(peerId: string): Promise<void> {
+  /** Asks `peerId` again after a timed-out answer, if it is still connected and has retries left. */
+  private retryLater(peerId: string): void {
+    const attempt = (this.attempts.get(peerId) ?? 0) + 1;
+    if (attempt > SYNC_RETRIES || this.destroyed || !this.mesh.peers.has(peerId)) {
+      this.attempts.delete(peerId);
+      return;
+    }
+    this.attempts.set(peerId, attempt);
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      if (!this.destroyed && this.mesh.peers.has(peerId)) this.enqueue(peerId);
+    }, this.retryDelayMs * attempt);
+    this.retryTimers.add(timer);
+  }
+
+  /** Sends one request and waits for its answer; resolves true when the answer timed out (the peer went silent). */
+  private async requestFrom(peerId: string): Promise<boolean> {
     const since = this.log.windowStart();
     let vector;
     try {
@@ -129,19 +167,26 @@ export class ChatSync {
       vector = {};
     }
     const id = randomBase64Url(12);
+    let timedOut = false;
     await new Promise<void>(resolve => {
-      const pending: Pending = { id, peerId, received: 0, timer: setTimeout(() => this.finish(pending), this.idleTimeoutMs), resolve, chain: Promise.resolve(), finished: false };
+      const done = () => {
+        timedOut = pending.timedOut === true;
+        resolve();
+      };
+      const pending: Pending = { id, peerId, received: 0, timer: setTimeout(() => this.finish(pending, true), this.idleTimeoutMs), resolve: done, chain: Promise.resolve(), finished: false };
       this.pending = pending;
       this.mesh
         .channel(chatSyncRequestMessage)
         .send({ v: PROTOCOL_VERSION, id, since, vector }, peerId)
         .catch(() => this.finish(pending));
     });
+    return timedOut;
   }
 
-  private finish(pending: Pending): void {
+  private finish(pending: Pending, timedOut = false): void {
     if (pending.finished) return;
     pending.finished = true;
+    pending.timedOut = timedOut;
     clearTimeout(pending.timer);
     if (this.pending === pending) this.pending = null;
     pending.resolve();
@@ -153,6 +198,7 @@ export class ChatSync {
     if (i >= 0) this.queue.splice(i, 1);
     if (this.pending?.peerId === peerId) this.finish(this.pending);
     this.serving.delete(peerId);
+    this.attempts.delete(peerId);
   }
 
   private async receive(batch: { id: string; records: ChatRecordWire[]; done: boolean }, peerId: string): Promise<void> {
@@ -177,7 +223,7 @@ export class ChatSync {
         pending.received += results.filter(r => r.status === 'accepted').length;
       }
       if (batch.done) this.finish(pending);
-      else if (!pending.finished) pending.timer = setTimeout(() => this.finish(pending), this.idleTimeoutMs);
+      else if (!pending.finished) pending.timer = setTimeout(() => this.finish(pending, true), this.idleTimeoutMs);
     });
     await pending.chain;
   }
