@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { openChatPage, startWorld, uniqueRoom, waitForPeers, type World } from './harness/browser.mjs';
 import { freePort, startRelay, type ServerProcess } from './harness/processes.mjs';
 import { startTcpProxy } from './harness/tcp-proxy.mjs';
@@ -191,6 +191,7 @@ describe('mesh recovery', () => {
     await expect.poll(() => peerNames(a), { timeout: 15_000 }).toEqual(['Bob']);
     await waitForPeers(b, 1, 0, 15_000);
     console.log(`frozen tab met again ${Date.now() - resumedAt} ms after it resumed`);
+    await expect.poll(() => peerNames(b)).toEqual(['Ann']);
     await send(b, 'back from sleep');
     await expect.poll(() => texts(a)).toContain('back from sleep');
     await Promise.all([a, b].map(p => p.context().close()));
@@ -283,14 +284,12 @@ describe('mesh recovery', () => {
   });
 
   /**
-   * Opens Ann's chat page and a bare Trystero page whose data channels drop its own "@_hsready"
-   * frames (the first `count` of them, or all for `windowMs` from the first drop); then joins the bare page.
+   * Makes every page of `context` drop its own "@_hsready" frames (Trystero's handshake readiness):
+   * the first `count` of them, or all for `windowMs` from the first drop. `window.droppedReadiness`
+   * counts them.
    */
-  async function joinWithLostReadiness(label: string, drop: { count: number } | { windowMs: number }) {
-    const room = uniqueRoom(label);
-    const ann = await openChatPage(world, room, [{ 'user-name': 'Ann' }]);
-    const evilContext = await world.browser.newContext();
-    await evilContext.addInitScript(rule => {
+  async function dropReadiness(context: BrowserContext, drop: { count: number } | { windowMs: number }) {
+    await context.addInitScript(rule => {
       const send = RTCDataChannel.prototype.send;
       const shouldDrop = (n: number, ms: number) => ('count' in rule ? n < rule.count : ms < rule.windowMs);
       let firstAt = 0;
@@ -308,6 +307,17 @@ describe('mesh recovery', () => {
         return send.call(this, data);
       };
     }, drop);
+  }
+
+  /**
+   * Opens Ann's chat page and a bare Trystero page whose data channels drop its own readiness
+   * frames (see {@link dropReadiness}); then joins the bare page.
+   */
+  async function joinWithLostReadiness(label: string, drop: { count: number } | { windowMs: number }) {
+    const room = uniqueRoom(label);
+    const ann = await openChatPage(world, room, [{ 'user-name': 'Ann' }]);
+    const evilContext = await world.browser.newContext();
+    await dropReadiness(evilContext, drop);
     const evil = await evilContext.newPage();
     await evil.goto(`${world.host.url}/test/fixtures/bare-trystero.html`);
     await evil.waitForFunction(() => (window as any).ready === true);
@@ -333,6 +343,26 @@ describe('mesh recovery', () => {
     expect(await evil.evaluate(() => (window as any).leaves)).toBe(0);
     console.log(`lost readiness: Ann listed the bare client ${Date.now() - startedAt} ms after it joined`);
     await close();
+  });
+
+  it('what a page sends first after its join reaches a peer that missed its readiness frame', async () => {
+    // Bob's first readiness frame is lost: he hears Ann's, becomes active and sends his name and
+    // his history request at once, while Ann still waits for his readiness. Upstream Trystero
+    // dropped those messages; Ann joined him 500 ms later (on the re-sent readiness) and listed him
+    // as "Someone" for good, because a page tells its name once per connection. Patched, the first
+    // message from a peer that can only send it once active completes Ann's side of the handshake.
+    const room = uniqueRoom('hsready-first-words');
+    const ann = await openChatPage(world, room, [{ 'user-name': 'Ann' }]);
+    await send(ann, 'said before Bob came');
+    await expect.poll(() => texts(ann)).toContain('said before Bob came');
+    const bobContext = await world.browser.newContext();
+    await dropReadiness(bobContext, { count: 1 });
+    const bob = await openChatPage(world, room, [{ 'user-name': 'Bob' }], { context: bobContext });
+    await bob.waitForFunction(() => (window as any).droppedReadiness >= 1, null, { timeout: 30_000 });
+    await expect.poll(() => peerNames(ann), { timeout: 5_000 }).toEqual(['Bob']);
+    await expect.poll(() => peerNames(bob), { timeout: 5_000 }).toEqual(['Ann']);
+    await expect.poll(() => texts(bob)).toContain('said before Bob came');
+    await Promise.all([ann, bob].map(p => p.context().close()));
   });
 
   it('a handshake that never completes is closed on both sides and met again', async () => {
