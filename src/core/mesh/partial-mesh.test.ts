@@ -85,3 +85,43 @@ describe('PartialMesh temporary links (a transfer with a page that is not a neig
     mesh.stop();
   });
 });
+
+describe('PartialMesh link cap (connections admitted or asked for count before they open)', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('admissions whose links have not opened yet count against the cap', () => {
+    const { mesh, up } = setup();
+    // Three newcomers ask to join within the same moment: each admission holds a place at once.
+    expect(['a', 'b', 'c'].map(id => mesh.admit(id, 'join', 'announce'))).toEqual([true, true, true]);
+    expect(mesh.admit('d', 'join', 'announce')).toBe(false);
+    expect(mesh.admit('e', 'high', 'offer')).toBe(false);
+    // The offer that follows an admitted announcement is still let in.
+    expect(mesh.admit('a', undefined, 'offer')).toBe(true);
+    up('a');
+    expect(mesh.admit('d', 'join', 'announce')).toBe(false);
+    mesh.stop();
+  });
+
+  it('an admitted peer that never connects frees its place after 10 s', () => {
+    const { mesh } = setup();
+    for (const id of ['a', 'b', 'c']) mesh.admit(id, 'join', 'announce');
+    expect(mesh.admit('d', 'join', 'announce')).toBe(false);
+    vi.advanceTimersByTime(10_001);
+    expect(mesh.admit('d', 'join', 'announce')).toBe(true);
+    mesh.stop();
+  });
+
+  it('a link that went down frees its place', () => {
+    const { mesh, up, down } = setup();
+    for (const id of ['a', 'b', 'c']) {
+      mesh.admit(id, 'join', 'announce');
+      up(id);
+    }
+    expect(mesh.admit('d', 'join', 'announce')).toBe(false);
+    down('c');
+    expect(mesh.admit('d', 'join', 'announce')).toBe(true);
+    mesh.stop();
+  });
+});
+

@@ -31,6 +31,12 @@ export type PartialMeshOptions = Partial<Pick<MembershipOptions, 'activeTarget' 
 const KNOWN_FOR_MS = 150_000;
 /** How long a peer admitted once stays admitted (its offer follows its nudge), ms. */
 const ADMITTED_FOR_MS = 30_000;
+/**
+ * A peer admitted here holds a place under the link cap until its link opens, for at most this
+ * long, ms: a link on one relay opens in about a second, so 10 s covers a slow one, and a peer
+ * admitted that never connects does not hold the place for the whole {@link ADMITTED_FOR_MS}.
+ */
+const RESERVED_FOR_MS = 10_000;
 /** How many pages of a room admit a newcomer that announces (its contacts; it joins through the first link that opens). */
 const CONTACTS_PER_NEWCOMER = 2;
 /** A peer whose link went down is not admitted by the contact rule again for this long, ms (no reconnect at every announce). */
@@ -64,6 +70,8 @@ export class PartialMesh {
   /** Peers heard (announcing, asking, linked) and when, ms. */
   private readonly known = new Map<string, number>();
   private readonly admittedUntil = new Map<string, number>();
+  /** Peers admitted whose link has not opened yet, and since when, ms: counted in the cap (see {@link RESERVED_FOR_MS}). */
+  private readonly reservedSince = new Map<string, number>();
   private readonly suppressedUntil = new Map<string, number>();
   private readonly options: Required<PartialMeshOptions>;
   /** Messages this page has published, for their ids (`selfId:n`). */
@@ -90,7 +98,7 @@ export class PartialMesh {
         send: (peerId, message) => host.sendView(peerId, message),
       },
       // connectTimeoutMs 6 s: a link between two pages on one relay opens in about a second; a passive id of a page that closed is given up sooner.
-      { connectTimeoutMs: 6000, ...options, adoptLinks: true, otherLinks: () => this.temp.size, discover: () => this.knownPeers().filter(id => !this.membership.active.has(id)) },
+      { connectTimeoutMs: 6000, ...options, adoptLinks: true, otherLinks: () => this.temp.size + this.reservedCount(), discover: () => this.knownPeers().filter(id => !this.membership.active.has(id)) },
     );
     this.options = {
       activeTarget: options.activeTarget ?? 6,
@@ -131,12 +139,16 @@ export class PartialMesh {
     // A page heard before (its periodic announcement) is not a newcomer: the contact rule is for newcomers, or for a page short of neighbours.
     else if (!firstHeard && m.active.size >= this.options.activeTarget) ok = false;
     else ok = this.isContactFor(peerId) || this.isContactOf(peerId);
-    if (ok) this.admittedUntil.set(peerId, now + ADMITTED_FOR_MS);
+    if (ok) {
+      this.admittedUntil.set(peerId, now + ADMITTED_FOR_MS);
+      if (!this.host.isLinked(peerId)) this.reservedSince.set(peerId, now);
+    }
     return ok;
   }
 
   /** A Trystero connection to `peerId` is up (roster join). */
   linkUp(peerId: string): void {
+    this.reservedSince.delete(peerId);
     // A temporary link is for a transfer: it does not make the page a neighbour candidate by itself.
     if (this.temp.has(peerId)) {
       this.temp.set(peerId, Date.now());
@@ -148,6 +160,7 @@ export class PartialMesh {
 
   /** The connection to `peerId` is gone (roster leave). */
   linkDown(peerId: string): void {
+    this.reservedSince.delete(peerId);
     if (this.temp.delete(peerId)) return;
     this.admittedUntil.delete(peerId);
     this.suppressedUntil.set(peerId, Date.now() + SUPPRESS_AFTER_LINK_MS);
@@ -185,9 +198,25 @@ export class PartialMesh {
     return [...this.temp.keys()];
   }
 
-  /** Links of the overlay and temporary ones, against the cap. */
+  /**
+   * Links against the cap: the overlay's (open, and opening at our request), temporary ones, and
+   * peers admitted here whose link is not up yet. Several announcements or offers admitted within
+   * the second before their links opened each saw room under the cap, and a page of the
+   * twelve-page test held 6 links with a cap of 5.
+   */
   private linkCount(): number {
-    return this.membership.linkCount + this.temp.size;
+    return this.membership.committedLinks + this.temp.size + this.reservedCount();
+  }
+
+  /** Peers admitted in the last {@link RESERVED_FOR_MS} whose link has not opened (and that are not counted as opening or temporary). */
+  private reservedCount(): number {
+    const now = Date.now();
+    let n = 0;
+    for (const [id, since] of this.reservedSince) {
+      if (now - since > RESERVED_FOR_MS) this.reservedSince.delete(id);
+      else if (!this.membership.isPending(id) && !this.temp.has(id) && !this.host.isLinked(id)) n++;
+    }
+    return n;
   }
 
   private closeIdleTemporaryLinks(): void {

@@ -82,6 +82,18 @@ describe('Membership (HyParView)', () => {
     expect(p.downs).toHaveLength(1);
   });
 
+  it('counts neighbour requests still opening against maxLinks: it never asks for more links than the cap', () => {
+    // Two links held outside the overlay (temporary transfer links in the browser), a cap of 4.
+    const p = page({ activeTarget: 3, activeMin: 3, activeMax: 4, maxLinks: 4, adoptLinks: true, otherLinks: () => 2 });
+    p.m.start([]);
+    p.m.linkUp('a');
+    p.m.receive('a', { v: 1, t: 'join-reply', peers: ['b', 'c', 'd', 'e', 'f'] });
+    // Short of neighbours, it asks passive ids at once; none of their links is up yet: one place is left.
+    p.timers.advance(1000);
+    expect(p.connects).toHaveLength(1);
+    expect(p.m.committedLinks + 2).toBe(4);
+  });
+
   it('a forward-join that ends at a full page keeps the newcomer as passive instead of linking', () => {
     const p = page({ activeTarget: 1, activeMin: 1, activeMax: 1, maxLinks: 2 });
     p.m.start([]);

@@ -175,9 +175,19 @@ export class Membership {
     return intent ? (intent.kind === 'join' ? 'join' : intent.priority) : undefined;
   }
 
-  /** Links of the overlay and links held outside it ({@link MembershipOptions.otherLinks}), against `maxLinks`. */
+  /**
+   * Links open now plus those this page is opening (asked for, not up yet): a request counts
+   * against `maxLinks` from the moment it is sent, or several sent at once could all open past it.
+   */
+  get committedLinks(): number {
+    let opening = 0;
+    for (const id of this.pending.keys()) if (!this.links.has(id)) opening++;
+    return this.links.size + opening;
+  }
+
+  /** Links of the overlay (open and opening) and links held outside it ({@link MembershipOptions.otherLinks}), against `maxLinks`. */
   private allLinks(): number {
-    return this.links.size + (this.options.otherLinks?.() ?? 0);
+    return this.committedLinks + (this.options.otherLinks?.() ?? 0);
   }
 
   /** Links open now (active, pending and unexplained inbound ones). */
