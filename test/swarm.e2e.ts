@@ -56,6 +56,34 @@ describe('swarm transfer between pages', () => {
     await Promise.all([seeder, leecher].map(p => p.context().close()));
   });
 
+  it('a seeder that goes quiet mid-transfer while its connection still carries packets is waited for, not dropped', async () => {
+    // What Chromium's transport does at times between two pages of one machine (README, known
+    // limits): nothing arrives for seconds, packets still cross. Here the seeder's script is paused
+    // for 6 s (past the 3 s heartbeat timeout); its WebRTC threads keep acknowledging. The
+    // downloader keeps it (it was receiving chunks from it and its connection still receives
+    // packets) and the transfer goes on without resending a byte when the seeder resumes.
+    const room = uniqueRoom('swarm-quiet');
+    const [seeder, leecher] = await Promise.all([openLabPage(world, room), openLabPage(world, room)]);
+    await Promise.all([waitForLabPeers(seeder, 1), waitForLabPeers(leecher, 1)]);
+    const file = await lab(seeder).share(SIZE, 3);
+    await waitHolders(leecher, file.cid, 1);
+    await lab(leecher).start(file.cid);
+    await expect.poll(async () => (await lab(leecher).progress(file.cid)).chunks, { timeout: 20_000, interval: 20 }).toBeGreaterThan(0);
+    const cdp = await seeder.context().newCDPSession(seeder);
+    await cdp.send('Debugger.enable');
+    await cdp.send('Debugger.pause');
+    await new Promise(r => setTimeout(r, 6000));
+    const listedWhilePaused = await leecher.evaluate(() => (window as any).lab.peerIds().length);
+    await cdp.send('Debugger.resume');
+    expect(listedWhilePaused).toBe(1);
+    await lab(leecher).wait(file.cid);
+    expect(await lab(leecher).digest(file.cid, SIZE)).toBe(file.sha256);
+    const leaves = (await leecher.evaluate(() => (window as any).lab.events() as string[])).filter(e => e.includes('peerLeave'));
+    expect(leaves).toEqual([]);
+    expect((await lab(seeder).stats()).bytesUploaded).toBe(SIZE);
+    await Promise.all([seeder, leecher].map(p => p.context().close()));
+  });
+
   it('1 seeder → 4 downloaders: all byte-identical, and downloaders serve each other', async () => {
     const room = uniqueRoom('swarm-4');
     const pages = await Promise.all(Array.from({ length: 5 }, () => openLabPage(world, room)));

@@ -217,6 +217,9 @@ export class MeshRoom {
   private relaySeen = false;
   private relaysDown = false;
   private readonly heartbeat = new PeerHeartbeat();
+  /** Peers silent in a transfer: the transport's bytes received when last seen growing (see checkStalledTransfer). */
+  private readonly stalledReadings = new Map<string, { at: number; bytesReceived: number }>();
+  private readonly stalledChecks = new Set<string>();
   /** Each listed peer's connection, kept to say in which state it was lost. */
   private readonly connections = new Map<string, RTCPeerConnection>();
   private readonly transferSamples = new Map<string, { at: number; sent: number; received: number }>();
@@ -313,10 +316,42 @@ export class MeshRoom {
     if (slept) this.reconnectRelays(true);
     // A peer whose data channel just closed makes Trystero's send reject: that peer leaves on its own.
     if (this.peers.size) this.channel(heartbeatMessage).send({ v: PROTOCOL_VERSION }).catch(() => undefined);
-    for (const peerId of this.heartbeat.expired()) {
-      if (!this.peers.has(peerId)) continue;
-      this.handlePeerLeave(peerId, 'silent');
-      this.closePeer(peerId);
+    for (const peerId of this.heartbeat.expired()) this.dropSilent(peerId);
+    const stalled = this.heartbeat.stalled();
+    for (const peerId of this.stalledReadings.keys()) if (!stalled.includes(peerId)) this.stalledReadings.delete(peerId);
+    for (const peerId of stalled) void this.checkStalledTransfer(peerId);
+  }
+
+  private dropSilent(peerId: string): void {
+    if (!this.peers.has(peerId)) return;
+    this.handlePeerLeave(peerId, 'silent');
+    this.closePeer(peerId);
+  }
+
+  /**
+   * A peer silent in the middle of a transfer (see STALLED_TRANSFER_TIMEOUT_MS) is kept while its
+   * connection still receives packets: compared with a reading at least 1 s old, the selected
+   * candidate pair's `bytesReceived` must have grown (our own heartbeats' acknowledgements suffice),
+   * or the peer is dropped as silent. A tab that died sends nothing at all.
+   */
+  private async checkStalledTransfer(peerId: string): Promise<void> {
+    const pc = this.connections.get(peerId);
+    if (!pc || this.stalledChecks.has(peerId)) return;
+    this.stalledChecks.add(peerId);
+    try {
+      const { bytesReceived } = await readTransport(pc);
+      const now = Date.now();
+      const previous = this.stalledReadings.get(peerId);
+      if (!previous || bytesReceived > previous.bytesReceived) this.stalledReadings.set(peerId, { at: now, bytesReceived });
+      else if (now - previous.at >= 1000) {
+        this.stalledReadings.delete(peerId);
+        this.heartbeat.drop(peerId);
+        this.dropSilent(peerId);
+      }
+    } catch {
+      /* the connection closed meanwhile: it leaves through Trystero */
+    } finally {
+      this.stalledChecks.delete(peerId);
     }
   }
 
@@ -447,7 +482,7 @@ export class MeshRoom {
       penalise: (peerId, channel, reason, cost) => this.penalise(peerId, channel, reason, cost),
       countAccepted: () => this.countAccepted(),
       touch: peerId => {
-        this.heartbeat.touch(peerId);
+        this.heartbeat.bulk(peerId);
         this.partial?.linkUsed(peerId);
       },
       ...(this.partial
@@ -789,6 +824,7 @@ export class MeshRoom {
     this.connections.delete(peerId);
     this.channels.forEach(c => c.validator.forgetPeer(peerId));
     this.heartbeat.forget(peerId);
+    this.stalledReadings.delete(peerId);
     this.transferSamples.delete(peerId);
     this.partial?.linkDown(peerId);
     if (!peer) return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PEER_TIMEOUT_MS, PeerHeartbeat, STALL_GAP_MS } from './peer-heartbeat';
+import { PEER_TIMEOUT_MS, PeerHeartbeat, STALL_GAP_MS, STALLED_TRANSFER_TIMEOUT_MS, TRANSFER_WINDOW_MS } from './peer-heartbeat';
 
 function clock() {
   let t = 1_000_000;
@@ -98,5 +98,58 @@ describe('PeerHeartbeat tracking', () => {
     expect(hb.lastHeardAt('p')).toBe(first + 700);
     hb.forget('p');
     expect(hb.lastHeardAt('p')).toBeNull();
+  });
+
+  it('a peer silent in the middle of a transfer is left to the caller (stalled) until the longer timeout', () => {
+    const c = clock();
+    const hb = new PeerHeartbeat(c.now);
+    hb.heard('seeder');
+    hb.heard('idle');
+    c.advance(400);
+    hb.bulk('seeder'); // a chunk arrives, then nothing more from it
+    const goneAt: Record<string, number> = {};
+    const stalledAt: number[] = [];
+    for (let t = 500; t <= STALLED_TRANSFER_TIMEOUT_MS + 1000; t += 500) {
+      c.advance(500);
+      for (const id of hb.expired()) goneAt[id] = t;
+      if (hb.stalled().includes('seeder')) stalledAt.push(t);
+    }
+    expect(goneAt.idle).toBeLessThanOrEqual(PEER_TIMEOUT_MS + 1000);
+    expect(stalledAt[0]).toBeGreaterThan(PEER_TIMEOUT_MS);
+    expect(stalledAt[0]).toBeLessThanOrEqual(PEER_TIMEOUT_MS + 1000);
+    expect(goneAt.seeder).toBeGreaterThan(STALLED_TRANSFER_TIMEOUT_MS);
+    expect(hb.stalled()).toEqual([]);
+  });
+
+  it('a peer whose last bulk frame is older than the transfer window is dropped at the usual timeout', () => {
+    const c = clock();
+    const hb = new PeerHeartbeat(c.now);
+    hb.heard('a');
+    hb.bulk('a');
+    c.advance(TRANSFER_WINDOW_MS + 500);
+    hb.heard('a'); // heartbeats went on after the transfer ended
+    let goneAt = 0;
+    for (let t = 500; t <= 6000 && !goneAt; t += 500) {
+      c.advance(500);
+      if (hb.expired().includes('a')) goneAt = t;
+      expect(hb.stalled()).toEqual([]);
+    }
+    expect(goneAt).toBeGreaterThan(PEER_TIMEOUT_MS);
+    expect(goneAt).toBeLessThanOrEqual(PEER_TIMEOUT_MS + 1000);
+  });
+
+  it('drop() ends the tracking of a stalled peer the caller gave up', () => {
+    const c = clock();
+    const hb = new PeerHeartbeat(c.now);
+    hb.heard('a');
+    hb.bulk('a');
+    for (let t = 0; t < PEER_TIMEOUT_MS + 500; t += 500) {
+      c.advance(500);
+      hb.expired();
+    }
+    expect(hb.stalled()).toEqual(['a']);
+    hb.drop('a');
+    expect(hb.stalled()).toEqual([]);
+    expect(hb.lastHeardAt('a')).toBeNull();
   });
 });

@@ -3,7 +3,8 @@
  * "what happens when the other side refreshes" or vanishes). A peer counts as gone when nothing
  * arrived from it for {@link PEER_TIMEOUT_MS}; the local page's own stalls (a frozen or sleeping
  * tab, a main thread busy for seconds) are not blamed on the peers: when the checks themselves
- * ran late, every peer's clock restarts.
+ * ran late, every peer's clock restarts. A peer that goes silent while it is sending us a file is
+ * kept longer while its connection still carries packets (see {@link STALLED_TRANSFER_TIMEOUT_MS}).
  */
 
 /**
@@ -19,10 +20,26 @@ export const HEARTBEAT_INTERVAL_MS = 500;
 export const PEER_TIMEOUT_MS = 3000;
 /** A gap between two checks longer than this means the page itself stalled, ms. */
 export const STALL_GAP_MS = 2500;
+/**
+ * A peer that was sending us bulk data (a file) until it fell silent is "in a transfer" when its
+ * last bulk frame came at most this long before the last thing heard from it, ms.
+ */
+export const TRANSFER_WINDOW_MS = 2000;
+/**
+ * Most silence kept for a peer silent in the middle of a transfer, ms, while its connection still
+ * carries packets (the caller checks that, see {@link PeerHeartbeat.stalled}). Between two pages of
+ * one machine, Chromium's data-channel transport stalled for up to 21 s after the first megabytes of
+ * a transfer (`node bench/transport-stall-probe.mjs`: packets kept arriving, nothing was
+ * delivered); dropping the peer then lost the chunks in flight and restarted the transfer. 30 s is
+ * also about when ICE consent freshness gives a dead path up (RFC 7675).
+ */
+export const STALLED_TRANSFER_TIMEOUT_MS = 30_000;
 
 /** Tracks when each peer was last heard from; time comes from `now` (ms) so tests can drive it. */
 export class PeerHeartbeat {
   private readonly lastHeard = new Map<string, number>();
+  /** When a bulk frame (a chunk, a request on the bulk channels) last arrived from each tracked peer, ms. */
+  private readonly lastBulk = new Map<string, number>();
   private lastCheck: number;
 
   constructor(
@@ -45,6 +62,29 @@ export class PeerHeartbeat {
     if (this.lastHeard.has(peerId)) this.lastHeard.set(peerId, this.now());
   }
 
+  /** A bulk frame arrived from `peerId`: a sign of life (see {@link touch}) and of a transfer in progress. */
+  bulk(peerId: string): void {
+    if (!this.lastHeard.has(peerId)) return;
+    const now = this.now();
+    this.lastHeard.set(peerId, now);
+    this.lastBulk.set(peerId, now);
+  }
+
+  /**
+   * Peers silent past the timeout in the middle of a transfer (see {@link TRANSFER_WINDOW_MS}), for
+   * less than {@link STALLED_TRANSFER_TIMEOUT_MS}: {@link expired} leaves them out. The caller checks
+   * whether their connection still carries packets, and {@link drop}s those whose does not.
+   */
+  stalled(): string[] {
+    const now = this.now();
+    return [...this.lastHeard].filter(([id, at]) => now - at > this.timeoutMs && this.inTransfer(id)).map(([id]) => id);
+  }
+
+  /** Stops tracking `peerId` because the caller gave it up (a stalled transfer whose connection went quiet too). */
+  drop(peerId: string): void {
+    this.forget(peerId);
+  }
+
   /** When `peerId` was last heard from (ms of `now`), or null when it has sent no heartbeat yet. */
   lastHeardAt(peerId: string): number | null {
     return this.lastHeard.get(peerId) ?? null;
@@ -53,6 +93,7 @@ export class PeerHeartbeat {
   /** Stops tracking a peer (it left). */
   forget(peerId: string): void {
     this.lastHeard.delete(peerId);
+    this.lastBulk.delete(peerId);
   }
 
   /**
@@ -69,8 +110,18 @@ export class PeerHeartbeat {
       return [];
     }
     const gone: string[] = [];
-    for (const [id, at] of this.lastHeard) if (now - at > this.timeoutMs) gone.push(id);
-    gone.forEach(id => this.lastHeard.delete(id));
+    for (const [id, at] of this.lastHeard) {
+      const limit = this.inTransfer(id) ? STALLED_TRANSFER_TIMEOUT_MS : this.timeoutMs;
+      if (now - at > limit) gone.push(id);
+    }
+    gone.forEach(id => this.forget(id));
     return gone;
+  }
+
+  /** Whether `peerId`'s last bulk frame came within {@link TRANSFER_WINDOW_MS} of the last thing heard from it. */
+  private inTransfer(peerId: string): boolean {
+    const bulk = this.lastBulk.get(peerId);
+    const heard = this.lastHeard.get(peerId);
+    return bulk !== undefined && heard !== undefined && heard - bulk <= TRANSFER_WINDOW_MS;
   }
 }
