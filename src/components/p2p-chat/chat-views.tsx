@@ -223,3 +223,40 @@ export const MessageInput: FunctionalComponent<{ draft: string; maxLength: numbe
     </form>
   );
 };
+
+/** The chat's view of the moment: the log, its settings or the marked messages. */
+export type ChatView = 'chat' | 'settings' | 'marked';
+
+/** The header's two view buttons (marked messages, settings); pressing the open one goes back to the chat. */
+export const ViewButtons: FunctionalComponent<{ view: ChatView; t: Strings; onOpen(view: ChatView): void }> = ({ view, t, onOpen }) => (
+  <span class="views">
+    <button type="button" class="link" aria-pressed={view === 'marked' ? 'true' : 'false'} onClick={() => onOpen('marked')}>
+      {t.markedView}
+    </button>
+    <button type="button" class="link" aria-pressed={view === 'settings' ? 'true' : 'false'} onClick={() => onOpen('settings')}>
+      {view === 'settings' ? t.closeSettings : t.settings}
+    </button>
+  </span>
+);
+
+/** The latest messages from others, in a polite live region that screen readers read out (not shown). */
+export const Announcements: FunctionalComponent<{ items: readonly { key: string; text: string }[] }> = ({ items }) => (
+  <div class="visually-hidden" aria-live="polite" aria-relevant="additions">
+    {items.map(a => (
+      <p key={a.key}>{a.text}</p>
+    ))}
+  </div>
+);
+
+/** What the live region reads for a peer's new message: its author and text, cut after 200 characters (the list holds the whole). */
+export function announcement(message: ChatMessage, t: Strings): { key: string; text: string } {
+  const chars = [...message.text];
+  return { key: message.key, text: t.announce(message.userName, chars.length > 200 ? `${chars.slice(0, 200).join('')}…` : message.text) };
+}
+
+/** The banner shown while burn after reading is on in the room: messages vanish `seconds` after they were shown. */
+export const BurnBanner: FunctionalComponent<{ seconds: number; t: Strings }> = ({ seconds, t }) => (
+  <p part="banner" class="banner" role="note">
+    {t.burnBanner(seconds)}
+  </p>
+);

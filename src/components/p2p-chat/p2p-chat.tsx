@@ -7,7 +7,7 @@ import { ConnectionPanel, HeaderStatus, RelayNotice } from '../shared/connection
 import { P2pWidget } from '../shared/p2p-widget';
 import type { P2pPeerDetail, P2pMessageDetail, P2pErrorDetail } from './chat-event-details';
 import { toDetail } from './chat-event-details';
-import { ChatSettings, MarkedList, MessageInput, MessageLog, PeerList, type MessageActions } from './chat-views';
+import { announcement, Announcements, BurnBanner, ChatSettings, MarkedList, MessageInput, MessageLog, PeerList, ViewButtons, type ChatView, type MessageActions } from './chat-views';
 import { VirtualLog } from '../shared/virtual-log';
 
 /**
@@ -51,7 +51,7 @@ export class P2pChat extends P2pWidget<ChatSession> {
   /** This visitor's display name (shown in the peer list). */
   @State() selfName = '';
   /** The view shown: the chat, its settings, or the marked messages. */
-  @State() view: 'chat' | 'settings' | 'marked' = 'chat';
+  @State() view: ChatView = 'chat';
   /** The marked messages (read when the marked view opens), newest first. */
   @State() marked: ChatMessage[] = [];
   /** Whether burn after reading is on in the room. */
@@ -103,7 +103,7 @@ export class P2pChat extends P2pWidget<ChatSession> {
           session.on('message', message => {
             this.p2pMessage.emit(toDetail(message));
             if (!message.own && !this.log.isAtEnd(40)) this.unseen++;
-            if (!message.own) this.announce(message);
+            if (!message.own) this.announcements = [...this.announcements, announcement(message, this.t)].slice(-3);
           }),
           session.on('error', e => this.fail(e.code, e.message)),
           session.on('burn', on => (this.burn = on)),
@@ -240,12 +240,6 @@ export class P2pChat extends P2pWidget<ChatSession> {
     }
   }
 
-  /** Queues a peer's new message for the polite live region (long texts are cut; the list holds the whole). */
-  private announce(message: ChatMessage) {
-    const text = [...message.text].length > 200 ? `${[...message.text].slice(0, 200).join('')}…` : message.text;
-    this.announcements = [...this.announcements, { key: message.key, text: this.t.announce(message.userName, text) }].slice(-3);
-  }
-
   private async submit() {
     if (!this.session || !this.draft.trim()) return;
     const text = this.draft;
@@ -273,7 +267,7 @@ export class P2pChat extends P2pWidget<ChatSession> {
     }
   }
 
-  private async openView(view: 'chat' | 'settings' | 'marked') {
+  private async openView(view: ChatView) {
     this.view = this.view === view ? 'chat' : view;
     if (this.view === 'marked' && this.session) this.marked = await this.session.marked();
     if (this.view === 'chat') requestAnimationFrame(() => this.log.sync(true));
@@ -287,8 +281,7 @@ export class P2pChat extends P2pWidget<ChatSession> {
 
   private toggleReveal(key: string) {
     const next = new Set(this.revealed);
-    if (next.has(key)) next.delete(key);
-    else next.add(key);
+    if (!next.delete(key)) next.add(key);
     this.revealed = next;
   }
 
@@ -317,28 +310,13 @@ export class P2pChat extends P2pWidget<ChatSession> {
         <div class="chat">
           <header part="header">
             <HeaderStatus status={this.status} panel={this.connection} t={t} />
-            <span class="views">
-              <button type="button" class="link" aria-pressed={this.view === 'marked' ? 'true' : 'false'} onClick={() => void this.openView('marked')}>
-                {t.markedView}
-              </button>
-              <button type="button" class="link" aria-pressed={this.view === 'settings' ? 'true' : 'false'} onClick={() => void this.openView('settings')}>
-                {this.view === 'settings' ? t.closeSettings : t.settings}
-              </button>
-            </span>
+            <ViewButtons view={this.view} t={t} onOpen={view => void this.openView(view)} />
           </header>
           <RelayNotice status={this.status} t={t} />
           <ConnectionPanel panel={this.connection} t={t} lang={lang} id="connection-panel" />
-          {this.burn ? (
-            <p part="banner" class="banner" role="note">
-              {t.burnBanner(this.burnSeconds)}
-            </p>
-          ) : null}
+          {this.burn ? <BurnBanner seconds={this.burnSeconds} t={t} /> : null}
           <PeerList selfName={this.selfName} peers={this.peers} t={t} />
-          <div class="visually-hidden" aria-live="polite" aria-relevant="additions">
-            {this.announcements.map(a => (
-              <p key={a.key}>{a.text}</p>
-            ))}
-          </div>
+          <Announcements items={this.announcements} />
           <div class="body">
             {this.view === 'settings' ? (
               <ChatSettings t={t} lang={lang} retentionMs={this.retentionMs} burn={this.burn} session={this.session} onRetention={ms => void this.changeRetention(ms)} />
