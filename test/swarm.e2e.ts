@@ -36,13 +36,19 @@ describe('swarm transfer between pages', () => {
     await expect.poll(() => lab(page).holders(cid), { timeout: 20_000 }).toHaveLength(n);
   }
 
-  it('1 seeder → 1 downloader: 32 MiB arrive byte-identical', async () => {
-    const room = uniqueRoom('swarm-1');
+  /** Two pages in a new room: the seeder shares SIZE bytes made from `seed`, the leecher starts downloading them. */
+  async function startPairDownload(label: string, seed: number) {
+    const room = uniqueRoom(label);
     const [seeder, leecher] = await Promise.all([openLabPage(world, room), openLabPage(world, room)]);
     await Promise.all([waitForLabPeers(seeder, 1), waitForLabPeers(leecher, 1)]);
-    const file = await lab(seeder).share(SIZE, 1);
+    const file = await lab(seeder).share(SIZE, seed);
     await waitHolders(leecher, file.cid, 1);
     await lab(leecher).start(file.cid);
+    return { seeder, leecher, file };
+  }
+
+  it('1 seeder → 1 downloader: 32 MiB arrive byte-identical', async () => {
+    const { seeder, leecher, file } = await startPairDownload('swarm-1', 1);
     // A byte range near the end can be read while the download is still running (it is fetched first).
     const [start, end] = [SIZE - 300_000, SIZE - 100_000];
     const range = await leecher.evaluate(([c, a, b]) => (window as any).lab.readRange(c, a, b), [file.cid, start, end] as const);
@@ -62,12 +68,7 @@ describe('swarm transfer between pages', () => {
     // for 6 s (past the 3 s heartbeat timeout); its WebRTC threads keep acknowledging. The
     // downloader keeps it (it was receiving chunks from it and its connection still receives
     // packets) and the transfer goes on without resending a byte when the seeder resumes.
-    const room = uniqueRoom('swarm-quiet');
-    const [seeder, leecher] = await Promise.all([openLabPage(world, room), openLabPage(world, room)]);
-    await Promise.all([waitForLabPeers(seeder, 1), waitForLabPeers(leecher, 1)]);
-    const file = await lab(seeder).share(SIZE, 3);
-    await waitHolders(leecher, file.cid, 1);
-    await lab(leecher).start(file.cid);
+    const { seeder, leecher, file } = await startPairDownload('swarm-quiet', 3);
     await expect.poll(async () => (await lab(leecher).progress(file.cid)).chunks, { timeout: 20_000, interval: 20 }).toBeGreaterThan(0);
     const cdp = await seeder.context().newCDPSession(seeder);
     await cdp.send('Debugger.enable');
@@ -75,6 +76,7 @@ describe('swarm transfer between pages', () => {
     await new Promise(r => setTimeout(r, 6000));
     const listedWhilePaused = await leecher.evaluate(() => (window as any).lab.peerIds().length);
     await cdp.send('Debugger.resume');
+    if (listedWhilePaused !== 1) console.log('leecher events', await leecher.evaluate(() => (window as any).lab.events()));
     expect(listedWhilePaused).toBe(1);
     await lab(leecher).wait(file.cid);
     expect(await lab(leecher).digest(file.cid, SIZE)).toBe(file.sha256);

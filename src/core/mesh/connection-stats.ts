@@ -79,14 +79,18 @@ export interface TransportReading {
 
 type StatsEntry = Record<string, unknown> & { type: string; id: string };
 
-/** Reads path, RTT and byte counts of a connection's selected candidate pair. */
+/** Reads path and RTT of a connection's selected candidate pair, and its byte counts (the DTLS transport's, else the pair's). */
 export async function readTransport(pc: RTCPeerConnection): Promise<TransportReading> {
   const report = await pc.getStats();
   const byId = new Map<string, StatsEntry>();
   report.forEach((entry: StatsEntry) => byId.set(entry.id, entry));
   let pair: StatsEntry | undefined;
+  let transport: StatsEntry | undefined;
   for (const entry of byId.values()) {
-    if (entry.type === 'transport' && typeof entry.selectedCandidatePairId === 'string') pair = byId.get(entry.selectedCandidatePairId);
+    if (entry.type === 'transport' && typeof entry.selectedCandidatePairId === 'string') {
+      transport = entry;
+      pair = byId.get(entry.selectedCandidatePairId);
+    }
   }
   // Firefox has no transport.selectedCandidatePairId: the nominated, succeeded pair.
   pair ??= [...byId.values()].find(e => e.type === 'candidate-pair' && e.nominated === true && e.state === 'succeeded');
@@ -99,5 +103,9 @@ export async function readTransport(pc: RTCPeerConnection): Promise<TransportRea
   const path: ConnectionPath =
     mine === 'relay' || remote?.candidateType === 'relay' ? 'turn' : mine === 'srflx' || mine === 'prflx' ? 'stun' : mine === 'host' ? 'direct' : 'unknown';
   const rtt = typeof pair.currentRoundTripTime === 'number' ? Math.round(pair.currentRoundTripTime * 1000) : null;
-  return { path, rttMs: rtt, bytesSent: Number(pair.bytesSent ?? 0), bytesReceived: Number(pair.bytesReceived ?? 0) };
+  // Bytes from the transport when it has them: Chromium can receive on one nominated pair while it
+  // sends on the selected one (seen mid-transfer: the selected pair said 0 bytes received, the
+  // transport 6.9 MB), so the pair's own counters miss what arrives on the other.
+  const bytes = (name: 'bytesSent' | 'bytesReceived') => Number((typeof transport?.[name] === 'number' ? transport[name] : pair?.[name]) ?? 0);
+  return { path, rttMs: rtt, bytesSent: bytes('bytesSent'), bytesReceived: bytes('bytesReceived') };
 }

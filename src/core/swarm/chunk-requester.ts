@@ -18,9 +18,22 @@ export interface PendingRequest {
   timer: ReturnType<typeof setTimeout>;
   /** Runs when the request times out (it has been cancelled then). */
   onTimeout: () => void;
+  /** Asked at a timeout: whether another holder could serve the chunk (else the request waits longer, see {@link MAX_EXTRA_WAITS}). */
+  canMove: () => boolean;
+  /** Timeouts this request has waited through already (its peer was the only one to ask). */
+  waits: number;
   /** When it was sent, ms since epoch. */
   sentAt: number;
 }
+
+/**
+ * How many more timeouts a request waits through when its peer is the only one that could serve
+ * it, before it is given up anyway (and asked again). Asking the same peer again over a reliable,
+ * ordered channel only makes it send the chunk twice: Chromium's transport stalled for up to 21 s
+ * mid-transfer on the test machine (`bench/transport-stall-probe.mjs`), and 3 × the 10 s timeout
+ * covers that; a peer that dropped the request without a word still gets asked again after it.
+ */
+export const MAX_EXTRA_WAITS = 2;
 
 /** What a data frame was, for the requester. */
 export type FrameOutcome =
@@ -46,6 +59,8 @@ export class ChunkRequester {
   /** When each peer last sent a frame we asked for, ms since epoch. */
   private readonly lastFrameAt = new Map<string, number>();
   private nextId = 1;
+  /** Timeouts a request waited through instead of being asked again (its peer was the only holder). */
+  waitedOut = 0;
 
   /**
    * @param send - sends a control message to a peer
@@ -56,11 +71,15 @@ export class ChunkRequester {
     private readonly timeoutMs: number,
   ) {}
 
-  /** Asks `peerId` for chunk `index` of `cid` (`length` bytes); `onTimeout` runs if no data comes for `timeoutMs`. */
-  request(cid: string, index: number, length: number, peerId: string, onTimeout: () => void): void {
+  /**
+   * Asks `peerId` for chunk `index` of `cid` (`length` bytes); `onTimeout` runs if no data comes for
+   * `timeoutMs`, at once when `canMove()` says another holder could serve it, else after up to
+   * {@link MAX_EXTRA_WAITS} more timeouts.
+   */
+  request(cid: string, index: number, length: number, peerId: string, onTimeout: () => void, canMove: () => boolean = () => true): void {
     const id = this.nextId++;
     if (this.nextId > 0xfffffff0) this.nextId = 1;
-    const request: PendingRequest = { id, cid, index, peerId, buffer: new Uint8Array(length), received: 0, timer: this.timer(id, this.timeoutMs), onTimeout, sentAt: Date.now() };
+    const request: PendingRequest = { id, cid, index, peerId, buffer: new Uint8Array(length), received: 0, timer: this.timer(id, this.timeoutMs), onTimeout, canMove, waits: 0, sentAt: Date.now() };
     this.pending.set(id, request);
     this.send(peerId, { t: 'req', v: PROTOCOL_VERSION, id, cid, index });
   }
@@ -124,6 +143,13 @@ export class ChunkRequester {
       const quietMs = Date.now() - Math.max(request.sentAt, this.lastFrameAt.get(request.peerId) ?? 0);
       if (quietMs < this.timeoutMs) {
         request.timer = this.timer(id, this.timeoutMs - quietMs);
+        return;
+      }
+      // The only peer to ask is still there: the chunk is on its way or behind a stalled transport.
+      if (request.waits < MAX_EXTRA_WAITS && !request.canMove()) {
+        request.waits++;
+        this.waitedOut++;
+        request.timer = this.timer(id, this.timeoutMs);
         return;
       }
       this.pending.delete(id);

@@ -120,6 +120,12 @@ export class ChunkScheduler {
     return (this.peers.get(peerId)?.strikes ?? 0) >= this.o.maxStrikes;
   }
 
+  /** Whether a peer other than `peerId`, not banned and not skipped for now, holds chunk `index`. */
+  hasOtherHolder(index: number, peerId: string, now = Date.now()): boolean {
+    for (const [id, p] of this.peers) if (id !== peerId && p.strikes < this.o.maxStrikes && p.skipUntil <= now && p.have.has(index)) return true;
+    return false;
+  }
+
   /** Who holds chunk `index` in flight, if anyone. */
   holderOf(index: number): string | undefined {
     return this.inFlight.get(index);

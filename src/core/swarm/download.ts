@@ -35,8 +35,11 @@ export interface DownloadHost {
   registerDownload(manifest: Manifest): Promise<LocalFile>;
   /** Have-maps of `cid` of the peers that can be asked now. */
   peersWith(cid: string): Map<string, HaveMap>;
-  /** Asks a peer for a chunk; false when it cannot be asked now. `onTimeout` runs when no data came in time. */
-  requestChunk(cid: string, index: number, peerId: string, onTimeout: () => void): boolean;
+  /**
+   * Asks a peer for a chunk; false when it cannot be asked now. `onTimeout` runs when no data came in
+   * time; `canMove` is asked first: whether another holder could serve it (else it waits longer).
+   */
+  requestChunk(cid: string, index: number, peerId: string, onTimeout: () => void, canMove?: () => boolean): boolean;
   /** Cancels every request for `cid`. */
   cancelRequests(cid: string): void;
   /** The download ended (complete, failed or cancelled). */
@@ -197,7 +200,13 @@ export class Download {
   private pump(): void {
     if (!this.scheduler || this.cancelled || !this.file || this.file.have.complete) return;
     for (const { index, peerId } of this.scheduler.next()) {
-      const sent = this.swarm.requestChunk(this.cid, index, peerId, () => this.requestFailed(index, peerId, 'timeout'));
+      const sent = this.swarm.requestChunk(
+        this.cid,
+        index,
+        peerId,
+        () => this.requestFailed(index, peerId, 'timeout'),
+        () => this.scheduler?.hasOtherHolder(index, peerId) ?? true,
+      );
       if (!sent) this.scheduler.failed(index, peerId, 'busy');
     }
   }

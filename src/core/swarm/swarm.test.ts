@@ -182,6 +182,46 @@ describe('Swarm against a hostile peer', () => {
   });
 });
 
+describe('Swarm over a transport that stalls', () => {
+  it('waits for the only holder through a stall longer than the request timeout: each chunk sent once', async () => {
+    // Nothing from the seeder arrives for 700 ms (all of it later, in order, as Chromium's stalls
+    // do), with a 300 ms request timeout: asking the only holder again would fetch chunks twice.
+    const network = new TestNetwork({ seed: 12 });
+    const [a, b] = network.fullMesh(['a', 'b']);
+    const seeder = await swarmOf(a);
+    const leecher = await swarmOf(b, { requestTimeoutMs: 300 });
+    await network.settle();
+    const bytes = makeBytes(24 * CHUNK, 13);
+    const manifest = await seeder.add(new Blob([bytes as BlobPart]), { chunkSize: CHUNK });
+    await waitFor(() => leecher.holders(manifest.cid).includes('a'));
+    const download = leecher.download(manifest.cid);
+    await waitFor(() => download.progress().chunks > 0);
+    network.stall('a', 'b', 700);
+    await download.done;
+    expect(sameBytes(await leecher.read(manifest.cid, 0, manifest.size), bytes)).toBe(true);
+    expect(seeder.stats.bytesUploaded).toBe(manifest.size);
+  }, 30_000);
+
+  it('moves a request to another holder at the timeout when its peer stalls', async () => {
+    const network = new TestNetwork({ seed: 14 });
+    const [a, b, c] = network.fullMesh(['a', 'b', 'c']);
+    const [sa, sb] = [await swarmOf(a), await swarmOf(b)];
+    const leecher = await swarmOf(c, { requestTimeoutMs: 300 });
+    await network.settle();
+    const bytes = makeBytes(24 * CHUNK, 15);
+    const manifest = await sa.add(new Blob([bytes as BlobPart]), { chunkSize: CHUNK });
+    await sb.add(new Blob([bytes as BlobPart]), { chunkSize: CHUNK });
+    await waitFor(() => leecher.holders(manifest.cid).length === 2);
+    const download = leecher.download(manifest.cid);
+    await waitFor(() => download.progress().chunks > 0);
+    network.stall('a', 'c', 5000);
+    const started = Date.now();
+    await download.done;
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(sameBytes(await leecher.read(manifest.cid, 0, manifest.size), bytes)).toBe(true);
+  }, 30_000);
+});
+
 describe('Swarm on a slow link', () => {
   it('sends each chunk once when requests wait in the holder’s queue longer than the request timeout', async () => {
     // 60 KB/s and a 300 ms timeout: the 8 requests queued at the seeder (8 × 16 KiB) take ~2 s to

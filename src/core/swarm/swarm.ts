@@ -349,10 +349,10 @@ export class Swarm implements DownloadHost {
     off?.();
   }
 
-  requestChunk(cid: string, index: number, peerId: string, onTimeout: () => void): boolean {
+  requestChunk(cid: string, index: number, peerId: string, onTimeout: () => void, canMove?: () => boolean): boolean {
     const file = this.index.localFile(cid);
     if (!this.network.link(peerId) || !file || this.destroyed) return false;
-    this.requester.request(cid, index, chunkLength(file.manifest, index), peerId, onTimeout);
+    this.requester.request(cid, index, chunkLength(file.manifest, index), peerId, onTimeout, canMove);
     return true;
   }
 

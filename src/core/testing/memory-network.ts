@@ -59,6 +59,8 @@ export class TestNetwork {
   private random: () => number;
   /** Per ordered pair of peers (`from>to`): payloads waiting for their latency, in the order sent. */
   private readonly queues = new Map<string, { due: number; arrive: () => void }[]>();
+  /** Per ordered pair of peers (`from>to`): nothing is handed over before this time, ms (see {@link stall}). */
+  private readonly stalledUntil = new Map<string, number>();
 
   /** @param options - a clock (kept as the first argument's type for older call sites), or {@link MemoryNetworkOptions} */
   constructor(options: MemoryNetworkOptions | (() => number) = {}) {
@@ -156,21 +158,33 @@ export class TestNetwork {
       else this.deliver(from, to, channel, payload);
     };
     const [min, max] = this.latency;
-    if (max <= 0 && this.bytesPerMs === Infinity) {
+    const key = `${from}>${to}`;
+    const stalledUntil = this.stalledUntil.get(key) ?? 0;
+    if (max <= 0 && this.bytesPerMs === Infinity && stalledUntil <= Date.now() && !this.queues.has(key)) {
       queueMicrotask(arrive);
       return;
     }
     // One queue and one timer per ordered pair: payloads leave it in the order sent (timers of
     // different delays that expire in the same millisecond may fire in either order).
-    const key = `${from}>${to}`;
     const queue = this.queues.get(key) ?? [];
     const size = typeof payload === 'string' ? payload.length : payload instanceof ArrayBuffer ? payload.byteLength : 0;
-    const due = Math.max(Date.now() + min + this.random() * (max - min), queue[queue.length - 1]?.due ?? 0) + size / this.bytesPerMs;
+    const due = Math.max(Date.now() + min + this.random() * (max - min), queue[queue.length - 1]?.due ?? 0, stalledUntil) + size / this.bytesPerMs;
     queue.push({ due, arrive });
     if (queue.length === 1) {
       this.queues.set(key, queue);
       this.drain(key, queue);
     }
+  }
+
+  /**
+   * Stalls the direction `from` → `to` for `ms`: what is in flight and what is sent meanwhile arrives
+   * afterwards, in order, nothing lost (as a WebRTC transport that stops delivering for a while).
+   */
+  stall(from: string, to: string, ms: number): void {
+    const key = `${from}>${to}`;
+    const until = Date.now() + ms;
+    this.stalledUntil.set(key, until);
+    for (const item of this.queues.get(key) ?? []) item.due = Math.max(item.due, until);
   }
 
   /** Hands over the payloads of one pair's queue that are due, in order, then waits for the next. */
