@@ -330,9 +330,9 @@ export class MeshRoom {
 
   /**
    * A peer silent in the middle of a transfer (see STALLED_TRANSFER_TIMEOUT_MS) is kept while its
-   * connection still receives packets: compared with a reading at least 1 s old, the selected
-   * candidate pair's `bytesReceived` must have grown (our own heartbeats' acknowledgements suffice),
-   * or the peer is dropped as silent. A tab that died sends nothing at all.
+   * connection still receives packets: compared with a reading at least 1 s old, the transport's
+   * `bytesReceived` (see readTransport) must have grown (our own heartbeats' acknowledgements
+   * suffice), or the peer is dropped as silent. A tab that died sends nothing at all.
    */
   private async checkStalledTransfer(peerId: string): Promise<void> {
     const pc = this.connections.get(peerId);
