@@ -345,7 +345,7 @@ export class MeshRoom {
       if (!previous || bytesReceived > previous.bytesReceived) this.stalledReadings.set(peerId, { at: now, bytesReceived });
       else if (now - previous.at >= 1000) {
         this.stalledReadings.delete(peerId);
-        this.heartbeat.drop(peerId);
+        this.heartbeat.forget(peerId);
         this.dropSilent(peerId);
       }
     } catch {

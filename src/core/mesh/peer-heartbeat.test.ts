@@ -138,7 +138,7 @@ describe('PeerHeartbeat tracking', () => {
     expect(goneAt).toBeLessThanOrEqual(PEER_TIMEOUT_MS + 1000);
   });
 
-  it('drop() ends the tracking of a stalled peer the caller gave up', () => {
+  it('forget() ends the tracking of a stalled peer the caller gave up', () => {
     const c = clock();
     const hb = new PeerHeartbeat(c.now);
     hb.heard('a');
@@ -148,7 +148,7 @@ describe('PeerHeartbeat tracking', () => {
       hb.expired();
     }
     expect(hb.stalled()).toEqual(['a']);
-    hb.drop('a');
+    hb.forget('a');
     expect(hb.stalled()).toEqual([]);
     expect(hb.lastHeardAt('a')).toBeNull();
   });

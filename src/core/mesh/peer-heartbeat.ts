@@ -73,16 +73,11 @@ export class PeerHeartbeat {
   /**
    * Peers silent past the timeout in the middle of a transfer (see {@link TRANSFER_WINDOW_MS}), for
    * less than {@link STALLED_TRANSFER_TIMEOUT_MS}: {@link expired} leaves them out. The caller checks
-   * whether their connection still carries packets, and {@link drop}s those whose does not.
+   * whether their connection still carries packets, and {@link forget}s those whose does not.
    */
   stalled(): string[] {
     const now = this.now();
     return [...this.lastHeard].filter(([id, at]) => now - at > this.timeoutMs && this.inTransfer(id)).map(([id]) => id);
-  }
-
-  /** Stops tracking `peerId` because the caller gave it up (a stalled transfer whose connection went quiet too). */
-  drop(peerId: string): void {
-    this.forget(peerId);
   }
 
   /** When `peerId` was last heard from (ms of `now`), or null when it has sent no heartbeat yet. */

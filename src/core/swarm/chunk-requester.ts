@@ -59,8 +59,6 @@ export class ChunkRequester {
   /** When each peer last sent a frame we asked for, ms since epoch. */
   private readonly lastFrameAt = new Map<string, number>();
   private nextId = 1;
-  /** Timeouts a request waited through instead of being asked again (its peer was the only holder). */
-  waitedOut = 0;
 
   /**
    * @param send - sends a control message to a peer
@@ -148,7 +146,6 @@ export class ChunkRequester {
       // The only peer to ask is still there: the chunk is on its way or behind a stalled transport.
       if (request.waits < MAX_EXTRA_WAITS && !request.canMove()) {
         request.waits++;
-        this.waitedOut++;
         request.timer = this.timer(id, this.timeoutMs);
         return;
       }
