@@ -216,10 +216,12 @@ describe('keyboard', () => {
     expect(route).toEqual(expect.arrayContaining(['button:Settings', 'button:Add tracks', 'button:Previous track']));
     await b.keyboard.press('Enter');
     await expect.poll(async () => (await state()).currentTime, { timeout: 30_000 }).toBeGreaterThan(0.3);
-    expect(await focused(b, 'p2p-music')).toMatchObject({ tag: 'button', name: 'Pause' });
+    // getPlayerState() reads the controller, which changes at once; the button's label follows on the
+    // widget's next render (a frame later), so the label is polled, not read once.
+    await expect.poll(() => focused(b, 'p2p-music')).toMatchObject({ tag: 'button', name: 'Pause' });
     await b.keyboard.press('Space');
     await expect.poll(async () => (await state()).playing).toBe(false);
-    expect(await focused(b, 'p2p-music')).toMatchObject({ name: 'Play' });
+    await expect.poll(() => focused(b, 'p2p-music')).toMatchObject({ name: 'Play' });
     await b.keyboard.press('Space');
     await expect.poll(async () => (await state()).playing).toBe(true);
     // Further on: the seek slider, the volume, and the track's own buttons.
