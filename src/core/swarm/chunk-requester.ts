@@ -72,14 +72,14 @@ export class ChunkRequester {
   /**
    * Asks `peerId` for chunk `index` of `cid` (`length` bytes); `onTimeout` runs if no data comes for
    * `timeoutMs`, at once when `canMove()` says another holder could serve it, else after up to
-   * {@link MAX_EXTRA_WAITS} more timeouts.
+   * {@link MAX_EXTRA_WAITS} more timeouts. `only`: sent as `req.only` (we know no other holder).
    */
-  request(cid: string, index: number, length: number, peerId: string, onTimeout: () => void, canMove: () => boolean = () => true): void {
+  request(cid: string, index: number, length: number, peerId: string, onTimeout: () => void, canMove: () => boolean = () => true, only = false): void {
     const id = this.nextId++;
     if (this.nextId > 0xfffffff0) this.nextId = 1;
     const request: PendingRequest = { id, cid, index, peerId, buffer: new Uint8Array(length), received: 0, timer: this.timer(id, this.timeoutMs), onTimeout, canMove, waits: 0, sentAt: Date.now() };
     this.pending.set(id, request);
-    this.send(peerId, { t: 'req', v: PROTOCOL_VERSION, id, cid, index });
+    this.send(peerId, only ? { t: 'req', v: PROTOCOL_VERSION, id, cid, index, only: true } : { t: 'req', v: PROTOCOL_VERSION, id, cid, index });
   }
 
   /** Takes a parsed data frame from `peerId`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Assignment, ChunkScheduler, SchedulerOptions } from './chunk-scheduler';
+import { Assignment, ChunkScheduler, MAX_FRUITLESS_WAITS, SchedulerOptions } from './chunk-scheduler';
 import { HaveMap } from './have-map';
 import { seededRandom as seeded } from '../testing';
 
@@ -254,11 +254,12 @@ describe('urgent window', () => {
   it('does not send a window chunk to a peer that lacks it', () => {
     const { s } = setup(10, { A: [0, 1, 3], B: [2] }, { urgentWindow: 4 });
     s.setUrgent(0);
+    // Window chunks carry `only`: a seeder serves them even when another downloader holds them.
     expect(s.next()).toEqual([
-      { index: 0, peerId: 'A' },
-      { index: 1, peerId: 'A' },
-      { index: 2, peerId: 'B' },
-      { index: 3, peerId: 'A' },
+      { index: 0, peerId: 'A', only: true },
+      { index: 1, peerId: 'A', only: true },
+      { index: 2, peerId: 'B', only: true },
+      { index: 3, peerId: 'A', only: true },
     ]);
   });
 });
@@ -303,6 +304,58 @@ describe('failures', () => {
     custom.failed(b.index, 'A', 'busy', 0);
     expect(custom.next(249)).toEqual([]);
     expect(custom.next(250)).toHaveLength(1);
+  });
+
+  it("'elsewhere' sends the chunk to the other holder; the peer that refused it is not asked again for it", () => {
+    const { s } = setup(2, { S: [0, 1], D: [0] }, { maxPerPeer: 1 });
+    const first = s.next(0);
+    const zero = first.find(a => a.index === 0)!;
+    s.failed(0, zero.peerId, 'elsewhere', 0);
+    if (zero.peerId === 'S') {
+      // D holds it: it goes there, without `only`, whenever D has room.
+      expect(s.next(10_000).filter(a => a.index === 0)).toEqual([{ index: 0, peerId: 'D' }]);
+    }
+  });
+
+  it("'elsewhere' with no other holder waits elsewhereWaitMs for the holder's announcement, then asks again with `only`", () => {
+    const { s, complete } = setup(3, { S: [0, 1, 2] });
+    expect(sorted(indicesOf(s.next(0)))).toEqual([0, 1, 2]);
+    s.failed(1, 'S', 'elsewhere', 0);
+    complete(0);
+    expect(s.next(1_499)).toEqual([]);
+    expect(s.next(1_500)).toEqual([{ index: 1, peerId: 'S', only: true }]);
+    // Once asked with `only`, the mark is gone: a later refusal starts a new wait.
+    s.failed(1, 'S', 'elsewhere', 2_000);
+    expect(s.next(2_000)).toEqual([]);
+    // The holder it was sent to announces it: asked there at once.
+    s.setPeer('D', haveOf(3, [1]));
+    expect(s.next(2_001)).toEqual([{ index: 1, peerId: 'D' }]);
+  });
+
+  it('after MAX_FRUITLESS_WAITS waits with no other holder in sight, every request to that peer carries `only`', () => {
+    const { s, complete } = setup(10, { S: range(0, 10) }, { maxPerPeer: 10 });
+    expect(s.next(0).every(a => a.only === undefined)).toBe(true);
+    let now = 0;
+    for (let k = 0; k < MAX_FRUITLESS_WAITS; k++) {
+      s.failed(k, 'S', 'elsewhere', now);
+      expect(s.next(now)).toEqual([]);
+      now += 1_500;
+      expect(s.next(now)).toEqual([{ index: k, peerId: 'S', only: true }]);
+      complete(k);
+    }
+    // Any later request to S says `only`, with no wait first.
+    s.failed(5, 'S', 'busy', now);
+    expect(s.next(now + 1_000)).toEqual([{ index: 5, peerId: 'S', only: true }]);
+  });
+
+  it("chunks of the urgent window carry `only` (a playhead does not wait for a detour), even after 'elsewhere'", () => {
+    const { s } = setup(20, { S: range(0, 20) }, { urgentWindow: 2, maxPerPeer: 4 });
+    s.setUrgent(10);
+    const out = s.next(0);
+    expect(out.slice(0, 2)).toEqual([{ index: 10, peerId: 'S', only: true }, { index: 11, peerId: 'S', only: true }]);
+    expect(out.slice(2).every(a => a.only === undefined)).toBe(true);
+    s.failed(10, 'S', 'elsewhere', 0);
+    expect(s.next(1)).toEqual([{ index: 10, peerId: 'S', only: true }]);
   });
 
   it("'busy' and 'timeout' do not ban", () => {

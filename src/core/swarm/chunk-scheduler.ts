@@ -1,5 +1,12 @@
 import type { HaveMap } from './have-map';
 
+/**
+ * Waits after an `elsewhere` that ended with no other holder in sight, after which every request
+ * to that peer says `only` (3): the holders it sends us to are out of our reach (not linked in a
+ * partial mesh), and waiting for them each time would only slow us down.
+ */
+export const MAX_FRUITLESS_WAITS = 3;
+
 /** Tuning of the scheduler. */
 export interface SchedulerOptions {
   /** Chunks requested from one peer at a time; default 6 (the server queues up to 8). */
@@ -14,6 +21,12 @@ export interface SchedulerOptions {
   slowPenaltyMs?: number;
   /** How long a busy peer is skipped, ms; default 1 000. */
   busyPenaltyMs?: number;
+  /**
+   * How long a chunk a peer refused `elsewhere` waits for the holder it was sent to to announce it,
+   * ms; then, when no other holder can be asked, it is asked of the same peer with `only`. Default
+   * 1 500 (the swarm batches `have` announcements over 250 ms).
+   */
+  elsewhereWaitMs?: number;
   /** Random source in [0, 1) for tie-breaks; injectable for tests. */
   random?: () => number;
 }
@@ -23,6 +36,10 @@ interface PeerState {
   inFlight: number;
   strikes: number;
   skipUntil: number;
+  /** Chunks this peer refused `elsewhere` (another downloader holds or is getting them), with when (ms since epoch). */
+  elsewhere: Map<number, number>;
+  /** Waits after `elsewhere` that ended with no other holder in sight (we cannot reach the ones it names). */
+  fruitlessWaits: number;
 }
 
 /** One request to make: chunk `index` from `peerId`. */
@@ -31,6 +48,12 @@ export interface Assignment {
   index: number;
   /** The peer to ask. */
   peerId: string;
+  /**
+   * Set when the request must be served by this peer: the chunk is urgent (a playhead waits), or the
+   * peer refused it `elsewhere` more than `elsewhereWaitMs` ago and no other holder can be asked. The
+   * request says so (`req.only`), and a seeder then serves it.
+   */
+  only?: true;
 }
 
 /**
@@ -41,7 +64,13 @@ export interface Assignment {
  *   BitTorrent (Cohen, "Incentives Build Robustness in BitTorrent", 2003);
  * - each chunk goes to the least-loaded eligible holder;
  * - a peer that sent bad chunks `maxStrikes` times is never asked again; one that
- *   timed out or was busy is skipped for a while.
+ *   timed out or was busy is skipped for a while;
+ * - a chunk a peer refused `elsewhere` (a seeder sending us to a downloader that holds or is getting
+ *   it) goes to another holder; when none can be asked, it waits `elsewhereWaitMs` for that holder's
+ *   announcement, then is asked of the same peer with `only`; after {@link MAX_FRUITLESS_WAITS}
+ *   such waits every request to that peer carries `only` (the holders it names are out of our
+ *   reach: a partial mesh); chunks of the urgent window always carry `only` (a playhead does not
+ *   wait for a detour).
  */
 export class ChunkScheduler {
   private readonly peers = new Map<string, PeerState>();
@@ -62,6 +91,7 @@ export class ChunkScheduler {
       maxStrikes: 3,
       slowPenaltyMs: 10_000,
       busyPenaltyMs: 1_000,
+      elsewhereWaitMs: 1_500,
       random: Math.random,
       ...options,
     };
@@ -71,7 +101,7 @@ export class ChunkScheduler {
   setPeer(peerId: string, have: HaveMap): void {
     const state = this.peers.get(peerId);
     if (state) state.have = have;
-    else this.peers.set(peerId, { have, inFlight: 0, strikes: this.pastStrikes.get(peerId) ?? 0, skipUntil: 0 });
+    else this.peers.set(peerId, { have, inFlight: 0, strikes: this.pastStrikes.get(peerId) ?? 0, skipUntil: 0, elsewhere: new Map(), fruitlessWaits: 0 });
   }
 
   /** Removes a peer (it left); its chunks in flight become requestable again. Returns them. */
@@ -97,14 +127,16 @@ export class ChunkScheduler {
   /** A chunk arrived and verified. */
   completed(index: number): void {
     this.release(index);
+    for (const p of this.peers.values()) p.elsewhere.delete(index);
   }
 
   /**
    * A request failed. `bad`: the chunk did not match its hash (a strike);
    * `timeout`: the peer went silent (skipped for a while); `busy`: it refused for now;
-   * `missing`: it does not hold the chunk after all (forgotten from its have-map).
+   * `missing`: it does not hold the chunk after all (forgotten from its have-map); `elsewhere`: it
+   * sent us to another holder of this chunk (see the class comment).
    */
-  failed(index: number, peerId: string, reason: 'bad' | 'timeout' | 'busy' | 'missing', now = Date.now()): void {
+  failed(index: number, peerId: string, reason: 'bad' | 'timeout' | 'busy' | 'missing' | 'elsewhere', now = Date.now()): void {
     // A late failure from a peer that no longer holds the request must not free another peer's.
     if (this.inFlight.get(index) === peerId) this.release(index);
     const peer = this.peers.get(peerId);
@@ -113,6 +145,7 @@ export class ChunkScheduler {
     if (reason === 'timeout') peer.skipUntil = now + this.o.slowPenaltyMs;
     if (reason === 'busy') peer.skipUntil = now + this.o.busyPenaltyMs;
     if (reason === 'missing') peer.have.delete(index);
+    if (reason === 'elsewhere') peer.elsewhere.set(index, now);
   }
 
   /** Whether the peer has been excluded for bad chunks. */
@@ -156,18 +189,29 @@ export class ChunkScheduler {
     const out: Assignment[] = [];
     const eligible = [...this.peers.entries()].filter(([, p]) => p.strikes < this.o.maxStrikes && p.skipUntil <= now);
     if (!eligible.length) return out;
+    const urgent = this.urgentRange();
     for (const index of this.order(eligible)) {
       if (this.inFlight.size >= this.o.maxTotal) break;
       let best: [string, PeerState] | null = null;
+      // A peer that sent us elsewhere for this chunk is asked again only when no other holder can be
+      // (now or once it has room), and only after the holder it named had time to announce it.
+      const sentElsewhere = eligible.some(([, p]) => p.elsewhere.has(index));
+      const others = sentElsewhere && eligible.some(([, p]) => p.have.has(index) && !p.elsewhere.has(index));
+      const waiting = (p: PeerState) => others || now - (p.elsewhere.get(index) ?? -Infinity) < this.o.elsewhereWaitMs;
+      const isUrgent = index >= urgent[0] && index < urgent[1];
       for (const entry of eligible) {
         const p = entry[1];
-        if (!p.have.has(index) || p.inFlight >= this.o.maxPerPeer) continue;
+        if (!p.have.has(index) || p.inFlight >= this.o.maxPerPeer || (!isUrgent && p.elsewhere.has(index) && waiting(p))) continue;
         if (!best || p.inFlight < best[1].inFlight || (p.inFlight === best[1].inFlight && (p.strikes < best[1].strikes || (p.strikes === best[1].strikes && this.o.random() < 0.5)))) best = entry;
       }
       if (!best) continue;
       best[1].inFlight++;
       this.inFlight.set(index, best[0]);
-      out.push({ index, peerId: best[0] });
+      const p = best[1];
+      const waited = p.elsewhere.delete(index); // asked again after its wait: no other holder appeared
+      if (waited && !isUrgent) p.fruitlessWaits++;
+      const only = isUrgent || waited || p.fruitlessWaits >= MAX_FRUITLESS_WAITS;
+      out.push(only ? { index, peerId: best[0], only: true } : { index, peerId: best[0] });
     }
     return out;
   }
@@ -180,13 +224,17 @@ export class ChunkScheduler {
     if (peer) peer.inFlight = Math.max(0, peer.inFlight - 1);
   }
 
+  /** The urgent window, `[first, end)` (empty without an urgent position). */
+  private urgentRange(): [number, number] {
+    return this.urgent === null ? [0, 0] : [Math.max(0, this.urgent), Math.min(this.have.count, this.urgent + this.o.urgentWindow)];
+  }
+
   /** Candidate chunks: the urgent window in order, then the rest rarest first. */
   private order(eligible: [string, PeerState][]): number[] {
     const wanted = (i: number) => !this.have.has(i) && !this.inFlight.has(i);
     const urgent: number[] = [];
-    if (this.urgent !== null) {
-      for (let i = Math.max(0, this.urgent); i < Math.min(this.have.count, this.urgent + this.o.urgentWindow); i++) if (wanted(i)) urgent.push(i);
-    }
+    const [first, end] = this.urgentRange();
+    for (let i = first; i < end; i++) if (wanted(i)) urgent.push(i);
     const inUrgent = new Set(urgent);
     const rest: { index: number; holders: number; tie: number }[] = [];
     for (let i = 0; i < this.have.count; i++) {

@@ -6,12 +6,30 @@ interface ServeJob {
   cid: string;
   index: number;
   cancelled: boolean;
+  /** The asker knows no other holder (`req.only`): never sent elsewhere. */
+  only: boolean;
 }
+
+/**
+ * How long a seeder sends other askers elsewhere for a chunk it gave (queued or sent) to one
+ * downloader, ms (10 000): until that downloader announces it, others are told to wait for it. An
+ * asker waits at most its scheduler's `elsewhereWaitMs` (1.5 s) before it asks with `only`, so a
+ * downloader that never passes the chunk on costs the others that long, not this.
+ */
+export const GIVEN_WINDOW_MS = 10_000;
+/** Chunks remembered as given at most (old entries are swept first, then the oldest goes). */
+const MAX_GIVEN = 4096;
 
 /** What a {@link ChunkServer} needs from the swarm. */
 export interface ChunkServerHost {
   /** Whether chunk `index` of `cid` is held (and verified) here. */
   holds(cid: string, index: number): boolean;
+  /** Whether this page seeds `cid` (holds all of it): only a seeder sends askers elsewhere. */
+  seeds(cid: string): boolean;
+  /** Whether a peer other than `askerId` that is still downloading `cid`, with a link open, announced chunk `index`. */
+  heldElsewhere(cid: string, index: number, askerId: string): boolean;
+  /** Counts a request sent elsewhere (the swarm's stats). */
+  sentElsewhere(): void;
   /** Reads a held chunk (undefined when the store lost it). */
   readChunk(cid: string, index: number): Promise<Uint8Array | undefined>;
   /** The ready bulk link to a peer. */
@@ -26,32 +44,67 @@ export interface ChunkServerHost {
  * The serving side of the swarm: each peer's `req`s queue in order, at most `maxPerPeer`
  * outstanding (more are refused `busy`), and are answered one chunk at a time in data frames of
  * {@link MAX_FRAME_PAYLOAD} bytes, waiting on the link's back-pressure; a `cancel` stops a queued or
- * half-sent chunk. A request for a chunk not held is refused `missing` at once. The work a request
- * can cause is bounded by one chunk (≤ the wire's MAX_CHUNK_SIZE) and the queue by `maxPerPeer`.
+ * half-sent chunk. A request for a chunk not held is refused `missing` at once.
+ *
+ * A seeder refuses `elsewhere` (when asked, and again when the request's turn comes) a chunk that
+ * another linked downloader announced, or that it gave that downloader less than
+ * {@link GIVEN_WINDOW_MS} ago, unless the request says `only` (the asker knows no other holder, or
+ * waited for one, or a playhead needs the chunk now): so a seeder's upload goes to chunks nobody
+ * else has, and the downloaders pass the rest among themselves (the aim of BitTorrent's
+ * super-seeding, BEP 16, which hides pieces instead; here every holder is known, so the seeder turns
+ * requests away). The work a request can cause is bounded by one chunk (≤ the wire's
+ * MAX_CHUNK_SIZE) and the queue by `maxPerPeer`.
  */
 export class ChunkServer {
   private readonly queues = new Map<string, ServeJob[]>();
   private readonly serving = new Set<string>();
+  /** `cid:index` → the downloader a seeder last gave the chunk to, and when (ms since epoch). */
+  private readonly given = new Map<string, { peerId: string; at: number }>();
 
   constructor(
     private readonly host: ChunkServerHost,
     private readonly maxPerPeer: number,
   ) {}
 
-  /** A peer asked for chunk `index` of `cid` under request `id`. */
-  enqueue(peerId: string, id: number, cid: string, index: number): void {
+  /** A peer asked for chunk `index` of `cid` under request `id` (`only`: it knows no other holder). */
+  enqueue(peerId: string, id: number, cid: string, index: number, only = false): void {
     if (!this.host.holds(cid, index)) {
       this.host.send(peerId, { t: 'nak', v: PROTOCOL_VERSION, id, reason: 'missing' });
       return;
     }
+    if (this.sendElsewhere(peerId, id, cid, index, only, true)) return;
     let queue = this.queues.get(peerId);
     if (!queue) this.queues.set(peerId, (queue = []));
     if (queue.filter(j => !j.cancelled).length >= this.maxPerPeer) {
       this.host.send(peerId, { t: 'nak', v: PROTOCOL_VERSION, id, reason: 'busy' });
       return;
     }
-    queue.push({ id, cid, index, cancelled: false });
+    queue.push({ id, cid, index, cancelled: false, only });
+    if (this.host.seeds(cid)) this.give(peerId, cid, index);
     void this.pump(peerId);
+  }
+
+  /**
+   * A seeder's rule (see the class comment): refuses the request `elsewhere` and returns true when
+   * another downloader holds the chunk, or (`onArrival`) was given it within {@link GIVEN_WINDOW_MS}.
+   */
+  private sendElsewhere(peerId: string, id: number, cid: string, index: number, only: boolean, onArrival: boolean): boolean {
+    if (only || !this.host.seeds(cid)) return false;
+    const given = onArrival ? this.given.get(`${cid}:${index}`) : undefined;
+    const givenToOther = !!given && given.peerId !== peerId && Date.now() - given.at < GIVEN_WINDOW_MS && !!this.host.link(given.peerId);
+    if (!givenToOther && !this.host.heldElsewhere(cid, index, peerId)) return false;
+    this.host.sentElsewhere();
+    this.host.send(peerId, { t: 'nak', v: PROTOCOL_VERSION, id, reason: 'elsewhere' });
+    return true;
+  }
+
+  /** Remembers that a seeder gave chunk `index` of `cid` to `peerId` (old entries swept past {@link MAX_GIVEN}). */
+  private give(peerId: string, cid: string, index: number): void {
+    const now = Date.now();
+    if (this.given.size >= MAX_GIVEN) for (const [key, g] of this.given) if (now - g.at >= GIVEN_WINDOW_MS) this.given.delete(key);
+    if (this.given.size >= MAX_GIVEN) this.given.delete(this.given.keys().next().value as string);
+    this.given.delete(`${cid}:${index}`); // re-inserted last: the map stays in the order given
+    this.given.set(`${cid}:${index}`, { peerId, at: now });
   }
 
   /** The peer cancelled request `id`. */
@@ -68,6 +121,7 @@ export class ChunkServer {
   /** Stops serving everyone. */
   destroy(): void {
     for (const peerId of [...this.queues.keys()]) this.forgetPeer(peerId);
+    this.given.clear();
   }
 
   /** Serves one peer's queue in order, one chunk at a time, with back-pressure. */
@@ -79,7 +133,7 @@ export class ChunkServer {
         const job = this.queues.get(peerId)?.shift();
         const link = this.host.link(peerId);
         if (!job || !link) return;
-        if (job.cancelled) continue;
+        if (job.cancelled || this.sendElsewhere(peerId, job.id, job.cid, job.index, job.only, false)) continue;
         const bytes = await this.host.readChunk(job.cid, job.index).catch(() => undefined);
         if (!bytes) {
           this.host.send(peerId, { t: 'nak', v: PROTOCOL_VERSION, id: job.id, reason: 'missing' });

@@ -22,8 +22,8 @@ export interface TransferProgress {
   peers: number;
 }
 
-/** Why a chunk request failed: a chunk that did not verify, no data in time, or a `nak` (`busy`, `missing`). */
-export type RequestFailure = 'bad' | 'timeout' | 'busy' | 'missing';
+/** Why a chunk request failed: a chunk that did not verify, no data in time, or a `nak` (`busy`, `missing`, `elsewhere`). */
+export type RequestFailure = 'bad' | 'timeout' | 'busy' | 'missing' | 'elsewhere';
 
 /** What a {@link Download} needs from its swarm (the swarm implements it; unit tests may too). */
 export interface DownloadHost {
@@ -38,8 +38,9 @@ export interface DownloadHost {
   /**
    * Asks a peer for a chunk; false when it cannot be asked now. `onTimeout` runs when no data came in
    * time; `canMove` is asked first: whether another holder could serve it (else it waits longer).
+   * `only`: the request says we know no other holder (a seeder then serves a chunk it would send elsewhere).
    */
-  requestChunk(cid: string, index: number, peerId: string, onTimeout: () => void, canMove?: () => boolean): boolean;
+  requestChunk(cid: string, index: number, peerId: string, onTimeout: () => void, canMove?: () => boolean, only?: boolean): boolean;
   /** Cancels every request for `cid`. */
   cancelRequests(cid: string): void;
   /** The download ended (complete, failed or cancelled). */
@@ -199,13 +200,14 @@ export class Download {
 
   private pump(): void {
     if (!this.scheduler || this.cancelled || !this.file || this.file.have.complete) return;
-    for (const { index, peerId } of this.scheduler.next()) {
+    for (const { index, peerId, only } of this.scheduler.next()) {
       const sent = this.swarm.requestChunk(
         this.cid,
         index,
         peerId,
         () => this.requestFailed(index, peerId, 'timeout'),
         () => this.scheduler?.hasOtherHolder(index, peerId) ?? true,
+        only,
       );
       if (!sent) this.scheduler.failed(index, peerId, 'busy');
     }

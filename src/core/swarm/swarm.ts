@@ -7,7 +7,7 @@ import { openStorage } from '../records/room-storage';
 import { DropCounters, encodeMessage, InboundValidator, parseDataFrame, PROTOCOL_VERSION, swarmControlMessage, type SwarmControl } from '../wire';
 import { ChunkRequester, type PendingRequest } from './chunk-requester';
 import { SchedulerOptions } from './chunk-scheduler';
-import { ChunkServer } from './chunk-server';
+import { ChunkServer, type ChunkServerHost } from './chunk-server';
 import { ChunkStore, DexieChunkStore, fileEntry, MemoryChunkStore } from './chunk-store';
 import { Download, type DownloadHost, type TransferProgress } from './download';
 import { HaveMap } from './have-map';
@@ -68,7 +68,7 @@ const swarms = new WeakMap<BulkNetwork, Promise<Swarm>>();
  */
 export class Swarm implements DownloadHost {
   /** Counters for the bench and diagnostics. */
-  readonly stats = { bytesUploaded: 0, bytesDownloaded: 0, badChunks: 0, chunksServed: 0, chunksReceived: 0 };
+  readonly stats = { bytesUploaded: 0, bytesDownloaded: 0, badChunks: 0, chunksServed: 0, chunksReceived: 0, sentElsewhere: 0 };
   /** Set when the database could not be opened: the feature then works in memory only (nothing survives a reload). */
   storageError: StorageError | null = null;
   private readonly emitter = createNanoEvents<SwarmEvents>();
@@ -100,6 +100,9 @@ export class Swarm implements DownloadHost {
     this.server = new ChunkServer(
       {
         holds: (cid, index) => this.index.localFile(cid)?.have.has(index) ?? false,
+        seeds: cid => this.index.localFile(cid)?.have.complete ?? false,
+        heldElsewhere: (cid, index, askerId) => this.heldByADownloader(cid, index, askerId),
+        sentElsewhere: () => void this.stats.sentElsewhere++,
         readChunk: (cid, index) => this.store.getChunk(cid, index),
         link: peerId => this.network.link(peerId),
         send: (peerId, message) => this.send(peerId, message),
@@ -349,10 +352,10 @@ export class Swarm implements DownloadHost {
     off?.();
   }
 
-  requestChunk(cid: string, index: number, peerId: string, onTimeout: () => void, canMove?: () => boolean): boolean {
+  requestChunk(cid: string, index: number, peerId: string, onTimeout: () => void, canMove?: () => boolean, only?: boolean): boolean {
     const file = this.index.localFile(cid);
     if (!this.network.link(peerId) || !file || this.destroyed) return false;
-    this.requester.request(cid, index, chunkLength(file.manifest, index), peerId, onTimeout, canMove);
+    this.requester.request(cid, index, chunkLength(file.manifest, index), peerId, onTimeout, canMove, only);
     return true;
   }
 
@@ -471,7 +474,7 @@ export class Swarm implements DownloadHost {
         void this.onManifest(msg.manifest);
         break;
       case 'req':
-        this.server.enqueue(peerId, msg.id, msg.cid, msg.index);
+        this.server.enqueue(peerId, msg.id, msg.cid, msg.index, msg.only === true);
         break;
       case 'cancel':
         this.server.cancel(peerId, msg.id);
@@ -493,6 +496,16 @@ export class Swarm implements DownloadHost {
     if (!(await verifyManifest(manifest))) return;
     this.manifestWaiters.delete(manifest.cid);
     waiters.forEach(w => w(manifest));
+  }
+
+  /** See {@link ChunkServerHost.heldElsewhere}: a linked downloader other than `askerId` announced chunk `index` of `cid`. */
+  private heldByADownloader(cid: string, index: number, askerId: string): boolean {
+    for (const peerId of this.index.holders(cid)) {
+      if (peerId === askerId || !this.network.link(peerId)) continue;
+      const have = this.index.remoteFile(peerId, cid)?.have;
+      if (have && !have.complete && have.has(index)) return true;
+    }
+    return false;
   }
 
   private refreshDownloads(peerId: string): void {

@@ -69,8 +69,12 @@ const fileEntry = v.strictObject({ cid, size, chunkSize, have: haveMap });
  * - `have`: a diff of our index (chunks added to a file, or the whole file), to every peer
  * - `gone`: we no longer hold a file
  * - `manifest-q` / `manifest`: ask for / send a manifest
- * - `req` / `cancel`: request one chunk (answered by data frames with the same `id`) / give it up
- * - `nak`: a request or query refused (`missing`, `busy`)
+ * - `req` / `cancel`: request one chunk (answered by data frames with the same `id`) / give it up;
+ *   `only: true` says the asker knows no other holder of the chunk (see `elsewhere`)
+ * - `nak`: a request or query refused: `missing` (not held), `busy` (too many requests queued), or
+ *   `elsewhere` (a seeder's answer when a downloader other than the asker already holds the chunk:
+ *   ask that one, so the seeder's upload goes to chunks nobody else has; BitTorrent's super-seeding
+ *   idea, BEP 16, applied per request)
  * Limits: 512 KiB per message, 200/s with a burst of 400 per peer.
  */
 export const swarmControlMessage = defineMessage({
@@ -83,9 +87,9 @@ export const swarmControlMessage = defineMessage({
     v.strictObject({ t: v.literal('gone'), v: version, cid }),
     v.strictObject({ t: v.literal('manifest-q'), v: version, cid }),
     v.strictObject({ t: v.literal('manifest'), v: version, manifest: manifestSchema }),
-    v.strictObject({ t: v.literal('req'), v: version, id: requestId, cid, index }),
+    v.strictObject({ t: v.literal('req'), v: version, id: requestId, cid, index, only: v.optional(v.literal(true)) }),
     v.strictObject({ t: v.literal('cancel'), v: version, id: requestId }),
-    v.strictObject({ t: v.literal('nak'), v: version, id: v.optional(requestId), cid: v.optional(cid), reason: v.picklist(['missing', 'busy']) }),
+    v.strictObject({ t: v.literal('nak'), v: version, id: v.optional(requestId), cid: v.optional(cid), reason: v.picklist(['missing', 'busy', 'elsewhere']) }),
   ]),
   maxBytes: 512 * 1024,
   rate: { ratePerSecond: 200, burst: 400 },
