@@ -43,8 +43,7 @@ export function compareRecords(a: { ts: number; author: string; seq: number }, b
 
 const CHAT = 'chat' as const;
 
-/** A chat record index class (IndexedDB or memory), which {@link withChatLookups} extends. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a mixin's base constructor must take any[]
+/** A chat record index class (IndexedDB or memory), which {@link withChatLookups} extends (a mixin's base constructor must take `any[]`). */
 type ChatIndexClass = abstract new (...args: any[]) => RecordIndex<StoredChatRecord>;
 
 /** Adds chat's one-record lookups and write (`get`, `put`, `tombstoneFor`, `tombstonesFor`) to a chat record index, over its batch methods. */

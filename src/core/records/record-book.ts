@@ -388,7 +388,7 @@ export class RecordBook<R extends SignedRecordBase, C extends string = never, H 
     const now = this.now();
     const hs = records.map(r => this.hold(r, now));
     const early = hs.map(h => this.windowRefusal(h, now));
-    // Every signature at once (off the queue's critical path); the rules use them in order.
+    // Every signature verified concurrently; the rules use the results in order.
     const verifying = records.map((r, i) => (early[i] ? Promise.resolve(false) : o.kind.verify(o.room, r)));
     const verified = await Promise.all(verifying);
     let held: Held<H>;

@@ -310,9 +310,6 @@ export class DexieRecordIndex<H extends HeldRecord> implements RecordIndex<H> {
 
   /** See {@link RecordIndex.putMany}: one IndexedDB transaction. */
   putMany(records: readonly H[]): Promise<void> {
-    return writeRows(
-      this.db,
-      records.map(r => rowOf(this.table, r)),
-    );
+    return writeRows(this.db, records.map(r => rowOf(this.table, r)));
   }
 }
