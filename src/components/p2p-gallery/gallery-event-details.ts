@@ -34,7 +34,7 @@ export interface P2pGalleryErrorDetail {
 
 /** Result of `getStats()`: refused gallery records, wire drops, swarm figures. */
 export interface P2pGalleryStats {
-  /** Records refused from peers, by reason (`duplicate`, `too-many`, `bad-signature`, `bad-target`, `check-failed`, `bad-thumbnail`). */
+  /** Records refused from peers, by reason (`duplicate`, `too-many`, `bad-signature`, `bad-target`, `conflict`, `check-failed`, `bad-thumbnail`). */
   refused: Record<string, number>;
   /** Inbound messages accepted and dropped by the room's wire checks; null before joining. */
   wire: WireStats | null;

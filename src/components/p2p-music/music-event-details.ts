@@ -43,7 +43,7 @@ export interface P2pPlayerState {
 
 /** Result of `getStats()`: refused music records, wire drops, swarm figures. */
 export interface P2pMusicStats {
-  /** Records refused from peers, by reason (`duplicate`, `too-many`, `bad-signature`, `bad-target`, `check-failed`, `bad-cover`). */
+  /** Records refused from peers, by reason (`duplicate`, `too-many`, `bad-signature`, `bad-target`, `conflict`, `check-failed`, `bad-cover`). */
   refused: Record<string, number>;
   /** Inbound messages accepted and dropped by the room's wire checks; null before joining. */
   wire: WireStats | null;

@@ -388,6 +388,8 @@ describe('ChatLog: storage failures', () => {
       this.failing ? Promise.reject(Object.assign(new Error('The quota has been exceeded.'), { name: 'QuotaExceededError' })) : this.inner.putMany(records);
     tombstoneFor = (author: string, target: number) => this.inner.tombstoneFor(author, target);
     tombstonesFor = (targets: readonly (readonly [string, number])[]) => this.inner.tombstonesFor(targets);
+    amendmentsFor = (targets: readonly (readonly [string, number])[]) => this.inner.amendmentsFor(targets);
+    liveCount = (author: string) => this.inner.liveCount(author);
     since = (since: number) => this.inner.since(since);
     newest = (before: PageCursor | null, limit: number) => this.inner.newest(before, limit);
     deleteOlderThan = (cutoff: number, keep: Set<string>) => this.inner.deleteOlderThan(cutoff, keep);

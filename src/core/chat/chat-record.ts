@@ -1,4 +1,5 @@
-import { defineRecordKind, recordKey, type Unsigned } from '../records';
+import { defineRecordKind, recordKey, type RecordShape, type Unsigned } from '../records';
+import type { StoredChatRecord } from '../store';
 import type { ChatRecordWire } from '../wire';
 
 /** Domain-separation tag of the signed bytes; bump with any change of the canonical form. */
@@ -25,3 +26,9 @@ export const signRecord = chatRecordKind.sign;
 /** Whether `record.sig` is its author's signature over the record in `room`. Never throws. */
 export const verifyRecord = chatRecordKind.verify;
 export { recordKey };
+
+/** Chat's amendments: a tombstone (`retract`) amends its author's earlier message, and retires it (it no longer counts as live). */
+export const chatRecordShape: RecordShape<StoredChatRecord> = {
+  amends: r => r.kind === 'retract',
+  retires: r => r.kind === 'retract',
+};

@@ -1,32 +1,21 @@
 import type { P2pDatabase, StoredChatRecord, StoredMark, StoredRoomSettings, StoredSignedRecord } from '../store';
-import { toStorageError } from '../store';
-import { recordKey, targetKey } from '../records';
+import { DexieRecordIndex, MemoryRecordIndex, recordKey, type RecordIndex, type RecordTable } from '../records';
+import { chatRecordShape } from './chat-record';
 
 /**
- * Where one room's chat records, marks and settings live on this device.
- * Writes reject with a `StorageError` (quota, storage forbidden).
+ * Where one room's chat records, marks and settings live on this device: the chat record book's
+ * index (lookups by key and tombstone target, one transaction per batch; see `RecordIndex`), and
+ * what only chat reads: the history by time (state vectors, paging), retention pruning, marks and
+ * settings. Writes reject with a `StorageError` (quota, storage forbidden).
  */
-export interface RecordStore {
-  /** Whether records survive a reload (IndexedDB), or live in memory for the session. */
-  readonly persistent: boolean;
+export interface RecordStore extends RecordIndex<StoredChatRecord> {
   /** The record `author:seq`, if held. */
   get(author: string, seq: number): Promise<StoredChatRecord | undefined>;
   /** Inserts or replaces one record (by author+seq). */
   put(record: StoredChatRecord): Promise<void>;
-  /**
-   * The records held under each `[author, seq]` key, in the order of `keys` (undefined where
-   * none is held). One read for a whole sync batch.
-   */
-  getMany(keys: readonly (readonly [author: string, seq: number])[]): Promise<(StoredChatRecord | undefined)[]>;
-  /**
-   * Writes all `records` (insert or replace by author+seq) in one transaction: either every
-   * record is stored or, when it rejects (with a `StorageError`: `storage-full` on quota),
-   * none of them is and what was stored before is untouched.
-   */
-  putMany(records: readonly StoredChatRecord[]): Promise<void>;
   /** The author's tombstone for `target`, if held. */
   tombstoneFor(author: string, target: number): Promise<StoredChatRecord | undefined>;
-  /** The held tombstones whose `[author, target]` is among `targets` (any order; one read). */
+  /** The held tombstones whose `[author, target]` is among `targets` (any order; one read): the book's `amendmentsFor`. */
   tombstonesFor(targets: readonly (readonly [author: string, target: number])[]): Promise<StoredChatRecord[]>;
   /** Records with `ts >= since`, oldest first. */
   since(since: number): Promise<StoredChatRecord[]>;
@@ -34,8 +23,6 @@ export interface RecordStore {
   newest(before: PageCursor | null, limit: number): Promise<StoredChatRecord[]>;
   /** Deletes records with `ts < cutoff` whose key is not in `keep`; returns how many. */
   deleteOlderThan(cutoff: number, keep: Set<string>): Promise<number>;
-  /** How many records the room holds. */
-  count(): Promise<number>;
   /** The room's marks on this device. */
   marks(): Promise<StoredMark[]>;
   /** Marks (kept beyond the retention window) or unmarks the record `author:seq`. */
@@ -46,8 +33,6 @@ export interface RecordStore {
   putSettings(settings: StoredRoomSettings): Promise<void>;
 }
 
-const key = (r: { author: string; seq: number }) => recordKey(r);
-
 /** A position in the history, ordered by timestamp, then author, then sequence number. */
 export type PageCursor = [ts: number, author: string, seq: number];
 
@@ -56,92 +41,71 @@ export function compareRecords(a: { ts: number; author: string; seq: number }, b
   return a.ts - b.ts || (a.author < b.author ? -1 : a.author > b.author ? 1 : a.seq - b.seq);
 }
 
-/** A chat row of the shared `signedRecords` table. */
-type ChatRow = StoredChatRecord & { feature: 'chat' };
-
 const CHAT = 'chat' as const;
 
-/** The stored record without its table partition (what the chat log and its tests see). */
-function fromRow(row: StoredSignedRecord | undefined): StoredChatRecord | undefined {
-  if (!row) return undefined;
-  const { feature: _feature, ...record } = row as ChatRow;
+/** A chat record index class (IndexedDB or memory), which {@link withChatLookups} extends (a mixin's base constructor must take `any[]`). */
+type ChatIndexClass = abstract new (...args: any[]) => RecordIndex<StoredChatRecord>;
+
+/** Adds chat's one-record lookups and write (`get`, `put`, `tombstoneFor`, `tombstonesFor`) to a chat record index, over its batch methods. */
+function withChatLookups<B extends ChatIndexClass>(Base: B) {
+  /** The chat lookups over an index's batch methods. */
+  abstract class ChatLookups extends Base {
+    /** The record `author:seq`, if held. */
+    async get(author: string, seq: number): Promise<StoredChatRecord | undefined> {
+      return (await this.getMany([[author, seq]]))[0];
+    }
+    /** Inserts or replaces one record (by author+seq). */
+    async put(record: StoredChatRecord): Promise<void> {
+      await this.putMany([record]);
+    }
+    /** The author's tombstone for `target`, if held. */
+    async tombstoneFor(author: string, target: number): Promise<StoredChatRecord | undefined> {
+      return (await this.amendmentsFor([[author, target]]))[0];
+    }
+    /** The held tombstones whose `[author, target]` is among `targets` (any order; one read). */
+    tombstonesFor(targets: readonly (readonly [author: string, target: number])[]): Promise<StoredChatRecord[]> {
+      return this.amendmentsFor(targets);
+    }
+  }
+  return ChatLookups;
+}
+
+/** The stored record of a chat row: the row without its table partition (a chat record keeps its room). */
+function fromRow(row: StoredSignedRecord): StoredChatRecord {
+  const { feature: _feature, ...record } = row as StoredChatRecord & { feature: typeof CHAT };
+  void _feature;
   return record;
 }
 
-const fromRows = (rows: StoredSignedRecord[]) => rows.map(r => fromRow(r)!);
-
 /**
  * The Dexie (IndexedDB) store of one room's chat: its records are the `chat` rows of the shared
- * `signedRecords` table (see `P2pDatabase`), its marks and settings in their own tables.
+ * `signedRecords` table (see `P2pDatabase`), looked up through the book's `DexieRecordIndex` (nothing
+ * held in memory), paged by `[feature+room+ts+author+seq]`; its marks and settings in their own tables.
  */
-export class DexieRecordStore implements RecordStore {
-  readonly persistent = true;
-  constructor(
-    private readonly db: P2pDatabase,
-    private readonly room: string,
-  ) {}
-
-  private async run<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return await op();
-    } catch (err) {
-      throw toStorageError(err);
-    }
+export class DexieRecordStore extends withChatLookups(DexieRecordIndex<StoredChatRecord>) implements RecordStore {
+  constructor(db: P2pDatabase, room: string) {
+    super(db, { feature: CHAT, room, fromRow } satisfies RecordTable<StoredChatRecord>, chatRecordShape);
   }
 
-  private row(record: StoredChatRecord): ChatRow {
-    return { ...record, feature: CHAT };
+  private get room(): string {
+    return this.table.room;
   }
 
-  get(author: string, seq: number) {
-    return this.run(async () => fromRow(await this.db.signedRecords.get([CHAT, this.room, author, seq])));
-  }
-  async put(record: StoredChatRecord) {
-    await this.run(() => this.db.signedRecords.put(this.row(record)));
-  }
-  getMany(keys: readonly (readonly [author: string, seq: number])[]) {
-    if (!keys.length) return Promise.resolve([]);
-    return this.run(async () => (await this.db.signedRecords.bulkGet(keys.map(([author, seq]) => [CHAT, this.room, author, seq] as [typeof CHAT, string, string, number]))).map(fromRow));
-  }
-  async putMany(records: readonly StoredChatRecord[]) {
-    if (!records.length) return;
-    // An explicit transaction: a failing write aborts it, so none of the batch is kept.
-    try {
-      await this.db.transaction('rw', this.db.signedRecords, () => this.db.signedRecords.bulkPut(records.map(r => this.row(r))));
-    } catch (err) {
-      // Dexie reports failed requests of a bulk write as one BulkError; name the first cause (e.g. QuotaExceededError).
-      throw toStorageError((err as { name?: string; failures?: unknown[] }).name === 'BulkError' ? ((err as { failures: unknown[] }).failures[0] ?? err) : err);
-    }
-  }
-  tombstoneFor(author: string, target: number) {
-    return this.run(async () => fromRow(await this.db.signedRecords.where('[feature+room+author+target]').equals([CHAT, this.room, author, target]).first()));
-  }
-  tombstonesFor(targets: readonly (readonly [author: string, target: number])[]) {
-    if (!targets.length) return Promise.resolve([]);
-    return this.run(async () =>
-      fromRows(
-        await this.db.signedRecords
-          .where('[feature+room+author+target]')
-          .anyOf(targets.map(([author, target]) => [CHAT, this.room, author, target]))
-          .toArray(),
-      ),
-    );
-  }
   since(since: number) {
-    return this.run(async () => fromRows(await this.db.signedRecords.where('[feature+room+ts]').between([CHAT, this.room, since], [CHAT, this.room, Infinity], true, true).toArray()));
+    return this.run(async () => (await this.db.signedRecords.where('[feature+room+ts]').between([CHAT, this.room, since], [CHAT, this.room, Infinity], true, true).toArray()).map(fromRow));
   }
   newest(before: PageCursor | null, limit: number) {
     // [chat, room] sorts before and [chat, room, Infinity] after every [chat, room, ts, author, seq] (IndexedDB key order).
     const upper = before ? [CHAT, this.room, ...before] : [CHAT, this.room, Infinity];
     return this.run(async () =>
-      fromRows(
+      (
         await this.db.signedRecords
           .where('[feature+room+ts+author+seq]')
           .between([CHAT, this.room], upper, true, false)
           .reverse()
           .limit(limit)
-          .toArray(),
-      ),
+          .toArray()
+      ).map(fromRow),
     );
   }
   deleteOlderThan(cutoff: number, keep: Set<string>) {
@@ -149,12 +113,9 @@ export class DexieRecordStore implements RecordStore {
       this.db.signedRecords
         .where('[feature+room+ts]')
         .between([CHAT, this.room], [CHAT, this.room, cutoff], true, false)
-        .filter(r => !keep.has(key(r)))
+        .filter(r => !keep.has(recordKey(r)))
         .delete(),
     );
-  }
-  count() {
-    return this.run(() => this.db.signedRecords.where('[feature+room]').equals([CHAT, this.room]).count());
   }
   marks() {
     return this.run(() => this.db.chatMarks.where('room').equals(this.room).toArray());
@@ -173,58 +134,37 @@ export class DexieRecordStore implements RecordStore {
   }
 }
 
-/** A memory-only store for browsers that forbid IndexedDB: the chat works, nothing survives a reload. */
-export class MemoryRecordStore implements RecordStore {
-  readonly persistent = false;
-  private readonly records = new Map<string, StoredChatRecord>();
+/**
+ * A memory-only store for browsers that forbid IndexedDB: the chat works, nothing survives a reload.
+ * Its records are the book's `MemoryRecordIndex` (lookups by key and tombstone target); history
+ * reads go over every record held (a session's worth).
+ */
+export class MemoryRecordStore extends withChatLookups(MemoryRecordIndex<StoredChatRecord>) implements RecordStore {
   private readonly markMap = new Map<string, StoredMark>();
   private roomSettings: StoredRoomSettings;
 
   constructor(private readonly room: string) {
+    super(chatRecordShape);
     this.roomSettings = { room };
   }
 
-  async get(author: string, seq: number) {
-    return this.records.get(recordKey({ author, seq }));
+  /** Every record held, in the order first held. */
+  private held(): StoredChatRecord[] {
+    return [...this.all()];
   }
-  async put(record: StoredChatRecord) {
-    this.records.set(key(record), record);
-  }
-  async getMany(keys: readonly (readonly [author: string, seq: number])[]) {
-    return keys.map(([author, seq]) => this.records.get(recordKey({ author, seq })));
-  }
-  async putMany(records: readonly StoredChatRecord[]) {
-    for (const r of records) this.records.set(key(r), r);
-  }
-  async tombstoneFor(author: string, target: number) {
-    return [...this.records.values()].find(r => r.kind === 'retract' && r.author === author && r.target === target);
-  }
-  async tombstonesFor(targets: readonly (readonly [author: string, target: number])[]) {
-    const wanted = new Set(targets.map(([author, target]) => recordKey({ author, seq: target })));
-    return [...this.records.values()].filter(r => r.kind === 'retract' && wanted.has(targetKey(r)));
-  }
+
   async since(since: number) {
-    return [...this.records.values()].filter(r => r.ts >= since).sort((a, b) => a.ts - b.ts);
+    return this.held().filter(r => r.ts >= since).sort((a, b) => a.ts - b.ts);
   }
   async newest(before: PageCursor | null, limit: number) {
     const cursor = before ? { ts: before[0], author: before[1], seq: before[2] } : null;
-    return [...this.records.values()]
+    return this.held()
       .filter(r => !cursor || compareRecords(r, cursor) < 0)
       .sort((a, b) => compareRecords(b, a))
       .slice(0, limit);
   }
   async deleteOlderThan(cutoff: number, keep: Set<string>) {
-    let n = 0;
-    for (const [k, r] of this.records) {
-      if (r.ts < cutoff && !keep.has(k)) {
-        this.records.delete(k);
-        n++;
-      }
-    }
-    return n;
-  }
-  async count() {
-    return this.records.size;
+    return this.delete(this.held().filter(r => r.ts < cutoff && !keep.has(recordKey(r))).map(recordKey));
   }
   async marks() {
     return [...this.markMap.values()];

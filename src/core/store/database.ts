@@ -79,8 +79,9 @@ export interface StoredSwarmChunk {
 }
 
 /**
- * The features whose signed records share the `signedRecords` table: gallery and music through
- * core/records' `RecordBook`, chat through its `DexieRecordStore` (paged history, retention window).
+ * The features whose signed records share the `signedRecords` table, all through core/records'
+ * `RecordBook`: gallery and music held in memory, chat looked up in place (its `DexieRecordStore`:
+ * paged history, retention window).
  */
 export type RecordFeature = 'gallery' | 'music' | 'chat';
 
