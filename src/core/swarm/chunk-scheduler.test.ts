@@ -322,30 +322,45 @@ describe('failures', () => {
     expect(sorted(indicesOf(s.next(0)))).toEqual([0, 1, 2]);
     s.failed(1, 'S', 'elsewhere', 0);
     complete(0);
-    expect(s.next(1_499)).toEqual([]);
-    expect(s.next(1_500)).toEqual([{ index: 1, peerId: 'S', only: true }]);
+    expect(s.next(2_999)).toEqual([]);
+    expect(s.next(3_000)).toEqual([{ index: 1, peerId: 'S', only: true }]);
     // Once asked with `only`, the mark is gone: a later refusal starts a new wait.
-    s.failed(1, 'S', 'elsewhere', 2_000);
-    expect(s.next(2_000)).toEqual([]);
+    s.failed(1, 'S', 'elsewhere', 4_000);
+    expect(s.next(4_000)).toEqual([]);
     // The holder it was sent to announces it: asked there at once.
     s.setPeer('D', haveOf(3, [1]));
-    expect(s.next(2_001)).toEqual([{ index: 1, peerId: 'D' }]);
+    expect(s.next(4_001)).toEqual([{ index: 1, peerId: 'D' }]);
   });
 
-  it('after MAX_FRUITLESS_WAITS waits with no other holder in sight, every request to that peer carries `only`', () => {
+  it('after MAX_FRUITLESS_WAITS waits while it was our only source, every request to that peer carries `only`', () => {
     const { s, complete } = setup(10, { S: range(0, 10) }, { maxPerPeer: 10 });
     expect(s.next(0).every(a => a.only === undefined)).toBe(true);
     let now = 0;
     for (let k = 0; k < MAX_FRUITLESS_WAITS; k++) {
       s.failed(k, 'S', 'elsewhere', now);
       expect(s.next(now)).toEqual([]);
-      now += 1_500;
+      now += 3_000;
       expect(s.next(now)).toEqual([{ index: k, peerId: 'S', only: true }]);
       complete(k);
     }
     // Any later request to S says `only`, with no wait first.
     s.failed(5, 'S', 'busy', now);
     expect(s.next(now + 1_000)).toEqual([{ index: 5, peerId: 'S', only: true }]);
+  });
+
+  it('a wait that ends while other peers of the file are linked asks that chunk with `only`, and later ones still wait', () => {
+    // D holds nothing we lack (it is downloading too): S sends us to it, it is slow to announce.
+    const { s, complete } = setup(10, { S: range(0, 10), D: [] }, { maxPerPeer: 10 });
+    s.next(0);
+    let now = 0;
+    for (let k = 0; k < MAX_FRUITLESS_WAITS + 1; k++) {
+      s.failed(k, 'S', 'elsewhere', now);
+      now += 3_000;
+      expect(s.next(now)).toEqual([{ index: k, peerId: 'S', only: true }]);
+      complete(k);
+    }
+    s.failed(5, 'S', 'busy', now);
+    expect(s.next(now + 1_000)).toEqual([{ index: 5, peerId: 'S' }]);
   });
 
   it("chunks of the urgent window carry `only` (a playhead does not wait for a detour), even after 'elsewhere'", () => {

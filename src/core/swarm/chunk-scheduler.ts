@@ -1,9 +1,11 @@
 import type { HaveMap } from './have-map';
 
 /**
- * Waits after an `elsewhere` that ended with no other holder in sight, after which every request
- * to that peer says `only` (3): the holders it sends us to are out of our reach (not linked in a
- * partial mesh), and waiting for them each time would only slow us down.
+ * Waits after an `elsewhere` that ended while that peer was the only one we could download the
+ * file from, after which every request to it says `only` (3): the holders it sends us to are out of
+ * our reach (not linked in a partial mesh), and waiting for them each time would only slow us down.
+ * (A wait that ends while other peers of the file are linked only means the holder was slow to
+ * announce: that chunk is asked with `only`, and later ones still wait.)
  */
 export const MAX_FRUITLESS_WAITS = 3;
 
@@ -24,7 +26,8 @@ export interface SchedulerOptions {
   /**
    * How long a chunk a peer refused `elsewhere` waits for the holder it was sent to to announce it,
    * ms; then, when no other holder can be asked, it is asked of the same peer with `only`. Default
-   * 1 500 (the swarm batches `have` announcements over 250 ms).
+   * 3 000: the holder was given the chunk at most that long before, and it has to receive it behind
+   * up to 8 queued chunks, verify, store and announce it (`have` batched over 250 ms).
    */
   elsewhereWaitMs?: number;
   /** Random source in [0, 1) for tie-breaks; injectable for tests. */
@@ -38,7 +41,7 @@ interface PeerState {
   skipUntil: number;
   /** Chunks this peer refused `elsewhere` (another downloader holds or is getting them), with when (ms since epoch). */
   elsewhere: Map<number, number>;
-  /** Waits after `elsewhere` that ended with no other holder in sight (we cannot reach the ones it names). */
+  /** Waits after `elsewhere` that ended while this peer was our only source of the file (we cannot reach the holders it names). */
   fruitlessWaits: number;
 }
 
@@ -91,7 +94,7 @@ export class ChunkScheduler {
       maxStrikes: 3,
       slowPenaltyMs: 10_000,
       busyPenaltyMs: 1_000,
-      elsewhereWaitMs: 1_500,
+      elsewhereWaitMs: 3_000,
       random: Math.random,
       ...options,
     };
@@ -209,7 +212,7 @@ export class ChunkScheduler {
       this.inFlight.set(index, best[0]);
       const p = best[1];
       const waited = p.elsewhere.delete(index); // asked again after its wait: no other holder appeared
-      if (waited && !isUrgent) p.fruitlessWaits++;
+      if (waited && !isUrgent && this.peers.size === 1) p.fruitlessWaits++;
       const only = isUrgent || waited || p.fruitlessWaits >= MAX_FRUITLESS_WAITS;
       out.push(only ? { index, peerId: best[0], only: true } : { index, peerId: best[0] });
     }

@@ -13,7 +13,7 @@ interface ServeJob {
 /**
  * How long a seeder sends other askers elsewhere for a chunk it gave (queued or sent) to one
  * downloader, ms (10 000): until that downloader announces it, others are told to wait for it. An
- * asker waits at most its scheduler's `elsewhereWaitMs` (1.5 s) before it asks with `only`, so a
+ * asker waits at most its scheduler's `elsewhereWaitMs` (3 s) before it asks with `only`, so a
  * downloader that never passes the chunk on costs the others that long, not this.
  */
 export const GIVEN_WINDOW_MS = 10_000;
