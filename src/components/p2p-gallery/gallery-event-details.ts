@@ -38,7 +38,7 @@ export interface P2pGalleryStats {
   refused: Record<string, number>;
   /** Inbound messages accepted and dropped by the room's wire checks; null before joining. */
   wire: WireStats | null;
-  /** Transfer counters (`bytesUploaded`, `bytesDownloaded`, `badChunks`, `chunksServed`, `chunksReceived`, `sentElsewhere`: requests this page, as a seeder, sent to a downloader that holds the chunk); null before joining. */
+  /** Transfer counters (`bytesUploaded`, `bytesDownloaded`, `badChunks`, `chunksServed`, `chunksReceived`, `sentElsewhere`: requests this page, as a seeder, sent to a downloader that holds the chunk; `lateBytes`: bytes of requests this page had cancelled, dropped on arrival); null before joining. */
   swarm: Record<string, number> | null;
 }
 

@@ -35,10 +35,23 @@ export interface PendingRequest {
  */
 export const MAX_EXTRA_WAITS = 2;
 
+/**
+ * How long the frames of a request we cancelled are still taken as late rather than unasked-for, ms
+ * (30 000): the peer sends until our `cancel` reaches it.
+ */
+export const LATE_FRAMES_MS = 30_000;
+/** Cancelled requests remembered for their late frames at most (the oldest is forgotten first). */
+const MAX_CANCELLED = 1024;
+
 /** What a data frame was, for the requester. */
 export type FrameOutcome =
   /** Not asked for (unknown id, another peer's id, wrong offset or too long): the caller penalises the sender. */
   | { kind: 'unsolicited' }
+  /**
+   * A frame of a request we cancelled (a timeout, or the endgame's losing copy), from the peer asked,
+   * within the chunk's length and {@link LATE_FRAMES_MS}: dropped without a penalty.
+   */
+  | { kind: 'late'; bytes: number }
   /** More bytes of a chunk still arriving. */
   | { kind: 'partial'; request: PendingRequest; bytes: number }
   /** The chunk's last bytes: it is no longer pending; verify and store it. */
@@ -58,6 +71,8 @@ export class ChunkRequester {
   private readonly pending = new Map<number, PendingRequest>();
   /** When each peer last sent a frame we asked for, ms since epoch. */
   private readonly lastFrameAt = new Map<string, number>();
+  /** Requests we cancelled: id → the peer asked, the bytes it may still send us, and when (ms since epoch). */
+  private readonly cancelled = new Map<number, { peerId: string; remaining: number; at: number }>();
   private nextId = 1;
 
   /**
@@ -85,7 +100,16 @@ export class ChunkRequester {
   /** Takes a parsed data frame from `peerId`. */
   onFrame(frame: DataFrame, peerId: string): FrameOutcome {
     const request = this.pending.get(frame.id);
-    if (!request || request.peerId !== peerId || frame.offset !== request.received || frame.offset + frame.payload.byteLength > request.buffer.byteLength) {
+    if (!request) {
+      const late = this.cancelled.get(frame.id);
+      const bytes = frame.payload.byteLength;
+      if (late && late.peerId === peerId && bytes <= late.remaining && Date.now() - late.at < LATE_FRAMES_MS) {
+        late.remaining -= bytes;
+        return { kind: 'late', bytes };
+      }
+      return { kind: 'unsolicited' };
+    }
+    if (request.peerId !== peerId || frame.offset !== request.received || frame.offset + frame.payload.byteLength > request.buffer.byteLength) {
       return { kind: 'unsolicited' };
     }
     request.buffer.set(frame.payload, frame.offset);
@@ -106,11 +130,12 @@ export class ChunkRequester {
 
   /** Cancels every request for `cid` (the download stopped): `cancel` goes to each peer asked. */
   cancelFile(cid: string): void {
-    for (const request of [...this.pending.values()]) {
-      if (request.cid !== cid) continue;
-      this.forget(request);
-      this.send(request.peerId, { t: 'cancel', v: PROTOCOL_VERSION, id: request.id });
-    }
+    for (const request of [...this.pending.values()]) if (request.cid === cid) this.cancel(request);
+  }
+
+  /** Cancels the requests still pending for chunk `index` of `cid` (another copy of it arrived: the endgame's loser). */
+  cancelChunk(cid: string, index: number): void {
+    for (const request of [...this.pending.values()]) if (request.cid === cid && request.index === index) this.cancel(request);
   }
 
   /** Forgets the requests to `peerId` (for `cid` only when given): the peer left, or no longer holds the file. */
@@ -126,11 +151,20 @@ export class ChunkRequester {
     this.pending.forEach(r => clearTimeout(r.timer));
     this.pending.clear();
     this.lastFrameAt.clear();
+    this.cancelled.clear();
   }
 
   private forget(request: PendingRequest): void {
     clearTimeout(request.timer);
     this.pending.delete(request.id);
+  }
+
+  /** Forgets a pending request, tells its peer (`cancel`), and takes its frames still on the way as late. */
+  private cancel(request: PendingRequest): void {
+    this.forget(request);
+    this.send(request.peerId, { t: 'cancel', v: PROTOCOL_VERSION, id: request.id });
+    if (this.cancelled.size >= MAX_CANCELLED) this.cancelled.delete(this.cancelled.keys().next().value as number);
+    this.cancelled.set(request.id, { peerId: request.peerId, remaining: request.buffer.byteLength - request.received, at: Date.now() });
   }
 
   private timer(id: number, delayMs: number): ReturnType<typeof setTimeout> {
@@ -149,8 +183,7 @@ export class ChunkRequester {
         request.timer = this.timer(id, this.timeoutMs);
         return;
       }
-      this.pending.delete(id);
-      this.send(request.peerId, { t: 'cancel', v: PROTOCOL_VERSION, id });
+      this.cancel(request);
       request.onTimeout();
     }, delayMs);
   }

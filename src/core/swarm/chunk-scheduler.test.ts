@@ -531,11 +531,71 @@ describe('canProgress', () => {
   });
 });
 
+describe('endgame', () => {
+  it('when every chunk we lack is in flight and they are few, each is also asked of an idle holder; the first copy ends both', () => {
+    const { s, complete } = setup(4, { A: range(0, 4), B: range(0, 4) }, { maxPerPeer: 4, random: seeded(2) });
+    const first = s.next(0);
+    expect(first).toHaveLength(4); // least-loaded: two each
+    // No one is idle: no second requests yet.
+    expect(s.next(0)).toEqual([]);
+    // A delivers its two; it is idle now, and B's two are asked of it too.
+    const fromA = first.filter(a => a.peerId === 'A').map(a => a.index);
+    const fromB = first.filter(a => a.peerId === 'B').map(a => a.index);
+    fromA.forEach(complete);
+    const second = s.next(0);
+    expect(second).toEqual([{ index: fromB[0], peerId: 'A' }]); // one at a time: A is idle only until then
+    expect(s.backupOf(fromB[0])).toBe('A');
+    expect(s.servingPeers().sort()).toEqual(['A', 'B']);
+    complete(fromB[0]);
+    expect(s.backupOf(fromB[0])).toBeUndefined();
+    expect(s.next(0)).toEqual([{ index: fromB[1], peerId: 'A' }]);
+  });
+
+  it('is off with endgameChunks 0, and waits until the chunks we lack are at most endgameChunks', () => {
+    const off = setup(4, { A: range(0, 4), B: range(0, 4) }, { maxPerPeer: 4, endgameChunks: 0 });
+    const first = off.s.next(0);
+    first.filter(a => a.peerId === 'A').forEach(a => off.complete(a.index));
+    expect(off.s.next(0)).toEqual([]);
+
+    const many = setup(12, { A: range(0, 12), B: range(0, 12) }, { maxPerPeer: 6, endgameChunks: 4 });
+    const all = many.s.next(0);
+    all.filter(a => a.peerId === 'A').slice(0, 5).forEach(a => many.complete(a.index));
+    expect(many.s.next(0)).toEqual([]); // 7 lacking > 4
+  });
+
+  it('a first request that fails leaves the chunk with its second holder; a second that fails leaves it with the first', () => {
+    const { s, complete } = setup(2, { A: [0, 1], B: [0, 1] }, { maxPerPeer: 2, random: seeded(4) });
+    const first = s.next(0);
+    const a = first.find(x => x.peerId === 'A')!;
+    const b = first.find(x => x.peerId === 'B')!;
+    complete(a.index);
+    expect(s.next(0)).toEqual([{ index: b.index, peerId: 'A' }]);
+    s.failed(b.index, 'B', 'timeout', 0);
+    expect(s.holderOf(b.index)).toBe('A');
+    expect(s.backupOf(b.index)).toBeUndefined();
+    expect(s.next(0)).toEqual([]); // still in flight from A: not asked a third time
+    s.removePeer('A');
+    expect(s.holderOf(b.index)).toBeUndefined();
+  });
+
+  it('a holder that leaves hands its chunks to their second holders', () => {
+    const { s, complete } = setup(2, { A: [0, 1], B: [0, 1] }, { maxPerPeer: 2, random: seeded(5) });
+    const first = s.next(0);
+    const a = first.find(x => x.peerId === 'A')!;
+    const b = first.find(x => x.peerId === 'B')!;
+    complete(a.index);
+    s.next(0); // b's chunk asked of A too
+    expect(s.removePeer('B')).toEqual([]);
+    expect(s.holderOf(b.index)).toBe('A');
+  });
+});
+
 describe('invariants under a random sequence of events', () => {
   it.each([1, 2, 3, 4, 5, 6])('seed %i: one holder per chunk, limits, eligibility, window order, rarest first', seed => {
     const rand = seeded(seed * 7919);
     const count = 40;
-    const o = { maxPerPeer: 3, maxTotal: 7, urgentWindow: 4, maxStrikes: 3, slowPenaltyMs: 5_000, busyPenaltyMs: 1_000 };
+    // The endgame's second requests break "one holder per chunk" on purpose: tested on their own.
+    const o = { maxPerPeer: 3, maxTotal: 7, urgentWindow: 4, maxStrikes: 3, slowPenaltyMs: 5_000, busyPenaltyMs: 1_000, endgameChunks: 0 };
     const own = new HaveMap(count);
     const s = new ChunkScheduler(own, { ...o, random: seeded(seed) });
     const peers = new Map<string, { have: HaveMap; strikes: number; skipUntil: number }>();

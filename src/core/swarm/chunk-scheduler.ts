@@ -30,6 +30,13 @@ export interface SchedulerOptions {
    * up to 8 queued chunks, verify, store and announce it (`have` batched over 250 ms).
    */
   elsewhereWaitMs?: number;
+  /**
+   * The endgame: when every chunk we lack is in flight and they are at most this many, each is also
+   * asked of a second holder that has nothing of ours in flight, and whichever copy arrives first
+   * wins (the other request is cancelled), so one slow holder cannot hold up the end (BitTorrent's
+   * endgame mode, Cohen 2003). Default 8 (2 MiB of 256 KiB chunks sent twice at most); 0: off.
+   */
+  endgameChunks?: number;
   /** Random source in [0, 1) for tie-breaks; injectable for tests. */
   random?: () => number;
 }
@@ -61,7 +68,8 @@ export interface Assignment {
 
 /**
  * Decides which chunk to request from which peer. Rules:
- * - a chunk is in flight from exactly one peer at a time (no duplicate data);
+ * - a chunk is in flight from exactly one peer at a time (no duplicate data), except in the
+ *   endgame (`endgameChunks`): the last chunks are also asked of an idle second holder;
  * - chunks in the urgent window (a playhead) go first, strictly in order;
  * - otherwise rarest first (fewest holders), ties broken at random, as in
  *   BitTorrent (Cohen, "Incentives Build Robustness in BitTorrent", 2003);
@@ -80,6 +88,8 @@ export class ChunkScheduler {
   /** Strikes of peers that left, so leaving and coming back does not clear a ban. */
   private readonly pastStrikes = new Map<string, number>();
   private readonly inFlight = new Map<number, string>();
+  /** Endgame: the second peer each of the last chunks is asked of (see `endgameChunks`). */
+  private readonly backups = new Map<number, string>();
   private urgent: number | null = null;
   private readonly o: Required<SchedulerOptions>;
 
@@ -95,6 +105,7 @@ export class ChunkScheduler {
       slowPenaltyMs: 10_000,
       busyPenaltyMs: 1_000,
       elsewhereWaitMs: 3_000,
+      endgameChunks: 8,
       random: Math.random,
       ...options,
     };
@@ -107,18 +118,14 @@ export class ChunkScheduler {
     else this.peers.set(peerId, { have, inFlight: 0, strikes: this.pastStrikes.get(peerId) ?? 0, skipUntil: 0, elsewhere: new Map(), fruitlessWaits: 0 });
   }
 
-  /** Removes a peer (it left); its chunks in flight become requestable again. Returns them. */
+  /** Removes a peer (it left); its chunks in flight become requestable again (or stay with their endgame second holder). Returns the freed ones. */
   removePeer(peerId: string): number[] {
     const strikes = this.peers.get(peerId)?.strikes ?? 0;
     if (strikes) this.pastStrikes.set(peerId, strikes);
-    this.peers.delete(peerId);
     const freed: number[] = [];
-    for (const [index, holder] of this.inFlight) {
-      if (holder === peerId) {
-        this.inFlight.delete(index);
-        freed.push(index);
-      }
-    }
+    for (const [index, holder] of [...this.inFlight]) if (holder === peerId && !this.dropRequest(index, peerId)) freed.push(index);
+    for (const [index, holder] of [...this.backups]) if (holder === peerId) this.dropRequest(index, peerId);
+    this.peers.delete(peerId);
     return freed;
   }
 
@@ -141,7 +148,7 @@ export class ChunkScheduler {
    */
   failed(index: number, peerId: string, reason: 'bad' | 'timeout' | 'busy' | 'missing' | 'elsewhere', now = Date.now()): void {
     // A late failure from a peer that no longer holds the request must not free another peer's.
-    if (this.inFlight.get(index) === peerId) this.release(index);
+    this.dropRequest(index, peerId);
     const peer = this.peers.get(peerId);
     if (!peer) return;
     if (reason === 'bad') peer.strikes++;
@@ -174,7 +181,12 @@ export class ChunkScheduler {
 
   /** Peers currently asked for at least one chunk. */
   servingPeers(): string[] {
-    return [...new Set(this.inFlight.values())];
+    return [...new Set([...this.inFlight.values(), ...this.backups.values()])];
+  }
+
+  /** The second peer chunk `index` is asked of in the endgame, if any. */
+  backupOf(index: number): string | undefined {
+    return this.backups.get(index);
   }
 
   /** Whether any eligible peer holds a chunk we lack (the download can progress). */
@@ -216,15 +228,67 @@ export class ChunkScheduler {
       const only = isUrgent || waited || p.fruitlessWaits >= MAX_FRUITLESS_WAITS;
       out.push(only ? { index, peerId: best[0], only: true } : { index, peerId: best[0] });
     }
+    for (const a of this.endgame(eligible)) out.push(a);
     return out;
   }
 
+  /**
+   * The endgame's second requests: when every chunk we lack is in flight and they are at most
+   * `endgameChunks`, each without a second holder yet is asked of an eligible holder with nothing
+   * of ours in flight (so a second request never waits behind a queue), within `maxTotal` requests.
+   */
+  private endgame(eligible: [string, PeerState][]): Assignment[] {
+    const lacking = this.have.count - this.have.size;
+    if (!this.o.endgameChunks || lacking > this.o.endgameChunks || this.inFlight.size < lacking) return [];
+    const out: Assignment[] = [];
+    for (const [index, primary] of this.inFlight) {
+      if (this.inFlight.size + this.backups.size >= this.o.maxTotal) break;
+      if (this.backups.has(index)) continue;
+      const idle = eligible.find(([id, p]) => id !== primary && p.inFlight === 0 && p.have.has(index) && !p.elsewhere.has(index));
+      if (!idle) continue;
+      idle[1].inFlight++;
+      this.backups.set(index, idle[0]);
+      out.push({ index, peerId: idle[0] });
+    }
+    return out;
+  }
+
+  /**
+   * `peerId`'s request for chunk `index` ended without the chunk: its place is freed; when it was
+   * the first of two (the endgame), the second takes its place. Returns whether the chunk is still
+   * in flight from another peer.
+   */
+  private dropRequest(index: number, peerId: string): boolean {
+    const unload = (id: string) => {
+      const peer = this.peers.get(id);
+      if (peer) peer.inFlight = Math.max(0, peer.inFlight - 1);
+    };
+    if (this.backups.get(index) === peerId) {
+      this.backups.delete(index);
+      unload(peerId);
+      return true;
+    }
+    if (this.inFlight.get(index) !== peerId) return this.inFlight.has(index);
+    unload(peerId);
+    const backup = this.backups.get(index);
+    this.backups.delete(index);
+    if (backup === undefined) {
+      this.inFlight.delete(index);
+      return false;
+    }
+    this.inFlight.set(index, backup);
+    return true;
+  }
+
+  /** Chunk `index` arrived: every request for it (one, or two in the endgame) ends. */
   private release(index: number): void {
-    const holder = this.inFlight.get(index);
-    if (holder === undefined) return;
-    this.inFlight.delete(index);
-    const peer = this.peers.get(holder);
-    if (peer) peer.inFlight = Math.max(0, peer.inFlight - 1);
+    for (const map of [this.inFlight, this.backups]) {
+      const holder = map.get(index);
+      if (holder === undefined) continue;
+      map.delete(index);
+      const peer = this.peers.get(holder);
+      if (peer) peer.inFlight = Math.max(0, peer.inFlight - 1);
+    }
   }
 
   /** The urgent window, `[first, end)` (empty without an urgent position). */

@@ -67,8 +67,12 @@ const swarms = new WeakMap<BulkNetwork, Promise<Swarm>>();
  * data frames nobody asked for are penalised through the network's one penalty path.
  */
 export class Swarm implements DownloadHost {
-  /** Counters for the bench and diagnostics. */
-  readonly stats = { bytesUploaded: 0, bytesDownloaded: 0, badChunks: 0, chunksServed: 0, chunksReceived: 0, sentElsewhere: 0 };
+  /**
+   * Counters for the bench and diagnostics: bytes uploaded and downloaded (every asked-for byte,
+   * the endgame's losing copies too), chunks that failed verification, chunks served and received,
+   * requests sent `elsewhere` as a seeder, and bytes of cancelled requests dropped on arrival.
+   */
+  readonly stats = { bytesUploaded: 0, bytesDownloaded: 0, badChunks: 0, chunksServed: 0, chunksReceived: 0, sentElsewhere: 0, lateBytes: 0 };
   /** Set when the database could not be opened: the feature then works in memory only (nothing survives a reload). */
   storageError: StorageError | null = null;
   private readonly emitter = createNanoEvents<SwarmEvents>();
@@ -531,6 +535,10 @@ export class Swarm implements DownloadHost {
       this.network.penalise(peerId, 'swarm-data', 'unsolicited', Math.max(1, bytes / FLOOD_UNIT));
       return;
     }
+    if (outcome.kind === 'late') {
+      this.stats.lateBytes += outcome.bytes; // a request we cancelled (timeout, endgame): dropped, not held against the peer
+      return;
+    }
     this.stats.bytesDownloaded += outcome.bytes;
     this.downloads.get(outcome.request.cid)?.countBytes(outcome.bytes);
     if (outcome.kind === 'complete') void this.acceptChunk(outcome.request);
@@ -541,6 +549,7 @@ export class Swarm implements DownloadHost {
     const d = this.downloads.get(request.cid);
     if (!file || !d) return;
     const ok = (await chunkHash(request.buffer)) === file.manifest.hashes[request.index];
+    if (ok && file.have.has(request.index)) return; // the endgame's other copy got here first
     if (!ok) {
       this.stats.badChunks++;
       this.network.penalise(request.peerId, 'swarm-data', 'bad-hash', Math.max(1, request.buffer.byteLength / FLOOD_UNIT));
@@ -557,6 +566,7 @@ export class Swarm implements DownloadHost {
     }
     this.stats.chunksReceived++;
     file.have.add(request.index);
+    this.requester.cancelChunk(request.cid, request.index); // the endgame's other copy, if any
     this.announce(request.cid, request.index);
     d.chunkStored(request.index, request.peerId);
     if (file.have.complete) {

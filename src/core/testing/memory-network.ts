@@ -61,6 +61,8 @@ export class TestNetwork {
   private readonly queues = new Map<string, { due: number; arrive: () => void }[]>();
   /** Per ordered pair of peers (`from>to`): nothing is handed over before this time, ms (see {@link stall}). */
   private readonly stalledUntil = new Map<string, number>();
+  /** Bandwidth of one direction set with {@link TestNetwork.shape}, bytes per ms. */
+  private readonly shaped = new Map<string, number>();
 
   /** @param options - a clock (kept as the first argument's type for older call sites), or {@link MemoryNetworkOptions} */
   constructor(options: MemoryNetworkOptions | (() => number) = {}) {
@@ -160,7 +162,8 @@ export class TestNetwork {
     const [min, max] = this.latency;
     const key = `${from}>${to}`;
     const stalledUntil = this.stalledUntil.get(key) ?? 0;
-    if (max <= 0 && this.bytesPerMs === Infinity && stalledUntil <= Date.now() && !this.queues.has(key)) {
+    const bytesPerMs = this.shaped.get(key) ?? this.bytesPerMs;
+    if (max <= 0 && bytesPerMs === Infinity && stalledUntil <= Date.now() && !this.queues.has(key)) {
       queueMicrotask(arrive);
       return;
     }
@@ -168,7 +171,7 @@ export class TestNetwork {
     // different delays that expire in the same millisecond may fire in either order).
     const queue = this.queues.get(key) ?? [];
     const size = typeof payload === 'string' ? payload.length : payload instanceof ArrayBuffer ? payload.byteLength : 0;
-    const due = Math.max(Date.now() + min + this.random() * (max - min), queue[queue.length - 1]?.due ?? 0, stalledUntil) + size / this.bytesPerMs;
+    const due = Math.max(Date.now() + min + this.random() * (max - min), queue[queue.length - 1]?.due ?? 0, stalledUntil) + size / bytesPerMs;
     queue.push({ due, arrive });
     if (queue.length === 1) {
       this.queues.set(key, queue);
@@ -185,6 +188,11 @@ export class TestNetwork {
     const until = Date.now() + ms;
     this.stalledUntil.set(key, until);
     for (const item of this.queues.get(key) ?? []) item.due = Math.max(item.due, until);
+  }
+
+  /** Sets the bandwidth of the direction `from` → `to`, bytes per ms (instead of the network's `bytesPerMs`), for what is sent from now on. */
+  shape(from: string, to: string, bytesPerMs: number): void {
+    this.shaped.set(`${from}>${to}`, bytesPerMs);
   }
 
   /** Hands over the payloads of one pair's queue that are due, in order, then waits for the next. */
