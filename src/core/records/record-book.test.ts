@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DeviceIdentity, MemoryIdentityStore } from '../identity';
 import { P2pDatabase } from '../store';
 import { freshDatabase } from '../testing';
@@ -383,3 +383,35 @@ for (const which of INDEXES) {
     });
   });
 }
+
+describe('DexieRecordIndex: the highest stored seq per author', () => {
+  it("decides a live record above its author's highest stored seq without reading IndexedDB; a copy of it is still a duplicate", async () => {
+    const { db, book } = await memoBook('dexie');
+    const ann = await memoAuthor();
+    expect(word(await book.accept(await ann.memo(1)))).toBe('stored'); // Ann's highest is read once here
+    const bulkGet = vi.spyOn(db.signedRecords, 'bulkGet');
+    const where = vi.spyOn(db.signedRecords, 'where');
+    const second = await ann.memo(2);
+    expect(word(await book.accept(second))).toBe('stored');
+    expect(word(await book.accept(await ann.strike(3, 2)))).toBe('stored'); // its target is held: read
+    expect(bulkGet).toHaveBeenCalledTimes(1);
+    bulkGet.mockClear();
+    where.mockClear();
+    expect(word(await book.accept(await ann.memo(4)))).toBe('stored');
+    expect(bulkGet).not.toHaveBeenCalled();
+    expect(where).not.toHaveBeenCalled();
+    // At or below the bound: looked up, so a copy is a duplicate and a message after its tombstone is marked.
+    expect(word(await book.accept(second))).toBe('duplicate');
+    expect(bulkGet).toHaveBeenCalledTimes(1);
+  });
+
+  it('finds what was stored before it opened: the bound is read from IndexedDB for each author first seen', async () => {
+    const first = await memoBook('dexie');
+    const ann = await memoAuthor();
+    const records = [await ann.memo(1), await ann.memo(2), await ann.memo(3)];
+    for (const r of records) await first.book.accept(r);
+    const index = new DexieRecordIndex<HeldMemo>(first.db, { feature: 'chat', room: ROOM }, memoShape);
+    expect((await index.getMany([[ann.publicKey, 2], [ann.publicKey, 4]])).map(r => r?.seq)).toEqual([2, undefined]);
+    expect(await index.amendmentsFor([[ann.publicKey, 5]])).toEqual([]);
+  });
+});

@@ -238,12 +238,21 @@ export class MemoryRecordIndex<H extends HeldRecord> implements RecordIndex<H> {
 
 /**
  * A kind's records in one room as IndexedDB lookups over its rows of `signedRecords` (keyed by
- * `[feature+room+author+seq]`; amendments found by `[feature+room+author+target]`): nothing is held
- * in memory, so a history of any length costs what the rules read of it. A failed write holds nothing.
+ * `[feature+room+author+seq]`; amendments found by `[feature+room+author+target]`): no record is
+ * held in memory, so a history of any length costs what the rules read of it. A failed write holds
+ * nothing.
+ *
+ * One number per author is kept: an upper bound of the highest `seq` stored (read once per author,
+ * raised when a write is issued, never lowered). A key above it cannot be held, and no amendment
+ * of it can be (an amendment's seq is above its target's), so a live record newer than all of its
+ * author's (the usual case) is decided without reading IndexedDB. Another tab of the same site may
+ * have stored it meanwhile: it is then accepted here too (and shown), and its row written again.
  */
 export class DexieRecordIndex<H extends HeldRecord> implements RecordIndex<H> {
   /** Always true. */
   readonly persistent = true;
+  /** Per author: an upper bound of the highest seq stored (see the class comment). */
+  private readonly highest = new Map<string, number>();
 
   constructor(
     /** The page's database. */
@@ -275,23 +284,43 @@ export class DexieRecordIndex<H extends HeldRecord> implements RecordIndex<H> {
     return [this.table.feature, this.table.room, author, seq];
   }
 
-  /** See {@link RecordIndex.getMany}. */
-  getMany(keys: readonly KeyTuple[]): Promise<(H | undefined)[]> {
-    if (!keys.length) return Promise.resolve([]);
-    return this.run(async () => (await this.db.signedRecords.bulkGet(keys.map(([author, seq]) => this.key(author, seq)))).map(row => this.fromRow(row)));
+  /** The keys among `keys` that may be held: at or below their author's highest stored seq (read once per author). */
+  private async mayBeHeld(keys: readonly KeyTuple[]): Promise<KeyTuple[]> {
+    const unknown = [...new Set(keys.map(([author]) => author))].filter(author => !this.highest.has(author));
+    await Promise.all(
+      unknown.map(async author => {
+        const last = await this.db.signedRecords.where('[feature+room+author+seq]').between(this.key(author, -Infinity), this.key(author, Infinity)).last();
+        this.highest.set(author, Math.max(this.highest.get(author) ?? 0, last?.seq ?? 0));
+      }),
+    );
+    return keys.filter(([author, seq]) => seq <= (this.highest.get(author) ?? Infinity));
   }
 
-  /** See {@link RecordIndex.amendmentsFor}. */
+  /** See {@link RecordIndex.getMany}: no read for keys above their author's highest stored seq. */
+  getMany(keys: readonly KeyTuple[]): Promise<(H | undefined)[]> {
+    if (!keys.length) return Promise.resolve([]);
+    return this.run(async () => {
+      const wanted = await this.mayBeHeld(keys);
+      if (!wanted.length) return keys.map(() => undefined);
+      const rows = await this.db.signedRecords.bulkGet(wanted.map(([author, seq]) => this.key(author, seq)));
+      const held = new Map(rows.flatMap(row => (row ? [[recordKey(row), this.fromRow(row)] as const] : [])));
+      return keys.map(([author, seq]) => held.get(recordKey({ author, seq })));
+    });
+  }
+
+  /** See {@link RecordIndex.amendmentsFor}: no read for targets above their author's highest stored seq. */
   amendmentsFor(targets: readonly KeyTuple[]): Promise<H[]> {
     if (!targets.length) return Promise.resolve([]);
-    return this.run(async () =>
-      (
+    return this.run(async () => {
+      const wanted = await this.mayBeHeld(targets);
+      if (!wanted.length) return [];
+      return (
         await this.db.signedRecords
           .where('[feature+room+author+target]')
-          .anyOf(targets.map(([author, target]) => this.key(author, target)))
+          .anyOf(wanted.map(([author, target]) => this.key(author, target)))
           .toArray()
-      ).map(row => this.fromRow(row)),
-    );
+      ).map(row => this.fromRow(row));
+    });
   }
 
   /** See {@link RecordIndex.count}: an index count of the partition. */
@@ -308,8 +337,9 @@ export class DexieRecordIndex<H extends HeldRecord> implements RecordIndex<H> {
     });
   }
 
-  /** See {@link RecordIndex.putMany}: one IndexedDB transaction. */
+  /** See {@link RecordIndex.putMany}: one IndexedDB transaction (each author's highest stored seq is raised as it is issued). */
   putMany(records: readonly H[]): Promise<void> {
+    for (const r of records) if (this.highest.has(r.author)) this.highest.set(r.author, Math.max(this.highest.get(r.author)!, r.seq));
     return writeRows(this.db, records.map(r => rowOf(this.table, r)));
   }
 }
