@@ -2,12 +2,13 @@ import type { HaveMap } from './have-map';
 
 /**
  * Waits after an `elsewhere` that ended while that peer was the only one we could download the
- * file from, after which every request to it says `only` (3): the holders it sends us to are out of
- * our reach (not linked in a partial mesh), and waiting for them each time would only slow us down.
+ * file from, after which every request to it says `only` (1): the holders it sends us to are out of
+ * our reach (not linked in a partial mesh), and waiting for them again would only slow us down (a
+ * picture opened on such a page waits `elsewhereWaitMs` once, not once per chunk).
  * (A wait that ends while other peers of the file are linked only means the holder was slow to
  * announce: that chunk is asked with `only`, and later ones still wait.)
  */
-export const MAX_FRUITLESS_WAITS = 3;
+export const MAX_FRUITLESS_WAITS = 1;
 
 /** Tuning of the scheduler. */
 export interface SchedulerOptions {
