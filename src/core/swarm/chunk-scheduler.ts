@@ -260,17 +260,13 @@ export class ChunkScheduler {
    * in flight from another peer.
    */
   private dropRequest(index: number, peerId: string): boolean {
-    const unload = (id: string) => {
-      const peer = this.peers.get(id);
-      if (peer) peer.inFlight = Math.max(0, peer.inFlight - 1);
-    };
     if (this.backups.get(index) === peerId) {
       this.backups.delete(index);
-      unload(peerId);
+      this.unload(peerId);
       return true;
     }
     if (this.inFlight.get(index) !== peerId) return this.inFlight.has(index);
-    unload(peerId);
+    this.unload(peerId);
     const backup = this.backups.get(index);
     this.backups.delete(index);
     if (backup === undefined) {
@@ -287,9 +283,14 @@ export class ChunkScheduler {
       const holder = map.get(index);
       if (holder === undefined) continue;
       map.delete(index);
-      const peer = this.peers.get(holder);
-      if (peer) peer.inFlight = Math.max(0, peer.inFlight - 1);
+      this.unload(holder);
     }
+  }
+
+  /** One request fewer in flight to `peerId`. */
+  private unload(peerId: string): void {
+    const peer = this.peers.get(peerId);
+    if (peer) peer.inFlight = Math.max(0, peer.inFlight - 1);
   }
 
   /** The urgent window, `[first, end)` (empty without an urgent position). */
