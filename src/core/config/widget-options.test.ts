@@ -51,8 +51,9 @@ describe('resolveMeshOptions', () => {
     expect(options.strategy).toBe('nostr');
     expect(options.userName).toBe(storage.data.get(USER_NAME_KEY));
     expect(options.userName.length).toBeGreaterThan(0);
-    // nothing else is set when the attributes are absent
-    expect(Object.keys(options).sort()).toEqual(['appId', 'room', 'strategy', 'userName']);
+    // nothing else is set when the attributes are absent, but the default partial mesh
+    expect(Object.keys(options).sort()).toEqual(['appId', 'partialMesh', 'room', 'strategy', 'userName']);
+    expect(options.partialMesh).toEqual({});
   });
 
   it('treats blank attributes as absent', () => {
@@ -60,7 +61,7 @@ describe('resolveMeshOptions', () => {
       { room: '  ', appId: ' ', strategy: '   ', relayUrls: ' , ', iceServers: '  ', userName: ' ', password: '' },
       { location, storage: memoryStorage({ [USER_NAME_KEY]: 'Stored Name' }) },
     );
-    expect(options).toEqual({ appId: 'blog.example.org', room: 'https://blog.example.org/posts/hello-world', strategy: 'nostr', userName: 'Stored Name' });
+    expect(options).toEqual({ appId: 'blog.example.org', room: 'https://blog.example.org/posts/hello-world', strategy: 'nostr', userName: 'Stored Name', partialMesh: {} });
   });
 
   it('falls back to app id "p2p-widgets" when the page has no host (file:)', () => {
@@ -89,6 +90,7 @@ describe('resolveMeshOptions', () => {
       relayUrls: ['wss://relay.one', 'wss://relay.two/path'],
       iceServers: [{ urls: 'stun:stun.example.org' }, { urls: ['turn:turn.example.org'], username: 'u', credential: 'c' }],
       userName: 'Ann',
+      partialMesh: {},
     });
   });
 
@@ -211,12 +213,13 @@ describe('resolveUserName', () => {
 
 describe('partial-mesh attribute', () => {
   const page = { location: { origin: 'https://blog.example', pathname: '/post', host: 'blog.example' } };
-  it('is a full mesh when absent, off or false', () => {
-    expect(resolveMeshOptions({}, page).partialMesh).toBeUndefined();
+  it('is a full mesh when off or false', () => {
     expect(resolveMeshOptions({ partialMesh: 'off' }, page).partialMesh).toBeUndefined();
     expect(parsePartialMesh('false')).toBeNull();
   });
-  it('is the default partial mesh (6 neighbours, 4–8, 12 connections) when empty or on', () => {
+  it('is the default partial mesh (6 neighbours, 4–8, 12 connections) when absent, empty or on', () => {
+    expect(resolveMeshOptions({}, page).partialMesh).toEqual({});
+    expect(resolveMeshOptions({ partialMesh: null as unknown as string }, page).partialMesh).toEqual({});
     expect(resolveMeshOptions({ partialMesh: '' }, page).partialMesh).toEqual({});
     expect(parsePartialMesh(' on ')).toEqual({});
   });

@@ -22,7 +22,7 @@ export interface SharedAttributes {
   iceServers?: string;
   /** `ice-transport-policy`: `all` (default) or `relay` (TURN only). */
   iceTransportPolicy?: string;
-  /** `partial-mesh`: absent for a full mesh; empty, `on` or 2–8 for that many neighbours. */
+  /** `partial-mesh`: absent, empty or `on` for 6 neighbours; 2–8 for that many; `off` for a full mesh. */
   partialMesh?: string;
   /** `user-name`: the visitor's display name (default: a generated one, remembered per site). */
   userName?: string;
@@ -91,18 +91,17 @@ export function resolveMeshOptions(attrs: SharedAttributes, page: PageContext): 
     if (policy !== 'all' && policy !== 'relay') throw new AttributeError('ice-transport-policy', `ice-transport-policy must be "all" or "relay", not "${policy}"`);
     options.iceTransportPolicy = policy;
   }
-  if (attrs.partialMesh !== undefined && attrs.partialMesh !== null) {
-    const partial = parsePartialMesh(attrs.partialMesh);
-    if (partial) options.partialMesh = partial;
-  }
+  const partial = parsePartialMesh(attrs.partialMesh ?? '');
+  if (partial) options.partialMesh = partial;
   return options;
 }
 
 /**
- * `partial-mesh`: absent, the widget connects to every peer of the room (a full mesh); present
- * (empty or `on`), to 6 neighbours (between 4 and 8, at most 12 connections); a number n from 2 to
- * 8, to n neighbours (at least round(2n/3), at most n + round(n/3), at most 2n connections), the
- * rest of the room reached through forwarding. `off` or `false`: a full mesh.
+ * `partial-mesh`: absent, empty or `on`, the widget connects to 6 neighbours (between 4 and 8, at
+ * most 12 connections), so a room of up to 7 pages is a full mesh and a larger one is reached
+ * through forwarding; a number n from 2 to 8, to n neighbours (at least round(2n/3), at most
+ * n + round(n/3), at most 2n connections); `off` or `false`: to every peer of the room (a full
+ * mesh at any size, as before the partial mesh).
  * @returns the mesh's partial-mesh options, or null for a full mesh
  * @throws AttributeError for anything else
  */

@@ -210,7 +210,7 @@ export class MeshRoom {
   private readonly floodLimiter = new PeerRateLimiter(FLOOD_LIMIT);
   private readonly blockedPeers = new Set<string>();
   private bulk: MeshBulkLinks | null = null;
-  private readonly channels = new Map<string, { action: MessageAction<string>; emitter: Emitter; validator: InboundValidator<v.GenericSchema>; flood: boolean }>();
+  private readonly channels = new Map<string, { action: MessageAction<string>; emitter: Emitter; validator: InboundValidator<v.GenericSchema>; flood: boolean; syncedOnConnect: boolean }>();
   private room: Room | null = null;
   private strategyModule: StrategyModule | null = null;
   private timers: ReturnType<typeof setInterval>[] = [];
@@ -559,7 +559,7 @@ export class MeshRoom {
         this.heartbeat.touch(peerId);
         emitter.emit('message', result.value, peerId);
       };
-      entry = { action, emitter, validator, flood: spec.flood === true };
+      entry = { action, emitter, validator, flood: spec.flood === true, syncedOnConnect: spec.syncedOnConnect === true };
       this.channels.set(spec.channel, entry);
     }
     const { action, emitter } = entry;
@@ -599,6 +599,7 @@ export class MeshRoom {
         sendView: (peerId, message) => void this.channel(membershipMessage).send(message, peerId).catch(() => undefined),
         sendPush: (peerId, message) => void this.channel(broadcastMessage).send(message, peerId).catch(() => undefined),
         penalise: (peerId, reason) => this.penalise(peerId, broadcastMessage.channel, reason),
+        replayOnConnect: topic => this.channels.get(topic)?.syncedOnConnect !== true,
         check: (topic, body, origin) => {
           const entry = this.channels.get(topic);
           if (!entry?.flood) return false;

@@ -5,6 +5,7 @@ import { PartialMesh, TEMP_IDLE_MS, type PartialMeshHost } from './partial-mesh'
 function setup() {
   const linked = new Set<string>();
   const calls: string[] = [];
+  const pushes: string[] = [];
   const host: PartialMeshHost = {
     selfId: 'self',
     connectTo: async (peerId, hint) => {
@@ -14,7 +15,7 @@ function setup() {
     isLinked: peerId => linked.has(peerId),
     closePeer: peerId => calls.push(`close ${peerId}`),
     sendView: (peerId, message) => calls.push(`view ${peerId} ${message.t}`),
-    sendPush: () => undefined,
+    sendPush: (peerId, message) => pushes.push(`${peerId} ${message.t}`),
     penalise: () => undefined,
     check: () => true,
     deliver: () => undefined,
@@ -29,7 +30,7 @@ function setup() {
     linked.delete(peerId);
     mesh.linkDown(peerId);
   };
-  return { mesh, calls, up, down };
+  return { mesh, calls, pushes, up, down };
 }
 
 describe('PartialMesh temporary links (a transfer with a page that is not a neighbour)', () => {
@@ -125,3 +126,42 @@ describe('PartialMesh link cap (connections admitted or asked for count before t
   });
 });
 
+
+describe('PartialMesh in a small room (every page it knows is a neighbour: a full mesh)', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('sends each message of ours straight to every neighbour, even those the tree made lazy', () => {
+    const { mesh, pushes, up } = setup();
+    for (const id of ['a', 'b']) {
+      mesh.admit(id, undefined, 'announce');
+      up(id);
+      mesh.membership.receive(id, { v: 1, t: 'neighbor', priority: 'high' });
+    }
+    expect(mesh.isFullMesh()).toBe(true);
+    // Both neighbours prune this page's tree (each got an earlier message through the other).
+    mesh.broadcast.receive('a', { v: 1, t: 'prune', origin: 'self' });
+    mesh.broadcast.receive('b', { v: 1, t: 'prune', origin: 'self' });
+    pushes.length = 0;
+    mesh.publish('chat', '{}');
+    expect(pushes.sort()).toEqual(['a gossip', 'b gossip']);
+    mesh.stop();
+  });
+
+  it('goes back to the tree once the room outgrows one active view', () => {
+    const { mesh, pushes, up } = setup();
+    for (const id of ['a', 'b']) {
+      mesh.admit(id, undefined, 'announce');
+      up(id);
+      mesh.membership.receive(id, { v: 1, t: 'neighbor', priority: 'high' });
+    }
+    // A third page announces: three others do not fit in an active view of 2.
+    mesh.admit('c', undefined, 'announce');
+    expect(mesh.isFullMesh()).toBe(false);
+    mesh.broadcast.receive('a', { v: 1, t: 'prune', origin: 'self' });
+    pushes.length = 0;
+    mesh.publish('chat', '{}');
+    expect(pushes).toEqual(['b gossip']);
+    mesh.stop();
+  });
+});

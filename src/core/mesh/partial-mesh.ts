@@ -22,6 +22,8 @@ export interface PartialMeshHost {
   check(topic: string, body: string, origin: string, from: string): boolean | Promise<boolean>;
   /** A pushed message passed its checks: hand it to the channel's handlers as from `origin`. */
   deliver(message: Delivered): void;
+  /** Whether cached messages of `topic` are announced to a new neighbour (false for a channel whose feature syncs new peers itself; see `MessageSpec.syncedOnConnect`). */
+  replayOnConnect?(topic: string): boolean;
 }
 
 /** Options of the partial mesh: membership sizes (defaults: active view 6, between 4 and 8; 12 links per page). */
@@ -109,6 +111,7 @@ export class PartialMesh {
     };
     this.broadcast = new Broadcast(host.selfId, { send: (peerId, m) => host.sendPush(peerId, m), penalise: (peerId, reason) => host.penalise(peerId, reason) }, {
       validate: (topic, body, from, origin) => host.check(topic, body, origin, from),
+      replayOnConnect: topic => host.replayOnConnect?.(topic) ?? true,
     });
     this.membership.on('neighborUp', id => this.broadcast.neighborUp(id));
     this.membership.on('neighborDown', id => this.broadcast.neighborDown(id));
@@ -167,9 +170,24 @@ export class PartialMesh {
     this.membership.linkDown(peerId);
   }
 
-  /** Sends a message of ours on `topic` to the whole room, forwarded along the overlay (`urgent`: to every neighbour at once, see {@link Broadcast.publish}). */
+  /**
+   * Sends a message of ours on `topic` to the whole room, forwarded along the overlay (`urgent`: to
+   * every neighbour at once, see {@link Broadcast.publish}). While the room is a full mesh (every
+   * page this one knows is its neighbour, see {@link isFullMesh}) every message goes to every
+   * neighbour at once: along a tree, a page that is linked to the author could get it one hop later
+   * through another page, and a small room must feel as it did before the partial mesh.
+   */
   publish(topic: string, body: string, urgent = false): void {
-    this.broadcast.publish(topic, `${this.host.selfId}:${++this.published}`, body, urgent);
+    this.broadcast.publish(topic, `${this.host.selfId}:${++this.published}`, body, urgent || this.isFullMesh());
+  }
+
+  /**
+   * Whether this page is linked to every page it knows of, and they are at most `activeTarget + 1`
+   * with it (a room that fits in one active view, which the admission rule connects fully).
+   */
+  isFullMesh(): boolean {
+    const known = this.knownPeers();
+    return known.length <= this.options.activeTarget && known.every(id => this.membership.active.has(id));
   }
 
   /**

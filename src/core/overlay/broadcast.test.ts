@@ -112,3 +112,18 @@ describe('Broadcast (Plumtree) against bad neighbours', () => {
     expect(c.delivered).toEqual([]);
   });
 });
+
+describe('Broadcast catch-up for a neighbour that connects', () => {
+  it('announces cached messages to a new neighbour, except those of topics whose feature syncs new peers itself', () => {
+    const timers = manualTimers();
+    const sent: { to: string; msg: BroadcastMessage }[] = [];
+    const b = new Broadcast('me', { send: (to, msg) => sent.push({ to, msg }), penalise: () => undefined }, { timers, replayOnConnect: topic => topic !== 'chat' });
+    b.neighborUp('a');
+    b.publish('chat', 'me:1', 'a line that may be burnt or retracted later');
+    b.publish('room-presence', 'me:2', 'here');
+    b.neighborUp('newcomer');
+    timers.advance(300);
+    const announced = sent.filter(s => s.to === 'newcomer' && s.msg.t === 'ihave').flatMap(s => (s.msg.t === 'ihave' ? s.msg.ids.map(([id]) => id) : []));
+    expect(announced).toEqual(['me:2']);
+  });
+});

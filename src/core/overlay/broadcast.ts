@@ -51,6 +51,12 @@ export interface BroadcastOptions {
   maxMissing: number;
   /** The check every pushed body passes before it is delivered or forwarded (default: accept all). */
   validate: BroadcastValidator;
+  /**
+   * Whether cached messages of `topic` are announced to a neighbour that connects (default: every
+   * topic). False for a topic whose feature syncs a new peer itself and must not have old messages
+   * replayed to a newcomer (a burn-after-reading chat line, a message retracted since).
+   */
+  replayOnConnect: (topic: string) => boolean;
 }
 
 /** The defaults (the values in each option's comment; some tuned with the overlay simulator, src/core/testing/overlay-simulator.ts). */
@@ -65,6 +71,7 @@ export const DEFAULT_BROADCAST_OPTIONS: BroadcastOptions = {
   optimizationThreshold: 0,
   maxMissing: 5000,
   validate: () => true,
+  replayOnConnect: () => true,
 };
 
 /** A message as delivered to the feature above. */
@@ -198,7 +205,7 @@ export class Broadcast {
     else this.push(msg, null);
   }
 
-  /** `peerId` entered the active view: pushed to eagerly from now on, and told what the cache holds. */
+  /** `peerId` entered the active view: pushed to eagerly from now on, and told what the cache holds (the topics `replayOnConnect` allows). */
   neighborUp(peerId: string): void {
     if (this.neighbors.has(peerId)) return;
     this.neighbors.add(peerId);
@@ -206,7 +213,7 @@ export class Broadcast {
       tree.eager.add(peerId);
       tree.lazy.delete(peerId);
     }
-    for (const [id, c] of this.cache) this.announce(peerId, id, c.origin, c.hops);
+    for (const [id, c] of this.cache) if (this.options.replayOnConnect(c.topic)) this.announce(peerId, id, c.origin, c.hops);
   }
 
   /** `peerId` left the active view: removed from every tree, its announcements forgotten. */

@@ -37,6 +37,7 @@ export const chatRecordMessage = defineMessage({
   maxBytes: 72 * 1024,
   rate: { ratePerSecond: 5, burst: 20 },
   flood: true,
+  syncedOnConnect: true,
 });
 
 /** Most authors in one state vector (`chat-sync-req`). */

@@ -64,6 +64,7 @@ export const galleryRecordMessage = defineMessage({
   maxBytes: 80 * 1024,
   rate: { ratePerSecond: 5, burst: 20 },
   flood: true,
+  syncedOnConnect: true,
 });
 
 /**

@@ -24,6 +24,14 @@ export interface MessageSpec<TSchema extends v.GenericSchema> {
    * every hop, rate-limited per publishing page). Default false: to direct peers only.
    */
   flood?: boolean;
+  /**
+   * With `flood`: the feature brings every newly linked peer up to date itself (chat's state-vector
+   * sync, the record exchange of gallery and music), and decides what a newcomer may get (no
+   * burn-after-reading message, a retracted message as its tombstone only). The overlay then does
+   * not hand a new neighbour this channel's cached messages (it does for other flood channels, see
+   * `Broadcast.neighborUp`). Default false.
+   */
+  syncedOnConnect?: boolean;
 }
 
 /** The decoded message type of a {@link MessageSpec}. */

@@ -67,6 +67,7 @@ export const musicRecordMessage = defineMessage({
   maxBytes: 128 * 1024,
   rate: { ratePerSecond: 5, burst: 20 },
   flood: true,
+  syncedOnConnect: true,
 });
 
 /** `music-q`: "send me your list" (answered to the asker only). Limits: 64 bytes, 1/s, burst 3. */
