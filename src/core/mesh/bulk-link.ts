@@ -77,7 +77,14 @@ export class RtcBulkLink implements BulkLink {
     this.data.binaryType = 'arraybuffer';
     this.data.bufferedAmountLowThreshold = LOW_WATER_BYTES;
     this.data.onbufferedamountlow = () => this.lowWaiters.splice(0).forEach(w => w());
-    this.control.onopen = () => this.startHello();
+    // Chromium can deliver a negotiated channel's first messages (the peer's hello) before its
+    // `open` event: the link is then ready with its channel still `connecting`, and what was queued
+    // meanwhile goes out when it opens (it waited for the next retry of its sender, 6 s, before).
+    this.control.onopen = () => {
+      this.startHello();
+      this.flushQueue();
+    };
+    this.data.onopen = () => this.lowWaiters.splice(0).forEach(w => w());
     this.control.onmessage = e => this.onControl(e.data);
     this.data.onmessage = e => {
       this.bytesReceived += (e.data as ArrayBuffer).byteLength ?? 0;
@@ -110,7 +117,8 @@ export class RtcBulkLink implements BulkLink {
 
   /** Sends a binary frame, waiting while the send buffer is above the high-water mark. Rejects if the link closes. */
   async sendData(frame: Uint8Array): Promise<void> {
-    while (this.data.bufferedAmount > HIGH_WATER_BYTES) {
+    // Ready (the peer's hello came) before this side's data channel fired `open`: wait for it.
+    while (this.data.readyState === 'connecting' || this.data.bufferedAmount > HIGH_WATER_BYTES) {
       if (this.closed) throw new Error('link closed');
       await new Promise<void>(resolve => {
         this.lowWaiters.push(resolve);
@@ -138,6 +146,11 @@ export class RtcBulkLink implements BulkLink {
     this.emitter.events = {};
   }
 
+  /** Sends the queued control text once the peer is ready and the channel open. */
+  private flushQueue(): void {
+    if (this.remoteReady && !this.closed && this.control.readyState === 'open') this.queue.splice(0).forEach(t => this.control.send(t));
+  }
+
   private startHello(): void {
     if (this.helloTimer || this.closed) return;
     const send = () => {
@@ -157,7 +170,7 @@ export class RtcBulkLink implements BulkLink {
     if (typeof data === 'string' && !this.remoteReady && data === this.hello) {
       this.remoteReady = true;
       if (this.control.readyState === 'open') this.control.send(this.hello);
-      this.queue.splice(0).forEach(t => this.control.send(t));
+      this.flushQueue();
       this.emitter.emit('ready');
       return;
     }
