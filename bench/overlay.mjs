@@ -6,7 +6,8 @@
  * latency 20–150 ms, 1 % loss, 2 Mbit/s upload queues, 0.3–0.9 s to open a link, a cap of 12
  * links, crashes noticed after 1–5 s). For each room size (BENCH_OVERLAY_SIZES, default
  * 100,300,1000): pages join over 30 s, settle 20 s; AUTHORS (20) pages each publish once (their
- * trees form), then 10 % of the pages are replaced per minute for 60 s while one message every
+ * trees form), CALM_MESSAGES (60) more come with every page staying (one every 0.5 s), then 10 %
+ * of the pages are replaced per minute for 60 s while one message every
  * 0.5 s comes from a random author (120 messages); figures over the pages present for each
  * message's whole lifetime. Beside it, the same room as a full mesh (every page linked to every
  * other, a message sent once per link): what each page would hold and send today.
@@ -26,6 +27,8 @@ import { exitOnError } from './lib/script-entry.mjs';
 const SIZES = (process.env.BENCH_OVERLAY_SIZES ?? '100,300,1000').split(',').map(Number);
 const AUTHORS = 20;
 const MESSAGES = 120;
+/** Messages sent before the churn, with every page staying (3 per author). */
+const CALM_MESSAGES = 60;
 const SEED = Number(process.env.BENCH_OVERLAY_SEED ?? 1);
 
 async function loadSimulator() {
@@ -54,6 +57,14 @@ function runRoom({ OverlaySimulation, overlayReport }, n) {
   }
   const firstMessages = sim.messages.slice();
   sim.run(5000);
+  // Without churn: the trees settle (each message lets a page move to a neighbour fewer hops from the author).
+  const calmFrom = sim.messages.length;
+  for (let i = 0; i < CALM_MESSAGES; i++) {
+    sim.publish(authors[i % authors.length]);
+    sim.run(500);
+  }
+  sim.run(5000);
+  const calm = overlayReport(sim, sim.messages.slice(calmFrom));
   const before = { links: sim.linksCreated, sent: sim.traffic.sent, bytes: sim.traffic.bytes, at: sim.now };
   const from = sim.messages.length;
   sim.churn(0.1, 60_000);
@@ -73,6 +84,7 @@ function runRoom({ OverlaySimulation, overlayReport }, n) {
   return {
     peers: n,
     steady,
+    calm,
     firstFromAuthor: first,
     views,
     activeMin: Math.min(...actives),
@@ -110,6 +122,12 @@ export async function main() {
     '| pages | reached | within 1 s | p50 ms | p95 ms | p99 ms | p95 hops | max hops | duplicates per message per page (mean / max) |',
     '|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
     ...rooms.map(r => `| ${r.peers} | ${pct(r.steady.reached)} | ${pct(r.steady.within1s)} | ${f0(r.steady.p50Ms)} | ${f0(r.steady.p95Ms)} | ${f0(r.steady.p99Ms)} | ${r.steady.p95Hops} | ${r.steady.maxHops} | ${r.steady.meanDuplicates.toFixed(2)} / ${r.steady.maxDuplicates} |`),
+    '',
+    `### Without churn (${CALM_MESSAGES} messages from the same authors, every page staying; sent before the churn above)`,
+    '',
+    '| pages | reached | within 1 s | p50 ms | p95 ms | p99 ms | p95 hops | max hops | duplicates per message per page (mean / max) |',
+    '|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ...rooms.map(r => `| ${r.peers} | ${pct(r.calm.reached)} | ${pct(r.calm.within1s)} | ${f0(r.calm.p50Ms)} | ${f0(r.calm.p95Ms)} | ${f0(r.calm.p99Ms)} | ${r.calm.p95Hops} | ${r.calm.maxHops} | ${r.calm.meanDuplicates.toFixed(2)} / ${r.calm.maxDuplicates} |`),
     '',
     `### An author's first message (its tree does not exist yet: pushed on every link, then pruned)`,
     '',
