@@ -4,6 +4,29 @@ import { P2pDatabase, StorageError, StoredSwarmFile } from '../store';
 import { ChunkStore, DexieChunkStore, fileEntry, MemoryChunkStore } from './chunk-store';
 import { buildManifest, Manifest } from './manifest';
 import { freshDatabase as freshTestDatabase } from '../testing';
+import { CHUNK_WRITE_WORKER_SOURCE, ChunkWriteWorker } from './chunk-write-worker';
+
+/**
+ * The chunk-writing worker's script run in this process over fake-indexeddb, behind a stand-in for
+ * `Worker`: messages cross as in a browser (structured clone, transfer, asynchronously).
+ */
+function inProcessWorker(): Worker {
+  const page = {
+    onmessage: null as ((e: { data: unknown }) => void) | null,
+    onerror: null as (() => void) | null,
+    postMessage: (data: unknown, transfer: Transferable[] = []) => {
+      const copy = structuredClone(data, { transfer });
+      setTimeout(() => receive({ data: copy }));
+    },
+    terminate: () => undefined,
+  };
+  const post = (data: unknown) => {
+    const copy = structuredClone(data);
+    setTimeout(() => page.onmessage?.({ data: copy }));
+  };
+  const receive = new Function('indexedDB', 'DOMException', 'postMessage', `let onmessage; ${CHUNK_WRITE_WORKER_SOURCE}; return e => onmessage(e);`)(indexedDB, DOMException, post) as (e: { data: unknown }) => void;
+  return page as unknown as Worker;
+}
 
 const KIB = 1024;
 const databases: P2pDatabase[] = [];
@@ -22,6 +45,7 @@ function freshDatabase() {
 
 const stores: [string, () => ChunkStore][] = [
   ['DexieChunkStore', () => new DexieChunkStore(freshDatabase())],
+  ['DexieChunkStore writing through the worker', () => new DexieChunkStore(freshDatabase(), ChunkWriteWorker.over(inProcessWorker()))],
   ['MemoryChunkStore', () => new MemoryChunkStore()],
 ];
 

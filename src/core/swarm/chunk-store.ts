@@ -1,6 +1,7 @@
 import type { P2pDatabase, StoredSwarmFile } from '../store';
 import { toStorageError } from '../store';
 import type { Manifest } from './manifest';
+import { WORKER_STOPPED, type ChunkWriteWorker } from './chunk-write-worker';
 
 /**
  * Where the swarm keeps files and their verified chunks on this device. Writes
@@ -37,9 +38,16 @@ const run = async <T>(op: () => Promise<T>): Promise<T> => {
   }
 };
 
-/** The chunk store in IndexedDB (the `swarmFiles` and `swarmChunks` tables); rejects with {@link StorageError}. */
+/**
+ * The chunk store in IndexedDB (the `swarmFiles` and `swarmChunks` tables); rejects with
+ * {@link StorageError}. With a `writer`, chunks are written by the page's worker (off the main
+ * thread, see `chunk-write-worker.ts`); on the main thread when there is none or it stopped.
+ */
 export class DexieChunkStore implements ChunkStore {
-  constructor(private readonly db: P2pDatabase) {}
+  constructor(
+    private readonly db: P2pDatabase,
+    private readonly writer: ChunkWriteWorker | null = null,
+  ) {}
 
   files() {
     return run(() => this.db.swarmFiles.toArray());
@@ -58,6 +66,16 @@ export class DexieChunkStore implements ChunkStore {
     return row ? new Uint8Array(row.data) : undefined;
   }
   async putChunk(cid: string, index: number, data: Uint8Array, fresh?: boolean) {
+    if (this.writer) {
+      try {
+        // Dexie opens (creates and upgrades) the database first: opened by the worker first, an
+        // absent database would be created empty, without its tables.
+        if (!this.db.isOpen()) await this.db.open();
+        return await this.writer.put(this.db.name, cid, index, data, fresh);
+      } catch (err) {
+        if ((err as Error).name !== WORKER_STOPPED) throw toStorageError(err);
+      }
+    }
     const copy = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? (data.buffer as ArrayBuffer) : (data.slice().buffer as ArrayBuffer);
     await run(() =>
       this.db.transaction('rw', this.db.swarmChunks, this.db.swarmFiles, async () => {

@@ -9,6 +9,7 @@ import { ChunkRequester, type PendingRequest } from './chunk-requester';
 import { SchedulerOptions } from './chunk-scheduler';
 import { ChunkServer, type ChunkServerHost } from './chunk-server';
 import { ChunkStore, DexieChunkStore, fileEntry, MemoryChunkStore } from './chunk-store';
+import { ChunkWriteWorker } from './chunk-write-worker';
 import { Download, type DownloadHost, type TransferProgress } from './download';
 import { HaveMap } from './have-map';
 import { buildManifest, chunkHash, chunkLength, Manifest, verifyManifest } from './manifest';
@@ -161,7 +162,7 @@ export class Swarm implements DownloadHost {
    */
   static async open(network: BulkNetwork, options: SwarmOptions = {}): Promise<Swarm> {
     const { db, storageError } = await openStorage(options.database);
-    const swarm = new Swarm(network, db ? new DexieChunkStore(db) : new MemoryChunkStore(), options);
+    const swarm = new Swarm(network, db ? new DexieChunkStore(db, ChunkWriteWorker.get()) : new MemoryChunkStore(), options);
     swarm.storageError = storageError;
     await swarm.loadLocal();
     swarm.start();
