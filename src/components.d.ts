@@ -62,7 +62,7 @@ export namespace Components {
          */
         "maxLength": number;
         /**
-          * Connect to a few neighbours instead of every peer, the rest of the room reached by forwarding (empty or `on`: 6; a number from 2 to 8). Absent: every peer (a full mesh). See the README, "Rooms of a hundred".
+          * How many neighbours a page connects to; the rest of the room is reached by forwarding. Absent, empty or `on`: 6 (a room of up to 7 pages is a full mesh); a number from 2 to 8: that many; `off`: every peer at any room size (a full mesh). Use the same value on every page of a room. See the README, "Rooms of a hundred".
          */
         "partialMesh"?: string;
         /**
@@ -165,7 +165,7 @@ export namespace Components {
          */
         "maxSize": string;
         /**
-          * Connect to a few neighbours instead of every peer, the rest of the room reached by forwarding (empty or `on`: 6; a number from 2 to 8). Absent: every peer (a full mesh). See the README, "Rooms of a hundred".
+          * How many neighbours a page connects to; the rest of the room is reached by forwarding. Absent, empty or `on`: 6 (a room of up to 7 pages is a full mesh); a number from 2 to 8: that many; `off`: every peer at any room size (a full mesh). Use the same value on every page of a room. See the README, "Rooms of a hundred".
          */
         "partialMesh"?: string;
         /**
@@ -250,7 +250,7 @@ export namespace Components {
          */
         "maxCache": string;
         /**
-          * Connect to a few neighbours instead of every peer, the rest of the room reached by forwarding (empty or `on`: 6; a number from 2 to 8). Absent: every peer (a full mesh). See the README, "Rooms of a hundred".
+          * How many neighbours a page connects to; the rest of the room is reached by forwarding. Absent, empty or `on`: 6 (a room of up to 7 pages is a full mesh); a number from 2 to 8: that many; `off`: every peer at any room size (a full mesh). Use the same value on every page of a room. See the README, "Rooms of a hundred".
          */
         "partialMesh"?: string;
         /**
@@ -444,7 +444,7 @@ declare namespace LocalJSX {
          */
         "onP2pPeerLeave"?: (event: P2pChatCustomEvent<P2pPeerDetail>) => void;
         /**
-          * Connect to a few neighbours instead of every peer, the rest of the room reached by forwarding (empty or `on`: 6; a number from 2 to 8). Absent: every peer (a full mesh). See the README, "Rooms of a hundred".
+          * How many neighbours a page connects to; the rest of the room is reached by forwarding. Absent, empty or `on`: 6 (a room of up to 7 pages is a full mesh); a number from 2 to 8: that many; `off`: every peer at any room size (a full mesh). Use the same value on every page of a room. See the README, "Rooms of a hundred".
          */
         "partialMesh"?: string;
         /**
@@ -529,7 +529,7 @@ declare namespace LocalJSX {
          */
         "onP2pImageOpen"?: (event: P2pGalleryCustomEvent<P2pImageDetail>) => void;
         /**
-          * Connect to a few neighbours instead of every peer, the rest of the room reached by forwarding (empty or `on`: 6; a number from 2 to 8). Absent: every peer (a full mesh). See the README, "Rooms of a hundred".
+          * How many neighbours a page connects to; the rest of the room is reached by forwarding. Absent, empty or `on`: 6 (a room of up to 7 pages is a full mesh); a number from 2 to 8: that many; `off`: every peer at any room size (a full mesh). Use the same value on every page of a room. See the README, "Rooms of a hundred".
          */
         "partialMesh"?: string;
         /**
@@ -613,7 +613,7 @@ declare namespace LocalJSX {
          */
         "onP2pTrackPlay"?: (event: P2pMusicCustomEvent<P2pTrackDetail>) => void;
         /**
-          * Connect to a few neighbours instead of every peer, the rest of the room reached by forwarding (empty or `on`: 6; a number from 2 to 8). Absent: every peer (a full mesh). See the README, "Rooms of a hundred".
+          * How many neighbours a page connects to; the rest of the room is reached by forwarding. Absent, empty or `on`: 6 (a room of up to 7 pages is a full mesh); a number from 2 to 8: that many; `off`: every peer at any room size (a full mesh). Use the same value on every page of a room. See the README, "Rooms of a hundred".
          */
         "partialMesh"?: string;
         /**

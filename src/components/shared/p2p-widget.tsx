@@ -45,9 +45,10 @@ export abstract class P2pWidget<F extends WidgetFeature> {
   /** `relay` to connect only through the TURN servers of `ice-servers` (hides every visitor's address from peers); default `all`. */
   @Prop() iceTransportPolicy?: string;
   /**
-   * Connect to a few neighbours instead of every peer, the rest of the room reached by forwarding
-   * (empty or `on`: 6; a number from 2 to 8). Absent: every peer (a full mesh). See the README,
-   * "Rooms of a hundred".
+   * How many neighbours a page connects to; the rest of the room is reached by forwarding. Absent,
+   * empty or `on`: 6 (a room of up to 7 pages is a full mesh); a number from 2 to 8: that many;
+   * `off`: every peer at any room size (a full mesh). Use the same value on every page of a room.
+   * See the README, "Rooms of a hundred".
    */
   @Prop() partialMesh?: string;
   /** Display name shown to others. Default: a friendly name generated once per site and remembered. */
