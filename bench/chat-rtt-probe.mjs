@@ -8,13 +8,15 @@
  * path (data channel → p2pMessage), B's answer (p2pMessage → data channel; of it, call → sign start,
  * which holds the sequence-number reservation), A's receive path, and the round trip.
  *
- *   npm run build && N=40 node bench/chat-rtt-probe.mjs     (DELAY=60 to answer later)
+ *   npm run build && N=40 node bench/chat-rtt-probe.mjs     (DELAY=60 to answer later; PARTIAL_MESH=off for widgets without the overlay)
  */
 import { lowerMedian } from './lib/stats.mjs';
 
 const { startWorld, uniqueRoom } = await import('../test/harness/browser.mjs');
 const N = Number(process.env.N ?? 40);
 const DELAY = Number(process.env.DELAY ?? 0);
+/** The widgets' `partial-mesh` attribute (unset: the default, a partial mesh that is a full mesh at two pages; `off`: no overlay). */
+const PARTIAL = process.env.PARTIAL_MESH;
 
 const INIT = `(() => {
   const t = (window.rtt = { dcSend: [], dcRecv: [], msg: [], call: [], signStart: [], signEnd: [] });
@@ -37,7 +39,7 @@ try {
   const room = uniqueRoom('rtt');
   const contexts = await Promise.all([0, 1].map(() => world.browser.newContext()));
   const pages = await Promise.all(contexts.map(async c => { await c.addInitScript(INIT); return c.newPage(); }));
-  const url = name => `${world.host.url}/bench/fixtures/chat-bench.html?${new URLSearchParams({ bundle: world.bundleUrl, room, relay: world.relay.url, appId: 'rtt-probe', name })}`;
+  const url = name => `${world.host.url}/bench/fixtures/chat-bench.html?${new URLSearchParams({ bundle: world.bundleUrl, room, relay: world.relay.url, appId: 'rtt-probe', name, ...(PARTIAL === undefined ? {} : { partialMesh: PARTIAL }) })}`;
   await Promise.all(pages.map((p, i) => p.goto(url(`p${i}`))));
   await Promise.all(pages.map(p => p.waitForFunction(() => window.bench && window.bench.peerJoinAt !== null, null, { timeout: 30_000 })));
   await pages[1].evaluate(d => window.benchTransport.onText(text => setTimeout(() => { window.rtt.call.push(performance.now()); window.benchTransport.send('pong ' + text); }, d)), DELAY);

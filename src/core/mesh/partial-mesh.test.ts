@@ -131,13 +131,19 @@ describe('PartialMesh in a small room (every page it knows is a neighbour: a ful
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  it('sends each message of ours straight to every neighbour, even those the tree made lazy', () => {
-    const { mesh, pushes, up } = setup();
+  /** A page whose active view (2) holds the two pages it heard announce, `a` and `b`. */
+  function neighboursAB() {
+    const ctx = setup();
     for (const id of ['a', 'b']) {
-      mesh.admit(id, undefined, 'announce');
-      up(id);
-      mesh.membership.receive(id, { v: 1, t: 'neighbor', priority: 'high' });
+      ctx.mesh.admit(id, undefined, 'announce');
+      ctx.up(id);
+      ctx.mesh.membership.receive(id, { v: 1, t: 'neighbor', priority: 'high' });
     }
+    return ctx;
+  }
+
+  it('sends each message of ours straight to every neighbour, even those the tree made lazy', () => {
+    const { mesh, pushes } = neighboursAB();
     expect(mesh.isFullMesh()).toBe(true);
     // Both neighbours prune this page's tree (each got an earlier message through the other).
     mesh.broadcast.receive('a', { v: 1, t: 'prune', origin: 'self' });
@@ -149,12 +155,7 @@ describe('PartialMesh in a small room (every page it knows is a neighbour: a ful
   });
 
   it('goes back to the tree once the room outgrows one active view', () => {
-    const { mesh, pushes, up } = setup();
-    for (const id of ['a', 'b']) {
-      mesh.admit(id, undefined, 'announce');
-      up(id);
-      mesh.membership.receive(id, { v: 1, t: 'neighbor', priority: 'high' });
-    }
+    const { mesh, pushes } = neighboursAB();
     // A third page announces: three others do not fit in an active view of 2.
     mesh.admit('c', undefined, 'announce');
     expect(mesh.isFullMesh()).toBe(false);

@@ -271,9 +271,12 @@ describe('DexieChunkStore over IndexedDB', () => {
     expect(await store.chunkIndices(a.cid)).toEqual([0]);
   });
 
-  it('rejects with StorageError storage-unavailable once the database is closed', async () => {
+  it.each([
+    ['on the main thread', false],
+    ['through the worker', true],
+  ])('rejects with StorageError storage-unavailable once the database is closed (writes %s)', async (_, worker) => {
     const db = freshDatabase();
-    const store = new DexieChunkStore(db);
+    const store = new DexieChunkStore(db, worker ? ChunkWriteWorker.over(inProcessWorker()) : null);
     await store.files();
     db.close();
     for (const op of [() => store.files(), () => store.putChunk('c', 0, bytes(1, 1)), () => store.deleteFile('c'), () => store.touch('c'), () => store.chunkIndices('c'), () => store.getChunk('c', 0)]) {

@@ -66,7 +66,8 @@ export class DexieChunkStore implements ChunkStore {
     return row ? new Uint8Array(row.data) : undefined;
   }
   async putChunk(cid: string, index: number, data: Uint8Array, fresh?: boolean) {
-    if (this.writer) {
+    // A database closed here is closed for the worker too (the main-thread path rejects as before).
+    if (this.writer && !this.db.hasBeenClosed()) {
       try {
         // Dexie opens (creates and upgrades) the database first: opened by the worker first, an
         // absent database would be created empty, without its tables.
