@@ -21,8 +21,9 @@
  * pool size; widget vs bare Trystero patched and as published) as child processes with their own
  * servers and browsers, bench/widget-bytes.mjs (gzip bytes until each widget has rendered) and
  * bench/overlay.mjs (the partial mesh in the Node simulator, 100 / 300 / 1,000 pages),
- * bench/partial-mesh.mjs (20 Chromium pages, partial mesh beside full mesh; about 6 minutes);
- * BENCH_HISTORY=0 / BENCH_JOIN=0 / BENCH_BYTES=0 / BENCH_OVERLAY=0 / BENCH_PARTIAL=0 skip them.
+ * bench/partial-mesh.mjs (20 Chromium pages, partial mesh beside full mesh; about 6 minutes),
+ * bench/swarm-holders.mjs (many holders, a slow holder and fan-out on capped uplinks; about 2 minutes);
+ * BENCH_HISTORY=0 / BENCH_JOIN=0 / BENCH_BYTES=0 / BENCH_OVERLAY=0 / BENCH_PARTIAL=0 / BENCH_HOLDERS=0 skip them.
  *
  * Knobs (environment): BENCH_JOIN_RUNS (7), BENCH_PINGS (200), BENCH_PING_INTERVAL_MS (250);
  * the BENCH_HISTORY* knobs of bench/chat-history.mjs.
@@ -344,6 +345,8 @@ const runMeshJoin = () => runPart('mesh joins', 'bench/mesh-join.mjs', 'BENCH_JO
 const runOverlay = () => runPart('partial mesh in the simulator', 'bench/overlay.mjs', 'BENCH_OVERLAY');
 /** 20 Chromium pages, partial mesh beside full mesh in the same run (bench/partial-mesh.mjs); BENCH_PARTIAL=0 skips it. */
 const runPartialMesh = () => runPart('partial mesh in Chromium, 20 pages', 'bench/partial-mesh.mjs', 'BENCH_PARTIAL');
+/** Many holders, a slow holder and fan-out on capped uplinks (bench/swarm-holders.mjs); BENCH_HOLDERS=0 skips it. */
+const runSwarmHolders = () => runPart('swarm on capped uplinks: holders, endgame, fan-out', 'bench/swarm-holders.mjs', 'BENCH_HOLDERS');
 
 main()
   .then(runWidgetBytes)
@@ -351,6 +354,7 @@ main()
   .then(runMeshJoin)
   .then(runOverlay)
   .then(runPartialMesh)
+  .then(runSwarmHolders)
   .catch(exitOnError('bench: could not run:'));
 // Swarm part (bench/swarm.mjs), once everything above has finished (the event loop is empty); exits non-zero only if it cannot run.
 process.once('beforeExit', () => import('./swarm.mjs').then(m => m.main()).catch(exitOnError('bench: swarm could not run:')));

@@ -8,7 +8,7 @@
  * the most self time, grouped by source file (the lab bundle is built unminified, so the names
  * are ours), plus the share of (program) and (garbage collector).
  *
- *   node bench/swarm-profile-probe.mjs                 (SIZE_MIB=32 TOP=30)
+ *   node bench/swarm-profile-probe.mjs                 (SIZE_MIB=32 TOP=30; PROFILE_PAGE=a profiles the sender)
  *
  * Written for issue "Transfers at the speed of the data channel": to find what to move off the
  * main thread before moving it. Prints only; writes nothing.
@@ -43,7 +43,8 @@ try {
   const file = await a.evaluate(size => window.lab.share(size, 8), SIZE);
   await waitHolder(file.cid);
 
-  const cdp = await b.context().newCDPSession(b);
+  const target = process.env.PROFILE_PAGE === 'a' ? a : b;
+  const cdp = await target.context().newCDPSession(target);
   await cdp.send('Performance.enable');
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
@@ -72,7 +73,7 @@ try {
     byFile.set(file, (byFile.get(file) ?? 0) + t);
   }
   const idle = [...self].filter(([id]) => byId.get(id).callFrame.functionName === '(idle)').reduce((s, [, t]) => s + t, 0);
-  console.log(`${SIZE / 1024 / 1024} MiB swarm download: ${(ms / 1000).toFixed(2)} s (${(SIZE / ms / 1000).toFixed(1)} MB/s); B main thread busy ${((busy / wall) * 100).toFixed(0)} % (TaskDuration); profiled ${(total / 1000).toFixed(2)} s, idle ${(idle / 1000).toFixed(2)} s`);
+  console.log(`${SIZE / 1024 / 1024} MiB swarm download: ${(ms / 1000).toFixed(2)} s (${(SIZE / ms / 1000).toFixed(1)} MB/s); ${target === a ? 'A (sender)' : 'B (receiver)'} main thread busy ${((busy / wall) * 100).toFixed(0)} % (TaskDuration); profiled ${(total / 1000).toFixed(2)} s, idle ${(idle / 1000).toFixed(2)} s`);
   console.log('\nself time by file (ms):');
   for (const [file, t] of [...byFile].sort((x, y) => y[1] - x[1]).slice(0, 12)) console.log(`  ${t.toFixed(0).padStart(7)}  ${file}`);
   console.log(`\ntop ${TOP} functions by self time (ms):`);

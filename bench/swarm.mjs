@@ -43,6 +43,7 @@ import { buildLab } from '../test/harness/build-lab.mjs';
 import { ROOT } from '../test/harness/processes.mjs';
 import { envInt } from './lib/env.mjs';
 import { formatNumber } from './lib/format.mjs';
+import { browserCpuSeconds, rendererPidOf } from './lib/process-cpu.mjs';
 import { busyMachineNote, machineInfo, machineLine } from './lib/machine.mjs';
 import { notesSection, table } from './lib/markdown.mjs';
 import { roundAll, writeResults } from './lib/results.mjs';
@@ -293,6 +294,7 @@ async function transfer(pair, method, size) {
   await Promise.all([gc(a), gc(b)]);
   const heapBase = await kit(b, () => window.benchKit.heapStart());
   const busyBefore = await Promise.all([busy(a), busy(b)]);
+  const cpuBefore = browserCpuSeconds(true);
   const wallStart = Date.now();
   let t;
   if (method.kind === 'raw') {
@@ -329,6 +331,7 @@ async function transfer(pair, method, size) {
   }
   const busyAfter = await Promise.all([busy(a), busy(b)]);
   const wallMs = Date.now() - wallStart;
+  const cpuAfter = browserCpuSeconds(true);
   const heap = await kit(b, () => window.benchKit.heapStop());
   const ok = t.doneAt !== null && t.doneAt !== undefined && (t.received ?? 0) >= size;
   const ms = ok ? t.doneAt - t.startAt : null;
@@ -343,6 +346,12 @@ async function transfer(pair, method, size) {
     error: t.error ?? (ok ? null : `incomplete: ${t.received} of ${size} bytes`),
     busyA: busyShare(busyBefore[0], busyAfter[0], wallMs),
     busyB: busyShare(busyBefore[1], busyAfter[1], wallMs),
+    cpuSeconds: cpuBefore && cpuAfter ? cpuAfter.total - cpuBefore.total : null,
+    cpuCores: cpuBefore && cpuAfter && wallMs > 0 ? (cpuAfter.total - cpuBefore.total) / (wallMs / 1000) : null,
+    cpuA: cpuBefore && cpuAfter && pair.aPid ? cpuAfter.byPid[pair.aPid] - (cpuBefore.byPid[pair.aPid] ?? 0) : null,
+    cpuB: cpuBefore && cpuAfter && pair.bPid ? cpuAfter.byPid[pair.bPid] - (cpuBefore.byPid[pair.bPid] ?? 0) : null,
+    cpuByThread: cpuBefore?.byThread && cpuAfter?.byThread ? Object.fromEntries(Object.entries(cpuAfter.byThread).map(([k, v]) => [k.replace(pair.aPid ?? '-', 'A').replace(pair.bPid ?? '-', 'B'), v - (cpuBefore.byThread[k] ?? 0)]).filter(([, v]) => v >= 0.05)) : null,
+    cpuByKind: cpuBefore && cpuAfter ? Object.fromEntries(Object.entries(cpuAfter.byKind).map(([k, v]) => [k, v - (cpuBefore.byKind[k] ?? 0)])) : null,
     heap: { base: heapBase, peak: heap?.peak ?? null, end: heap?.end ?? null, growth: heap && heapBase !== null ? heap.peak - heapBase : null, samples: heap?.samples ?? 0 },
     ...(t.extra ?? {}),
   };
@@ -358,6 +367,9 @@ async function twoPages(world, log, notes) {
     if (!(await a.evaluate(() => typeof window.lab.trysteroRoom === 'function' && Boolean(window.lab.trysteroRoom())))) throw new Error('the lab has no trysteroRoom() hook (rebuild test/lab)');
     pair.aId = (await b.evaluate(() => window.lab.peerIds()))[0]; // A as B sees it
     pair.bId = (await a.evaluate(() => window.lab.peerIds()))[0]; // B as A sees it
+    pair.aPid = await rendererPidOf(a);
+    pair.bPid = await rendererPidOf(b);
+    if (!pair.aPid || !pair.bPid || pair.aPid === pair.bPid) notes.push(`renderer processes of A and B not told apart (${pair.aPid} / ${pair.bPid}): no per-page CPU`);
     const precise = await b.evaluate(() => window.benchKit.precise());
     if (!precise.supported) notes.push('performance.memory is not available: no heap figures');
     else if (!precise.changed) notes.push('performance.memory did not move for a 12 KB allocation: values may be coarse (precise memory info off?)');
@@ -390,7 +402,8 @@ async function twoPages(world, log, notes) {
       for (const [key, run] of [...steps.slice(r % steps.length), ...steps.slice(0, r % steps.length)]) {
         const res = await run();
         runs[key].push(res);
-        log(`round ${r + 1} ${key.padEnd(8)}: ${res.ok ? `${fmt(res.ms / 1000, 2)} s, ${fmt(res.mbps)} MB/s` : `FAILED (${res.error})`}; main thread busy A ${fmt(res.busyA * 100, 0)} % B ${fmt(res.busyB * 100, 0)} %; B heap peak ${fmt(mib(res.heap.peak))} MiB (+${fmt(mib(res.heap.growth))} MiB over ${fmt(mib(res.heap.base))})`);
+        log(`round ${r + 1} ${key.padEnd(8)}: ${res.ok ? `${fmt(res.ms / 1000, 2)} s, ${fmt(res.mbps)} MB/s` : `FAILED (${res.error})`}; main thread busy A ${fmt(res.busyA * 100, 0)} % B ${fmt(res.busyB * 100, 0)} %; browser CPU ${fmt(res.cpuSeconds, 1)} s (${fmt(res.cpuCores, 2)} cores; A's renderer ${fmt(res.cpuA, 1)}, B's ${fmt(res.cpuB, 1)}; by kind ${Object.entries(res.cpuByKind ?? {}).filter(([, v]) => v >= 0.05).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k.replace(/^.*\.mojom\./, '')} ${fmt(v, 1)}`).join(', ')}); B heap peak ${fmt(mib(res.heap.peak))} MiB (+${fmt(mib(res.heap.growth))} MiB over ${fmt(mib(res.heap.base))})`);
+        if (process.env.BENCH_SWARM_THREADS) log(`  threads (CPU s): ${Object.entries(res.cpuByThread ?? {}).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${fmt(v, 2)}`).join('; ')}`);
         if (!res.ok) notes.push(`${key} round ${r + 1}: ${res.error}`);
       }
     }
@@ -490,7 +503,7 @@ function render(result) {
   const rowOf = (label, key, note) => {
     const s = m(key);
     const pct = x => (x === null || x === undefined ? '—' : `${Math.round(x * 100)} %`);
-    return [label, fmt(s.ms === null ? null : s.ms / 1000, 2), fmt(s.mbps), fmt(s.ratioToRaw, 2), fmt(mib(s.heapPeak)), fmt(mib(s.heapGrowth)), pct(s.busyA), pct(s.busyB), `${s.ok}/${s.n}`, note];
+    return [label, fmt(s.ms === null ? null : s.ms / 1000, 2), fmt(s.mbps), fmt(s.ratioToRaw, 2), fmt(mib(s.heapPeak)), fmt(mib(s.heapGrowth)), pct(s.busyA), pct(s.busyB), fmt(s.cpuSeconds, 1), fmt(s.cpuCores, 2), `${s.ok}/${s.n}`, note];
   };
   const rows = [
     rowOf('swarm engine (hash + IndexedDB)', 'swarm', 'startDownload → done in B'),
@@ -512,11 +525,23 @@ function render(result) {
     ``,
     `### ${SIZE / MiB} MiB between two pages (same pages, same RTCPeerConnection, one run)`,
     ``,
-    `A → B, ${ROUNDS} round(s) after a discarded ${WARMUP_SIZE / MiB} MiB warm-up of each; medians. Time: swarm = \`startDownload\` → \`done\` in B (manifest, requests, 256 KiB chunks as 64 KiB frames, SHA-256 per chunk, IndexedDB); raw / Trystero = A starts sending → B holds every byte. Raw: own negotiated channel (id ${RAW_CHANNEL_ID}) on the same connection, receiver only counts bytes. Trystero: \`makeAction\` on the lab's underlying Trystero room (its one ordered channel). B's heap: \`performance.memory.usedJSHeapSize\` every 100 ms (precise memory info; includes ArrayBuffers), after a forced GC; growth = peak − value at start. "busy": share of the wall time the page's main thread ran tasks (CDP \`Performance.getMetrics\` TaskDuration; the network stack, SCTP and IndexedDB run on other threads).`,
+    `A → B, ${ROUNDS} round(s) after a discarded ${WARMUP_SIZE / MiB} MiB warm-up of each; medians. Time: swarm = \`startDownload\` → \`done\` in B (manifest, requests, 256 KiB chunks as 64 KiB frames, SHA-256 per chunk, IndexedDB); raw / Trystero = A starts sending → B holds every byte. Raw: own negotiated channel (id ${RAW_CHANNEL_ID}) on the same connection, receiver only counts bytes. Trystero: \`makeAction\` on the lab's underlying Trystero room (its one ordered channel). B's heap: \`performance.memory.usedJSHeapSize\` every 100 ms (precise memory info; includes ArrayBuffers), after a forced GC; growth = peak − value at start. "busy": share of the wall time the page's main thread ran tasks (CDP \`Performance.getMetrics\` TaskDuration; the network stack, SCTP and IndexedDB run on other threads). "browser CPU": user + system seconds of every Chromium process during the transfer (\`/proc/<pid>/stat\`), and that divided by the wall time (cores in use; the machine has ${os.cpus().length}).`,
     ``,
-    table(['transfer', 's', 'MB/s', '÷ raw', 'B heap peak MiB', 'B heap growth MiB', 'A busy', 'B busy', 'ok', ''], rows),
+    table(['transfer', 's', 'MB/s', '÷ raw', 'B heap peak MiB', 'B heap growth MiB', 'A busy', 'B busy', 'browser CPU s', 'CPU cores', 'ok', ''], rows),
     ``,
     `**Headline: swarm / raw throughput = ${fmt(s.mbps && r.mbps ? s.mbps / r.mbps : null, 2)}×** (swarm / raw with swarm watermarks ${fmt(m('raw4m').mbps && s.mbps ? s.mbps / m('raw4m').mbps : null, 2)}×, swarm / Trystero ${fmt(m('trystero').mbps && s.mbps ? s.mbps / m('trystero').mbps : null, 2)}×). Receiver heap growth: swarm ${fmt(mib(s.heapGrowth))} MiB vs Trystero ${fmt(mib(m('trystero').heapGrowth))} MiB.${pair.verified === null ? '' : pair.verified ? ' Swarm file on B matches the seeder\'s SHA-256.' : ' **Swarm file on B does NOT match the seeder\'s SHA-256.**'}`,
+    ``,
+    `#### Where the CPU went (median CPU seconds per ${SIZE / MiB} MiB transfer, all Chromium processes)`,
+    ``,
+    `Every method keeps the machine's ${os.cpus().length} cores nearly full (column "CPU cores" above), so its speed is set by what it costs per byte: the swarm's throughput ratio to raw is close to raw's CPU seconds divided by the swarm's. "browser" is the browser process, where IndexedDB's backing store runs; "network service" carries the UDP sockets of every connection. For what each step of the swarm costs on its own (IndexedDB writes and reads, SHA-256, frame copies), run \`node bench/swarm-cpu-probe.mjs\`.`,
+    ``,
+    table(
+      ['transfer', 'total', "A's renderer (sender)", "B's renderer (receiver)", 'browser', 'network service', 'total ÷ raw', 'raw ÷ total'],
+      [['swarm engine', 'swarm'], ['raw RTCDataChannel', 'raw'], ['raw, swarm watermarks', 'raw4m'], ['Trystero action', 'trystero']].map(([label, key]) => {
+        const x = m(key);
+        return [label, fmt(x.cpuSeconds, 1), fmt(x.cpuA, 1), fmt(x.cpuB, 1), fmt(x.cpuBrowser, 1), fmt(x.cpuNetwork, 1), fmt(x.cpuSeconds && r.cpuSeconds ? x.cpuSeconds / r.cpuSeconds : null, 2), fmt(x.cpuSeconds && r.cpuSeconds ? r.cpuSeconds / x.cpuSeconds : null, 2)];
+      }),
+    ),
     ``,
     `### 1 seeder → ${f?.downloaders ?? DOWNLOADERS} downloaders, ${(f?.size ?? FANOUT_SIZE) / MiB} MiB`,
     ``,
@@ -540,6 +565,12 @@ function summarize(runs) {
       mbps: median(good.map(x => x.mbps)),
       busyA: median(good.map(x => x.busyA).filter(x => x !== null)),
       busyB: median(good.map(x => x.busyB).filter(x => x !== null)),
+      cpuSeconds: median(good.map(x => x.cpuSeconds).filter(x => x !== null && x !== undefined)),
+      cpuCores: median(good.map(x => x.cpuCores).filter(x => x !== null && x !== undefined)),
+      cpuA: median(good.map(x => x.cpuA).filter(x => x !== null && x !== undefined)),
+      cpuB: median(good.map(x => x.cpuB).filter(x => x !== null && x !== undefined)),
+      cpuBrowser: median(good.map(x => x.cpuByKind?.browser ?? null).filter(x => x !== null)),
+      cpuNetwork: median(good.map(x => x.cpuByKind?.['network.mojom.NetworkService'] ?? null).filter(x => x !== null)),
       heapPeak: median(list.map(x => x.heap.peak).filter(x => x !== null)),
       heapGrowth: median(list.map(x => x.heap.growth).filter(x => x !== null)),
     };

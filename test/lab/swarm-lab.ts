@@ -88,6 +88,8 @@ const lab = {
     return handle.room.selfId;
   },
   peers: () => handle?.room.peerList().length ?? 0,
+  /** Caps this page's swarm upload, bytes per second (null: no cap). */
+  setUploadLimit: (bytesPerSecond: number | null) => swarm!.setUploadLimit(bytesPerSecond),
   holders: (cid: string) => swarm!.holders(cid),
   /** Makes a file of `size` bytes from `seed` and shares it; returns its content id and SHA-256. */
   async share(size: number, seed: number, mime = 'application/octet-stream') {

@@ -1,5 +1,6 @@
 import type { BulkLink } from '../mesh';
 import { encodeDataFrame, MAX_FRAME_PAYLOAD, PROTOCOL_VERSION, type SwarmControl } from '../wire';
+import { UploadLimiter } from './upload-limiter';
 
 interface ServeJob {
   id: number;
@@ -43,8 +44,8 @@ export interface ChunkServerHost {
 /**
  * The serving side of the swarm: each peer's `req`s queue in order, at most `maxPerPeer`
  * outstanding (more are refused `busy`), and are answered one chunk at a time in data frames of
- * {@link MAX_FRAME_PAYLOAD} bytes, waiting on the link's back-pressure; a `cancel` stops a queued or
- * half-sent chunk. A request for a chunk not held is refused `missing` at once.
+ * {@link MAX_FRAME_PAYLOAD} bytes, waiting on the page's upload cap (one {@link UploadLimiter} for all
+ * peers) and on the link's back-pressure; a `cancel` stops a queued or half-sent chunk. A request for a chunk not held is refused `missing` at once.
  *
  * A seeder refuses `elsewhere` (when asked, and again when the request's turn comes) a chunk that
  * another linked downloader announced, or that it gave that downloader less than
@@ -61,9 +62,15 @@ export class ChunkServer {
   /** `cid:index` → the downloader a seeder last gave the chunk to, and when (ms since epoch). */
   private readonly given = new Map<string, { peerId: string; at: number }>();
 
+  /**
+   * @param host - what the server needs from the swarm
+   * @param maxPerPeer - requests a peer may have queued; more are refused `busy`
+   * @param limiter - the page's upload cap, shared by every peer's queue (default: none)
+   */
   constructor(
     private readonly host: ChunkServerHost,
     private readonly maxPerPeer: number,
+    private readonly limiter: UploadLimiter = new UploadLimiter(),
   ) {}
 
   /** A peer asked for chunk `index` of `cid` under request `id` (`only`: it knows no other holder). */
@@ -142,7 +149,11 @@ export class ChunkServer {
         for (let offset = 0; offset < bytes.byteLength; offset += MAX_FRAME_PAYLOAD) {
           if (job.cancelled) break;
           const payload = bytes.subarray(offset, offset + MAX_FRAME_PAYLOAD);
-          await link.sendData(encodeDataFrame(job.id, offset, payload));
+          const frame = encodeDataFrame(job.id, offset, payload);
+          const turn = this.limiter.take(frame.byteLength);
+          if (turn) await turn;
+          if (job.cancelled) break;
+          await link.sendData(frame);
           this.host.served(payload.byteLength, false);
         }
         if (!job.cancelled) this.host.served(0, true);

@@ -16,3 +16,4 @@ export { ChunkScheduler } from './chunk-scheduler';
 export type { SchedulerOptions, Assignment } from './chunk-scheduler';
 export { DexieChunkStore, MemoryChunkStore } from './chunk-store';
 export type { ChunkStore } from './chunk-store';
+export { UploadLimiter } from './upload-limiter';

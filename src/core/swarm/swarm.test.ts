@@ -240,6 +240,28 @@ describe('Swarm on a slow link', () => {
   }, 30_000);
 });
 
+describe('Swarm with an upload cap', () => {
+  it('serves no faster than the page’s cap, counted over every frame it sends', async () => {
+    const { swarms: [a, b] } = await room(['a', 'b']);
+    const cap = 256 * 1024; // bytes per second
+    a.setUploadLimit(cap);
+    expect(a.uploadLimit).toBe(cap);
+    const bytes = makeBytes(24 * CHUNK, 9);
+    const manifest = await a.add(new Blob([bytes as BlobPart]), { chunkSize: CHUNK });
+    await waitFor(() => b.holders(manifest.cid).includes('a'));
+    const started = performance.now();
+    await b.download(manifest.cid).done;
+    const seconds = (performance.now() - started) / 1000;
+    expect(sameBytes(await b.read(manifest.cid, 0, manifest.size), bytes)).toBe(true);
+    // One burst (a 64 KiB frame) may go at once; the rest at the cap: 384 KiB takes at least 1.25 s.
+    const frames = a.stats.bytesUploaded + 24 * 9;
+    expect(seconds).toBeGreaterThanOrEqual((frames - (64 * 1024 + 9)) / cap - 0.01);
+    expect(() => a.setUploadLimit(0)).toThrow(RangeError);
+    a.setUploadLimit(null);
+    expect(a.uploadLimit).toBeNull();
+  });
+});
+
 describe('Swarm endgame', () => {
   it('asks the last chunks of an idle fast holder too, so a slow holder does not hold up the end; its late frames cost it nothing', async () => {
     // a and b hold the file; b's link to c is 20× slower. Without the endgame the download ends when

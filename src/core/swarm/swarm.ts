@@ -12,6 +12,7 @@ import { ChunkStore, DexieChunkStore, fileEntry, MemoryChunkStore } from './chun
 import { ChunkWriteWorker } from './chunk-write-worker';
 import { Download, type DownloadHost, type TransferProgress } from './download';
 import { HaveMap } from './have-map';
+import { UploadLimiter } from './upload-limiter';
 import { buildManifest, chunkHash, chunkLength, Manifest, verifyManifest } from './manifest';
 import { ResourceIndex, type LocalFile, type RemoteFile } from './resource-index';
 
@@ -44,6 +45,12 @@ export interface SwarmOptions {
   requestTimeoutMs?: number;
   /** Tuning of every download's scheduler. */
   scheduler?: SchedulerOptions;
+  /**
+   * The page's upload cap for everything it serves, bytes per second (a token bucket shared by
+   * every peer: {@link UploadLimiter}); undefined or null = none. Change it later with
+   * {@link Swarm.setUploadLimit}.
+   */
+  maxUploadBytesPerSecond?: number | null;
 }
 
 /** Re-asks (every {@link INDEX_RETRY_MS}) a peer whose `index` has not come, at most this many times. */
@@ -90,7 +97,7 @@ export class Swarm implements DownloadHost {
   private destroyed = false;
   /** Widgets holding this swarm (see {@link Swarm.acquire}). */
   private holds = 0;
-  private readonly o: Required<Omit<SwarmOptions, 'database' | 'scheduler'>> & { scheduler: SchedulerOptions };
+  private readonly o: Required<Omit<SwarmOptions, 'database' | 'scheduler' | 'maxUploadBytesPerSecond'>> & { scheduler: SchedulerOptions };
 
   private constructor(
     /** The bulk links this swarm runs on (the mesh room's, or an in-memory network's in tests). */
@@ -100,6 +107,7 @@ export class Swarm implements DownloadHost {
   ) {
     const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
     this.o = { cacheBytes: 500e6, maxServePerPeer: 8, requestTimeoutMs: 10_000, scheduler: {}, ...given };
+    if (options.maxUploadBytesPerSecond != null) this.uploadLimiter.setRate(options.maxUploadBytesPerSecond);
     this.validator = new InboundValidator(swarmControlMessage, new DropCounters());
     this.requester = new ChunkRequester((peerId, message) => this.send(peerId, message), this.o.requestTimeoutMs);
     this.server = new ChunkServer(
@@ -117,7 +125,25 @@ export class Swarm implements DownloadHost {
         },
       },
       this.o.maxServePerPeer,
+      this.uploadLimiter,
     );
+  }
+
+  /** The page's upload cap (see {@link SwarmOptions.maxUploadBytesPerSecond}). */
+  private readonly uploadLimiter = new UploadLimiter();
+
+  /**
+   * Caps what this page uploads to every peer together, bytes per second; null removes the cap.
+   * Takes effect from the next data frame.
+   * @throws RangeError when `bytesPerSecond` is not null and not a positive finite number
+   */
+  setUploadLimit(bytesPerSecond: number | null): void {
+    this.uploadLimiter.setRate(bytesPerSecond);
+  }
+
+  /** The upload cap in bytes per second, or null when there is none. */
+  get uploadLimit(): number | null {
+    return this.uploadLimiter.rate;
   }
 
   /**
