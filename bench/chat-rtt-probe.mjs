@@ -8,7 +8,7 @@
  * path (data channel → p2pMessage), B's answer (p2pMessage → data channel; of it, call → sign start,
  * which holds the sequence-number reservation), A's receive path, and the round trip.
  *
- *   npm run build && N=40 node bench/chat-rtt-probe.mjs     (DELAY=60 to answer later; PARTIAL_MESH=off for widgets without the overlay)
+ *   npm run build && N=40 node bench/chat-rtt-probe.mjs     (DELAY=60 to answer later; PARTIAL_MESH=off for widgets without the overlay; HIDE=1 hides the widgets; PROFILE=1 / TRACE=1 print where page A's main thread spends its time)
  */
 import { lowerMedian } from './lib/stats.mjs';
 
@@ -41,10 +41,22 @@ try {
   const pages = await Promise.all(contexts.map(async c => { await c.addInitScript(INIT); return c.newPage(); }));
   const url = name => `${world.host.url}/bench/fixtures/chat-bench.html?${new URLSearchParams({ bundle: world.bundleUrl, room, relay: world.relay.url, appId: 'rtt-probe', name, ...(PARTIAL === undefined ? {} : { partialMesh: PARTIAL }) })}`;
   await Promise.all(pages.map((p, i) => p.goto(url(`p${i}`))));
+  // HIDE=1: the widgets are not laid out or painted (display: none), to see what rendering costs the round trip.
+  if (process.env.HIDE === '1') await Promise.all(pages.map(p => p.addStyleTag({ content: 'p2p-chat { display: none !important; }' })));
   await Promise.all(pages.map(p => p.waitForFunction(() => window.bench && window.bench.peerJoinAt !== null, null, { timeout: 30_000 })));
   await pages[1].evaluate(d => window.benchTransport.onText(text => setTimeout(() => { window.rtt.call.push(performance.now()); window.benchTransport.send('pong ' + text); }, d)), DELAY);
   await pages[0].evaluate(() => { window.pong = null; window.benchTransport.onText(() => (window.pong = performance.now())); });
   await new Promise(r => setTimeout(r, 1500));
+  // PROFILE=1: V8 sampling profile of page A during the pings; prints the functions with the most self time.
+  const cdp = process.env.PROFILE === '1' ? await contexts[0].newCDPSession(pages[0]) : null;
+  if (cdp) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+    await cdp.send('Profiler.start');
+  }
+  // TRACE=1: a Chromium trace (devtools.timeline) of page A during the pings; prints where its main thread's time went by event name.
+  const tracing = process.env.TRACE === '1';
+  if (tracing) await world.browser.startTracing(pages[0], { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
   const rtts = [];
   for (let i = 0; i < N; i++) {
     rtts.push(await pages[0].evaluate(async i => {
@@ -56,6 +68,51 @@ try {
       return window.pong - t0;
     }, i));
     await new Promise(r => setTimeout(r, 250));
+  }
+  if (cdp) {
+    const { profile } = await cdp.send('Profiler.stop');
+    const byId = new Map(profile.nodes.map(n => [n.id, n]));
+    const self = new Map();
+    profile.samples.forEach((id, i) => {
+      const f = byId.get(id).callFrame;
+      if (f.functionName === '(idle)') return;
+      const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\//, '') || '(native)'}:${f.lineNumber + 1}`;
+      self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+    });
+    const total = [...self.values()].reduce((a, b) => a + b, 0);
+    console.log(`page A busy ${total.toFixed(0)} ms over ${N} pings (${(total / N).toFixed(1)} ms per round trip); top self time (ms):`);
+    for (const [k, t] of [...self].sort((x, y) => y[1] - x[1]).slice(0, 25)) console.log(`  ${t.toFixed(0).padStart(6)}  ${k}`);
+  }
+  if (tracing) {
+    const { traceEvents } = JSON.parse((await world.browser.stopTracing()).toString());
+    const main = traceEvents.find(e => e.name === 'thread_name' && e.args?.name === 'CrRendererMain' && traceEvents.some(x => x.pid === e.pid && x.name === 'FunctionCall'));
+    const onMain = traceEvents.filter(e => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur);
+    // Self time per event name: an event's duration minus its children's on the same thread.
+    onMain.sort((x, y) => x.ts - y.ts || y.dur - x.dur);
+    const stack = [];
+    const self = new Map();
+    for (const e of onMain) {
+      while (stack.length && stack[stack.length - 1].ts + stack[stack.length - 1].dur <= e.ts) stack.pop();
+      if (stack.length) self.set(stack[stack.length - 1].name, (self.get(stack[stack.length - 1].name) ?? 0) - e.dur / 1000);
+      self.set(e.name, (self.get(e.name) ?? 0) + e.dur / 1000);
+      stack.push(e);
+    }
+    const top = onMain.filter(e => e.name === 'RunTask').reduce((n, e) => n + e.dur / 1000, 0);
+    console.log(`page A main thread: ${top.toFixed(0)} ms in tasks over ${N} pings (${(top / N).toFixed(1)} ms per round trip); self time by event (ms):`);
+    const count = new Map();
+    for (const e of onMain) count.set(e.name, (count.get(e.name) ?? 0) + 1);
+    for (const [k, t] of [...self].sort((x, y) => y[1] - x[1]).slice(0, 20)) console.log(`  ${t.toFixed(1).padStart(8)}  ${k} (${count.get(k)} events)`);
+    const fn = new Map();
+    for (const e of onMain.filter(e => e.name === 'FunctionCall' || e.name === 'TimerFire' || e.name === 'FireAnimationFrame' || e.name === 'EventDispatch')) {
+      const d = e.args?.data ?? {};
+      const key = `${e.name} ${d.functionName || d.type || ''} ${(d.url || '').replace(/^.*\//, '')}:${d.lineNumber ?? ''}`;
+      const x = fn.get(key) ?? { n: 0, ms: 0 };
+      x.n++;
+      x.ms += e.dur / 1000;
+      fn.set(key, x);
+    }
+    console.log('callbacks by total time (ms, count):');
+    for (const [k, x] of [...fn].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) console.log(`  ${x.ms.toFixed(1).padStart(8)} ${String(x.n).padStart(5)}  ${k}`);
   }
   const [A, B] = await Promise.all(pages.map(p => p.evaluate(() => window.rtt)));
   const after = (xs, t) => xs.find(x => x >= t);
