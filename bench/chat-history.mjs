@@ -28,9 +28,14 @@
  * Knobs (environment): BENCH_HISTORY (10000), BENCH_HISTORY_RUNS (3 reloads per part-3 row),
  * BENCH_HISTORY_SYNC_RUNS (1: fresh newcomers in part 2; more than 1 also adds fresh
  * newcomers to part 1 beside B), BENCH_HISTORY_SYNC_TIMEOUT_MS (max(60 000, 30 ms × HISTORY)),
- * BENCH_HISTORY_SEED_RELOAD_EVERY (1000; 0 = never), BENCH_HISTORY_SEED_CONCURRENCY (8).
+ * BENCH_HISTORY_SEED_RELOAD_EVERY (1000; 0 = never), BENCH_HISTORY_SEED_CONCURRENCY (8);
+ * BENCH_HISTORY_TRACE=1 traces part 1 (Chromium devtools.timeline), prints where each page's main
+ * thread spent its time during B's sync, and stops there (no results written); BENCH_HISTORY_PROFILE=1
+ * prints each newcomer's V8 profile (self time by function; build with `npx stencil build --dev`
+ * for readable names).
  */
 import os from 'node:os';
+import { mainThreadSummaries, printMainThreadSummaries } from './lib/trace-summary.mjs';
 import { openChatPage, startWorld, uniqueRoom } from '../test/harness/browser.mjs';
 import { ensureBundle } from './lib/bundle.mjs';
 import { formatNumber as fmt } from './lib/format.mjs';
@@ -355,6 +360,13 @@ async function refresh(devices) {
  */
 async function newcomer(world, room, name, peers) {
   const device = await openDevice(world, room, name, { target: HISTORY });
+  // BENCH_HISTORY_PROFILE=1: V8 sampling profile of the newcomer's main thread from just after its page loaded until complete.
+  const cdp = process.env.BENCH_HISTORY_PROFILE === '1' ? await device.context.newCDPSession(device.page) : null;
+  if (cdp) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+  }
   const t0 = Date.now();
   let outcome = 'timeout';
   let lastCount = -1;
@@ -380,6 +392,20 @@ async function newcomer(world, room, name, peers) {
       }
     }
     await sleep(500);
+  }
+  if (cdp) {
+    const { profile } = await cdp.send('Profiler.stop');
+    const byId = new Map(profile.nodes.map(n => [n.id, n]));
+    const self = new Map();
+    profile.samples.forEach((id, i) => {
+      const f = byId.get(id).callFrame;
+      if (f.functionName === '(idle)') return;
+      const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\//, '').replace(/\?.*$/, '') || '(native)'}:${f.lineNumber + 1}`;
+      self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+    });
+    const total = [...self.values()].reduce((a, b) => a + b, 0);
+    console.log(`${name}: main thread busy ${total.toFixed(0)} ms (V8 samples); top self time (ms):`);
+    for (const [k, t] of [...self].sort((x, y) => y[1] - x[1]).slice(0, 40)) console.log(`  ${t.toFixed(0).padStart(6)}  ${k}`);
   }
   // The newest message should appear in the list once the last record is stored.
   await device.page.waitForFunction(() => window.__history.renderedAt !== null, null, { timeout: RENDER_AFTER_SYNC_MS, polling: 100 }).catch(() => undefined);
@@ -546,7 +572,16 @@ export async function main() {
     // 1. B joins A (A reloaded just before: see "refresh").
     if (!(await refresh([a]))) notes.push('A did not reopen cleanly before B joined');
     const bStart = Date.now();
+    // BENCH_HISTORY_TRACE=1: a Chromium trace (devtools.timeline) over B's whole-history sync; prints where each page's main thread spent its time, then stops after part 1.
+    const tracing = process.env.BENCH_HISTORY_TRACE === '1';
+    if (tracing) await world.browser.startTracing(undefined, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
     const b = await newcomer(world, room, 'b', 1);
+    if (tracing) {
+      const { traceEvents } = JSON.parse((await world.browser.stopTracing()).toString());
+      logNewcomer('1. B ← A (traced)', b.run);
+      printMainThreadSummaries(mainThreadSummaries(traceEvents).slice(0, 2), 25, log);
+      return;
+    }
     /** Wall time of one whole-history sync: the estimate for the next ones. */
     const syncWallMs = Date.now() - bStart;
     track(b.device);

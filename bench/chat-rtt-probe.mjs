@@ -11,6 +11,7 @@
  *   npm run build && N=40 node bench/chat-rtt-probe.mjs     (DELAY=60 to answer later; PARTIAL_MESH=off for widgets without the overlay; HIDE=1 hides the widgets; PROFILE=1 / TRACE=1 print where page A's main thread spends its time)
  */
 import { lowerMedian } from './lib/stats.mjs';
+import { mainThreadSummaries, printMainThreadSummaries } from './lib/trace-summary.mjs';
 
 const { startWorld, uniqueRoom } = await import('../test/harness/browser.mjs');
 const N = Number(process.env.N ?? 40);
@@ -85,34 +86,7 @@ try {
   }
   if (tracing) {
     const { traceEvents } = JSON.parse((await world.browser.stopTracing()).toString());
-    const main = traceEvents.find(e => e.name === 'thread_name' && e.args?.name === 'CrRendererMain' && traceEvents.some(x => x.pid === e.pid && x.name === 'FunctionCall'));
-    const onMain = traceEvents.filter(e => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur);
-    // Self time per event name: an event's duration minus its children's on the same thread.
-    onMain.sort((x, y) => x.ts - y.ts || y.dur - x.dur);
-    const stack = [];
-    const self = new Map();
-    for (const e of onMain) {
-      while (stack.length && stack[stack.length - 1].ts + stack[stack.length - 1].dur <= e.ts) stack.pop();
-      if (stack.length) self.set(stack[stack.length - 1].name, (self.get(stack[stack.length - 1].name) ?? 0) - e.dur / 1000);
-      self.set(e.name, (self.get(e.name) ?? 0) + e.dur / 1000);
-      stack.push(e);
-    }
-    const top = onMain.filter(e => e.name === 'RunTask').reduce((n, e) => n + e.dur / 1000, 0);
-    console.log(`page A main thread: ${top.toFixed(0)} ms in tasks over ${N} pings (${(top / N).toFixed(1)} ms per round trip); self time by event (ms):`);
-    const count = new Map();
-    for (const e of onMain) count.set(e.name, (count.get(e.name) ?? 0) + 1);
-    for (const [k, t] of [...self].sort((x, y) => y[1] - x[1]).slice(0, 20)) console.log(`  ${t.toFixed(1).padStart(8)}  ${k} (${count.get(k)} events)`);
-    const fn = new Map();
-    for (const e of onMain.filter(e => e.name === 'FunctionCall' || e.name === 'TimerFire' || e.name === 'FireAnimationFrame' || e.name === 'EventDispatch')) {
-      const d = e.args?.data ?? {};
-      const key = `${e.name} ${d.functionName || d.type || ''} ${(d.url || '').replace(/^.*\//, '')}:${d.lineNumber ?? ''}`;
-      const x = fn.get(key) ?? { n: 0, ms: 0 };
-      x.n++;
-      x.ms += e.dur / 1000;
-      fn.set(key, x);
-    }
-    console.log('callbacks by total time (ms, count):');
-    for (const [k, x] of [...fn].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) console.log(`  ${x.ms.toFixed(1).padStart(8)} ${String(x.n).padStart(5)}  ${k}`);
+    printMainThreadSummaries(mainThreadSummaries(traceEvents).slice(0, 1), 20);
   }
   const [A, B] = await Promise.all(pages.map(p => p.evaluate(() => window.rtt)));
   const after = (xs, t) => xs.find(x => x >= t);

@@ -36,6 +36,8 @@ export function errorText(code: string, message: string, status: MeshStatus, t: 
       return t.storageUnavailable;
     case 'storage-failed':
       return t.storageFailed;
+    case 'worker-unavailable':
+      return t.workerUnavailable;
     default:
       return message;
   }

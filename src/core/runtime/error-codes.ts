@@ -9,6 +9,8 @@
  * - `peer-unreachable`: one visitor could not be reached directly (retried when they announce)
  * - `peer-flood`: a peer sent too much and was disconnected
  * - `storage-full` / `storage-unavailable` / `storage-failed`: IndexedDB is full, forbidden or failing
+ * - `worker-unavailable`: the background worker that stores transfers could not start (a Content
+ *   Security Policy without `worker-src blob:`) or stopped: transfers go on, stored by the page itself
  * - `not-connected`: an action needs the room and the widget is not (yet) in it
  * - `send-failed`: a message, a chat retraction or a change to a picture (alt text, removal) could not be sent or was refused
  * - `not-an-image` / `not-audio` / `too-large` / `undecodable`: a file the visitor picked was refused
@@ -27,6 +29,7 @@ export type P2pErrorCode =
   | 'storage-full'
   | 'storage-unavailable'
   | 'storage-failed'
+  | 'worker-unavailable'
   | 'not-connected'
   | 'send-failed'
   | 'not-an-image'

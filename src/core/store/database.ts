@@ -175,9 +175,13 @@ export class P2pDatabase extends Dexie {
 }
 
 /** Why storage failed, as shown to the user and emitted as `p2pError`. */
-export type StorageErrorCode = 'storage-unavailable' | 'storage-full' | 'storage-failed';
+export type StorageErrorCode = 'storage-unavailable' | 'storage-full' | 'storage-failed' | 'worker-unavailable';
 
-/** A storage failure in plain words; `code` says which (full, unavailable, failed). */
+/**
+ * A storage failure in plain words; `code` says which (full, unavailable, failed), or that the
+ * background worker that writes transfers is unavailable (`worker-unavailable`: nothing is lost,
+ * the page writes them itself).
+ */
 export class StorageError extends Error {
   constructor(
     /** Which failure: full, unavailable or failed. */

@@ -287,6 +287,39 @@ describe('DexieChunkStore over IndexedDB', () => {
   });
 });
 
+describe('DexieChunkStore when the chunk-writing worker is refused or dies', () => {
+  it('writes a chunk in flight and every later one on the main thread when the worker dies, and says so once', async () => {
+    const db = freshDatabase();
+    const [a] = await twoManifests();
+    const worker = inProcessWorker();
+    const told = vi.fn();
+    const store = new DexieChunkStore(db, ChunkWriteWorker.over(worker), { onMainThreadWrites: told });
+    await store.putFile(fileEntry(a, false));
+    await store.putChunk(a.cid, 0, bytes(16 * KIB, 1));
+    expect(told).not.toHaveBeenCalled();
+    // The worker dies while a write waits for it (its `error` event, as when its script fails).
+    const inFlight = store.putChunk(a.cid, 1, bytes(16 * KIB, 2));
+    (worker.onerror as unknown as () => void)();
+    await inFlight;
+    await store.putChunk(a.cid, 2, bytes(1000, 3));
+    expect(told).toHaveBeenCalledTimes(1);
+    expect(await store.chunkIndices(a.cid)).toEqual([0, 1, 2]);
+    expect(await store.getChunk(a.cid, 1)).toEqual(bytes(16 * KIB, 2));
+    expect((await store.file(a.cid))!.storedBytes).toBe(32 * KIB + 1000);
+  });
+
+  it('says once that it writes on the main thread when the page refused the worker, and not when the platform has none', async () => {
+    const refused = vi.fn();
+    const store = new DexieChunkStore(freshDatabase(), null, { workerRefused: true, onMainThreadWrites: refused });
+    await store.putChunk('c', 0, bytes(10, 1));
+    await store.putChunk('c', 1, bytes(10, 2));
+    expect(refused).toHaveBeenCalledTimes(1);
+    const none = vi.fn();
+    await new DexieChunkStore(freshDatabase(), null, { onMainThreadWrites: none }).putChunk('c', 0, bytes(10, 1));
+    expect(none).not.toHaveBeenCalled();
+  });
+});
+
 describe('fileEntry', () => {
   it('makes an empty entry for a manifest', async () => {
     const [a] = await twoManifests();

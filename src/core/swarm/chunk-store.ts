@@ -44,9 +44,19 @@ const run = async <T>(op: () => Promise<T>): Promise<T> => {
  * thread, see `chunk-write-worker.ts`); on the main thread when there is none or it stopped.
  */
 export class DexieChunkStore implements ChunkStore {
+  /** Set once {@link DexieChunkStore.onMainThreadWrites} was called. */
+  private told = false;
+
+  /**
+   * @param db - the page's database
+   * @param writer - the page's chunk-writing worker, or null to write on the main thread
+   * @param options.workerRefused - the page refused the worker (so `writer` is null): chunks are written here in its stead
+   * @param options.onMainThreadWrites - called once, at the first chunk written on the main thread in the worker's stead (it was refused or stopped); the write itself goes on
+   */
   constructor(
     private readonly db: P2pDatabase,
     private readonly writer: ChunkWriteWorker | null = null,
+    private readonly options: { workerRefused?: boolean; onMainThreadWrites?: () => void } = {},
   ) {}
 
   files() {
@@ -76,6 +86,10 @@ export class DexieChunkStore implements ChunkStore {
       } catch (err) {
         if ((err as Error).name !== WORKER_STOPPED) throw toStorageError(err);
       }
+    }
+    if (!this.told && (this.writer?.hasStopped || (!this.writer && this.options.workerRefused)) && !this.db.hasBeenClosed()) {
+      this.told = true;
+      this.options.onMainThreadWrites?.();
     }
     const copy = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? (data.buffer as ArrayBuffer) : (data.slice().buffer as ArrayBuffer);
     await run(() =>

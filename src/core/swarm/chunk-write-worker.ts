@@ -151,16 +151,26 @@ export class ChunkWriteWorker {
    */
   static get(): ChunkWriteWorker | null {
     if (ChunkWriteWorker.shared !== undefined) return ChunkWriteWorker.shared;
+    if (typeof Worker === 'undefined' || typeof Blob === 'undefined' || typeof URL?.createObjectURL !== 'function') return (ChunkWriteWorker.shared = null);
     try {
-      if (typeof Worker === 'undefined' || typeof Blob === 'undefined' || typeof URL?.createObjectURL !== 'function') throw new Error('no workers');
       const url = URL.createObjectURL(new Blob([CHUNK_WRITE_WORKER_SOURCE], { type: 'text/javascript' }));
       const worker = new Worker(url, { name: 'p2p-widgets chunk writer' });
       URL.revokeObjectURL(url);
       ChunkWriteWorker.shared = new ChunkWriteWorker(worker);
     } catch {
+      // The page has workers but refused this one (a Content Security Policy without `worker-src blob:`).
       ChunkWriteWorker.shared = null;
+      ChunkWriteWorker.refused = true;
     }
     return ChunkWriteWorker.shared;
+  }
+
+  /** Set when this page has workers but refused to start ours (see {@link ChunkWriteWorker.get}). */
+  static refused = false;
+
+  /** Whether the worker failed to load or died: every write now rejects with {@link WORKER_STOPPED}. */
+  get hasStopped(): boolean {
+    return this.stopped;
   }
 
   /**

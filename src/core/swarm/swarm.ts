@@ -188,7 +188,13 @@ export class Swarm implements DownloadHost {
    */
   static async open(network: BulkNetwork, options: SwarmOptions = {}): Promise<Swarm> {
     const { db, storageError } = await openStorage(options.database);
-    const swarm = new Swarm(network, db ? new DexieChunkStore(db, ChunkWriteWorker.get()) : new MemoryChunkStore(), options);
+    let swarm: Swarm | null = null;
+    // A worker refused by the page (CSP) or one that died: the chunks are written here instead,
+    // and the widgets say so once (`worker-unavailable`), in the visitor's language.
+    const onMainThreadWrites = () =>
+      swarm?.emitter.emit('error', new StorageError('worker-unavailable', 'The background worker that stores transfers could not start or stopped; the page stores them itself, which may be slower.'));
+    const writer = db ? ChunkWriteWorker.get() : null;
+    swarm = new Swarm(network, db ? new DexieChunkStore(db, writer, { workerRefused: ChunkWriteWorker.refused, onMainThreadWrites }) : new MemoryChunkStore(), options);
     swarm.storageError = storageError;
     await swarm.loadLocal();
     swarm.start();

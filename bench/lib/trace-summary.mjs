@@ -1,0 +1,57 @@
+/**
+ * Where a renderer's main thread spent its time, from a Chromium trace (Playwright's
+ * `browser.startTracing` / `stopTracing` with the `devtools.timeline` categories).
+ */
+
+/**
+ * Summaries of every renderer main thread (`CrRendererMain`) in `traceEvents` that ran script:
+ * `[{ pid, tasksMs, self: [[event name, ms, count]…], callbacks: [[label, ms, count]…] }]`, where
+ * `self` is each complete event's duration minus its children's on the same thread (ms), and
+ * `callbacks` totals FunctionCall / TimerFire / FireAnimationFrame / EventDispatch events by
+ * function name, script and line (ms, inclusive). Sorted by time, longest first.
+ */
+export function mainThreadSummaries(traceEvents) {
+  const mains = traceEvents.filter(e => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  const out = [];
+  for (const main of mains) {
+    const onMain = traceEvents.filter(e => e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur);
+    if (!onMain.some(e => e.name === 'FunctionCall')) continue;
+    onMain.sort((x, y) => x.ts - y.ts || y.dur - x.dur);
+    const stack = [];
+    const self = new Map();
+    const count = new Map();
+    for (const e of onMain) {
+      while (stack.length && stack[stack.length - 1].ts + stack[stack.length - 1].dur <= e.ts) stack.pop();
+      if (stack.length) self.set(stack[stack.length - 1].name, (self.get(stack[stack.length - 1].name) ?? 0) - e.dur / 1000);
+      self.set(e.name, (self.get(e.name) ?? 0) + e.dur / 1000);
+      count.set(e.name, (count.get(e.name) ?? 0) + 1);
+      stack.push(e);
+    }
+    const callbacks = new Map();
+    for (const e of onMain.filter(e => ['FunctionCall', 'TimerFire', 'FireAnimationFrame', 'EventDispatch'].includes(e.name))) {
+      const d = e.args?.data ?? {};
+      const key = `${e.name} ${d.functionName || d.type || ''} ${(d.url || '').replace(/^.*\//, '').replace(/\?.*$/, '')}:${d.lineNumber ?? ''}`;
+      const x = callbacks.get(key) ?? [key, 0, 0];
+      x[1] += e.dur / 1000;
+      x[2]++;
+      callbacks.set(key, x);
+    }
+    out.push({
+      pid: main.pid,
+      tasksMs: onMain.filter(e => e.name === 'RunTask').reduce((n, e) => n + e.dur / 1000, 0),
+      self: [...self].map(([k, ms]) => [k, ms, count.get(k)]).sort((x, y) => y[1] - x[1]),
+      callbacks: [...callbacks.values()].sort((x, y) => y[1] - x[1]),
+    });
+  }
+  return out.sort((x, y) => y.tasksMs - x.tasksMs);
+}
+
+/** Prints {@link mainThreadSummaries}' output: the `top` longest self-time events and callbacks per thread. */
+export function printMainThreadSummaries(summaries, top = 15, log = console.log) {
+  for (const s of summaries) {
+    log(`renderer ${s.pid}: main thread ${s.tasksMs.toFixed(0)} ms in tasks; self time by event (ms, count):`);
+    for (const [k, ms, n] of s.self.slice(0, top)) log(`  ${ms.toFixed(1).padStart(8)} ${String(n).padStart(6)}  ${k}`);
+    log('  callbacks (ms inclusive, count):');
+    for (const [k, ms, n] of s.callbacks.slice(0, top)) log(`  ${ms.toFixed(1).padStart(8)} ${String(n).padStart(6)}  ${k}`);
+  }
+}
