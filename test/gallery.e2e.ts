@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import exifr from 'exifr';
@@ -32,6 +33,9 @@ describe('<p2p-gallery>', () => {
     // Ann adds three pictures with the file picker; Bob and Cy see the thumbnails live.
     await gallery(a).locator('input[type="file"]').setInputFiles(images('sunset-gps.jpg', 'lake.png', 'forest.webp'));
     for (const page of [a, b, c]) await expect.poll(() => tiles(page).count(), { timeout: 20_000 }).toBe(3);
+    // Decoded, re-encoded and thumbnailed in Ann's picture worker, not on her page's main thread.
+    const workerNames = await Promise.all(a.workers().map(w => w.evaluate(() => (self as unknown as { name: string }).name)));
+    expect(workerNames).toContain('p2p-widgets picture preparer');
     const added = await b.evaluate(() => (window as any).p2pEvents.filter((e: any) => e.type === 'p2pImageAdd').map((e: any) => e.detail));
     expect(added.map((d: any) => d.userName)).toEqual(['Ann', 'Ann', 'Ann']);
     const byMime = Object.fromEntries(added.map((d: any) => [d.mime, d.cid]));
@@ -60,6 +64,8 @@ describe('<p2p-gallery>', () => {
     // Cy can still open what Bob cached, from Bob.
     const pngFromBob = await openFull(c, byMime['image/png']);
     expect(pngFromBob.subarray(1, 4).toString()).toBe('PNG');
+    // The PNG had no metadata to remove: it is shared byte for byte as picked, not re-encoded.
+    expect(sha(pngFromBob)).toBe(sha(readFileSync(path.join(ROOT, 'test/fixtures/images/lake.png'))));
     await closeLightbox(c);
     const shown = await tiles(c).evaluateAll(els => els.map(e => e.getAttribute('data-cid')));
     expect(shown.sort()).toEqual([byMime['image/jpeg'], byMime['image/png']].sort());

@@ -65,11 +65,14 @@ describe('transfers without the chunk-writing worker', () => {
     });
     const page = await fetchWithoutWorker(context, 'Bob');
     expect(await page.evaluate(() => (window as any).cspViolations)).toContain('worker-src');
+    // Sharing works too: the picture is decoded and thumbnailed on the page's main thread instead.
+    await gallery(page).locator('input[type="file"]').setInputFiles([path.join(ROOT, 'test/fixtures/images/forest.webp')]);
+    await expect.poll(() => tiles(sharer).count(), { timeout: 20_000 }).toBe(2);
 
     // Kept: with its only other holder gone, the picture opens again after a reload from this device.
     await sharer.context().close();
     await page.reload();
-    await expect.poll(() => tiles(page).count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => tiles(page).count(), { timeout: 20_000 }).toBe(2);
     expect(sha(await openFullPicture(page, cid))).toBe(sha(original));
     await context.close();
   });

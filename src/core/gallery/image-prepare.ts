@@ -1,6 +1,7 @@
 import type { ImageType } from '../wire';
 import { sniffImageType } from '../wire/image-check';
 import { ImageRefusedError } from './image-errors';
+import { renderPictureOffThread, type RenderResult } from './image-worker';
 
 /** A picture ready to share. */
 export interface PreparedImage {
@@ -24,11 +25,32 @@ export const THUMB_SIDE = 320;
 export { ImageRefusedError };
 
 /**
- * Prepares a file for the gallery, in the browser (createImageBitmap, OffscreenCanvas):
- * checks its type by content (file-type), its size, that it decodes; removes
- * location and camera metadata (EXIF, XMP, GPS) by re-encoding the pixels, unless
- * `keepMetadata`. A GIF is re-encoded only if exifr finds metadata in it (keeping
- * animation otherwise); AVIF is re-encoded as WebP (browsers cannot encode AVIF).
+ * Metadata keys that only describe the image's structure (exifr's output for a PNG's IHDR chunk):
+ * a file whose metadata holds nothing else is shared as it is.
+ */
+const STRUCTURE_ONLY = new Set(['ImageWidth', 'ImageHeight', 'BitDepth', 'ColorType', 'Compression', 'Filter', 'Interlace']);
+
+/**
+ * Whether `file` carries metadata worth removing: EXIF (camera, dates), GPS, XMP or IPTC, as exifr
+ * reads them (JPEG, PNG, HEIC/AVIF, TIFF). A format exifr cannot read (WebP) counts as carrying some,
+ * so it is re-encoded: nothing unread is shared.
+ */
+async function carriesMetadata(file: Blob): Promise<boolean> {
+  // exifr is loaded on the first picture shared, not with the widget.
+  const exifr = (await import('exifr')).default;
+  return exifr.parse(file, { tiff: true, xmp: true, gps: true, icc: false, iptc: true }).then(
+    m => !!m && Object.keys(m).some(key => !STRUCTURE_ONLY.has(key)),
+    () => true,
+  );
+}
+
+/**
+ * Prepares a file for the gallery: checks its type by content (file-type) and its size; removes
+ * location and camera metadata (EXIF, XMP, GPS, IPTC) by re-encoding the pixels when exifr finds
+ * some (or cannot read the format), unless `keepMetadata`; a file without any is shared as it is
+ * (byte for byte; a GIF keeps its animation). AVIF is re-encoded as WebP and GIF as PNG (browsers
+ * cannot encode them). Decoding, re-encoding and the thumbnail happen in a worker where the page
+ * allows one (see `image-worker.ts`).
  * @throws ImageRefusedError in plain words
  */
 export async function prepareImage(file: Blob, options: { keepMetadata?: boolean; maxBytes: number }): Promise<PreparedImage> {
@@ -36,47 +58,23 @@ export async function prepareImage(file: Blob, options: { keepMetadata?: boolean
   const head = new Uint8Array(await file.slice(0, 4100).arrayBuffer());
   const mime = await sniffImageType(head);
   if (!mime) throw new ImageRefusedError('not-an-image', 'This file is not a picture (JPEG, PNG, WebP, GIF or AVIF).');
-  let bitmap: ImageBitmap;
+  const metadata = !options.keepMetadata && (await carriesMetadata(file));
+  const target: ImageType = mime === 'image/avif' ? 'image/webp' : mime === 'image/gif' ? 'image/png' : mime;
+  let rendered: RenderResult;
   try {
-    bitmap = await createImageBitmap(file);
-  } catch {
-    throw new ImageRefusedError('undecodable', 'This picture cannot be read; it may be damaged.');
+    rendered = await renderPictureOffThread({ blob: file, encodeAs: metadata ? target : null, quality: 0.92, thumbSide: THUMB_SIDE, thumbMaxBytes: 48 * 1024 });
+  } catch (err) {
+    throw new ImageRefusedError('undecodable', (err as Error).name === 'undecodable' ? (err as Error).message : 'This picture cannot be read; it may be damaged.');
   }
-  try {
-    const { width, height } = bitmap;
-    let blob: Blob = new Blob([file], { type: mime });
-    let outMime: ImageType = mime;
-    let metadataRemoved = false;
-    if (!options.keepMetadata) {
-      // exifr is loaded on the first GIF shared, not with the widget.
-      const exifr = (await import('exifr')).default;
-      const hasMetadata = await exifr.parse(file, { tiff: true, xmp: true, gps: true, icc: false, iptc: true }).then(
-        m => !!m && Object.keys(m).length > 0,
-        () => true,
-      );
-      if (mime !== 'image/gif' || hasMetadata) {
-        const target: ImageType = mime === 'image/avif' ? 'image/webp' : mime === 'image/gif' ? 'image/png' : mime;
-        blob = await encode(bitmap, width, height, target, 0.92);
-        outMime = (blob.type as ImageType) || target;
-        metadataRemoved = hasMetadata;
-      }
-    }
-    const scale = Math.min(1, THUMB_SIDE / Math.max(width, height));
-    const thumbBlob = await encode(bitmap, Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale)), 'image/webp', 0.8);
-    let thumb = new Uint8Array(await thumbBlob.arrayBuffer());
-    if (thumb.byteLength > 48 * 1024) thumb = new Uint8Array(await (await encode(bitmap, Math.round(width * scale * 0.6), Math.round(height * scale * 0.6), 'image/webp', 0.6)).arrayBuffer());
-    return { blob, mime: outMime, width, height, thumb, metadataRemoved };
-  } finally {
-    bitmap.close();
-  }
-}
-
-async function encode(bitmap: ImageBitmap, width: number, height: number, type: string, quality: number): Promise<Blob> {
-  const canvas = new OffscreenCanvas(width, height);
-  const ctx = canvas.getContext('2d');
-  if (!ctx) throw new ImageRefusedError('undecodable', 'This browser cannot process pictures.');
-  ctx.drawImage(bitmap, 0, 0, width, height);
-  return canvas.convertToBlob({ type, quality });
+  const { width, height, encoded } = rendered;
+  return {
+    blob: encoded ?? new Blob([file], { type: mime }),
+    mime: encoded ? ((encoded.type as ImageType) || target) : mime,
+    width,
+    height,
+    thumb: new Uint8Array(rendered.thumb),
+    metadataRemoved: metadata,
+  };
 }
 
 function formatMB(bytes: number): string {
