@@ -167,6 +167,14 @@ async function installKit() {
 
   /** Shares a kept File through addPictures; times in epoch ms. */
   kit.share = async name => {
+    // The longest the page's main thread was blocked while sharing: the largest gap between ticks of a 5 ms timer.
+    let last = performance.now();
+    let longestBlockMs = 0;
+    const ticker = setInterval(() => {
+      const t = performance.now();
+      longestBlockMs = Math.max(longestBlockMs, t - last);
+      last = t;
+    }, 5);
     const t0 = now();
     let cids = [];
     let error = null;
@@ -175,7 +183,9 @@ async function installKit() {
     } catch (err) {
       error = String(err?.message ?? err);
     }
-    return { startAt: t0, resolvedAt: now(), cids, error };
+    clearInterval(ticker);
+    longestBlockMs = Math.max(longestBlockMs, performance.now() - last);
+    return { startAt: t0, resolvedAt: now(), cids, error, longestBlockMs };
   };
 
   kit.swarmStats = async () => (await el.getStats()).swarm;
@@ -390,7 +400,7 @@ async function fullPicture(world, log, notes, pageErrors, state) {
     ]) {
       const made = await a.evaluate(s => window.gkit.makeNoise(s), { name: `noise-${key}.png`, targetBytes, seed });
       const shared = await a.evaluate(n => window.gkit.share(n), made.name);
-      const p = { key, made, ok: false, startAt: shared.startAt, shareMs: shared.resolvedAt - shared.startAt, error: shared.error };
+      const p = { key, made, ok: false, startAt: shared.startAt, shareMs: shared.resolvedAt - shared.startAt, longestBlockMs: shared.longestBlockMs, error: shared.error };
       pictures[key] = p;
       if (shared.error || !shared.cids.length) {
         notes.push(`full picture: A could not share ${key} (${made.width}×${made.height}, ${kb(made.bytes)}): ${shared.error ?? 'refused (p2pError)'}`);
@@ -587,11 +597,11 @@ function render(result) {
     out.push(
       `### Preparing a ~${BIG_MB} MB picture on A`,
       ``,
-      `Opaque random-RGB noise drawn in page A (OffscreenCanvas + \`convertToBlob\` PNG), then \`addPictures\` (sharing decodes it, re-encodes the pixels as PNG to drop metadata, makes the thumbnail, hashes 256 KiB chunks, stores, signs). "shared" is \`p2pImageAdd\` detail.size.`,
+      `Opaque random-RGB noise drawn in page A (OffscreenCanvas + \`convertToBlob\` PNG), then \`addPictures\` (sharing looks for metadata with exifr, and finding none keeps the file as it is; decodes it and makes the thumbnail in the picture worker; hashes 256 KiB chunks, stores, signs). "shared" is \`p2pImageAdd\` detail.size; "longest block": the longest the sharing page's main thread was blocked during \`addPictures\` (largest gap between ticks of a 5 ms timer).`,
       ``,
       table(
-        ['picture', 'pixels', 'drawn PNG', 'draw + encode', 'shared', 'addPictures', 'thumbnail on C'],
-        Object.values(p).map(x => [x.key, `${x.made.width}×${x.made.height}`, kb(x.made.bytes), fmt(x.made.makeMs), kb(x.sharedBytes), fmt(x.shareMs), fmt(x.cThumbMs)]),
+        ['picture', 'pixels', 'drawn PNG', 'draw + encode', 'shared', 'addPictures', 'longest block', 'thumbnail on C'],
+        Object.values(p).map(x => [x.key, `${x.made.width}×${x.made.height}`, kb(x.made.bytes), fmt(x.made.makeMs), kb(x.sharedBytes), fmt(x.shareMs), fmt(x.longestBlockMs), fmt(x.cThumbMs)]),
       ),
       ``,
     );
