@@ -35,7 +35,7 @@
  * for readable names).
  */
 import os from 'node:os';
-import { mainThreadSummaries, printMainThreadSummaries } from './lib/trace-summary.mjs';
+import { mainThreadSummaries, printMainThreadSummaries, profileSelfTimes } from './lib/trace-summary.mjs';
 import { openChatPage, startWorld, uniqueRoom } from '../test/harness/browser.mjs';
 import { ensureBundle } from './lib/bundle.mjs';
 import { formatNumber as fmt } from './lib/format.mjs';
@@ -395,14 +395,7 @@ async function newcomer(world, room, name, peers) {
   }
   if (cdp) {
     const { profile } = await cdp.send('Profiler.stop');
-    const byId = new Map(profile.nodes.map(n => [n.id, n]));
-    const self = new Map();
-    profile.samples.forEach((id, i) => {
-      const f = byId.get(id).callFrame;
-      if (f.functionName === '(idle)') return;
-      const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\//, '').replace(/\?.*$/, '') || '(native)'}:${f.lineNumber + 1}`;
-      self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
-    });
+    const self = profileSelfTimes(profile);
     const total = [...self.values()].reduce((a, b) => a + b, 0);
     console.log(`${name}: main thread busy ${total.toFixed(0)} ms (V8 samples); top self time (ms):`);
     for (const [k, t] of [...self].sort((x, y) => y[1] - x[1]).slice(0, 40)) console.log(`  ${t.toFixed(0).padStart(6)}  ${k}`);

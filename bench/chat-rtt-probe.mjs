@@ -11,7 +11,7 @@
  *   npm run build && N=40 node bench/chat-rtt-probe.mjs     (DELAY=60 to answer later; PARTIAL_MESH=off for widgets without the overlay; HIDE=1 hides the widgets; PROFILE=1 / TRACE=1 print where page A's main thread spends its time)
  */
 import { lowerMedian } from './lib/stats.mjs';
-import { mainThreadSummaries, printMainThreadSummaries } from './lib/trace-summary.mjs';
+import { mainThreadSummaries, printMainThreadSummaries, profileSelfTimes } from './lib/trace-summary.mjs';
 
 const { startWorld, uniqueRoom } = await import('../test/harness/browser.mjs');
 const N = Number(process.env.N ?? 40);
@@ -72,14 +72,7 @@ try {
   }
   if (cdp) {
     const { profile } = await cdp.send('Profiler.stop');
-    const byId = new Map(profile.nodes.map(n => [n.id, n]));
-    const self = new Map();
-    profile.samples.forEach((id, i) => {
-      const f = byId.get(id).callFrame;
-      if (f.functionName === '(idle)') return;
-      const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\//, '') || '(native)'}:${f.lineNumber + 1}`;
-      self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
-    });
+    const self = profileSelfTimes(profile);
     const total = [...self.values()].reduce((a, b) => a + b, 0);
     console.log(`page A busy ${total.toFixed(0)} ms over ${N} pings (${(total / N).toFixed(1)} ms per round trip); top self time (ms):`);
     for (const [k, t] of [...self].sort((x, y) => y[1] - x[1]).slice(0, 25)) console.log(`  ${t.toFixed(0).padStart(6)}  ${k}`);

@@ -55,3 +55,20 @@ export function printMainThreadSummaries(summaries, top = 15, log = console.log)
     for (const [k, ms, n] of s.callbacks.slice(0, top)) log(`  ${ms.toFixed(1).padStart(8)} ${String(n).padStart(6)}  ${k}`);
   }
 }
+
+/**
+ * Self time per function of a V8 sampling profile (CDP `Profiler.stop`'s `profile`): a map from
+ * "<function> <script file>:<line>" to ms, idle samples left out (each sample counts the time to
+ * the next, from `timeDeltas`, µs).
+ */
+export function profileSelfTimes(profile) {
+  const byId = new Map(profile.nodes.map(n => [n.id, n]));
+  const self = new Map();
+  profile.samples.forEach((id, i) => {
+    const f = byId.get(id).callFrame;
+    if (f.functionName === '(idle)') return;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\//, '').replace(/\?.*$/, '') || '(native)'}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  return self;
+}
