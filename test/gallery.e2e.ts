@@ -34,8 +34,8 @@ describe('<p2p-gallery>', () => {
     await gallery(a).locator('input[type="file"]').setInputFiles(images('sunset-gps.jpg', 'lake.png', 'forest.webp'));
     for (const page of [a, b, c]) await expect.poll(() => tiles(page).count(), { timeout: 20_000 }).toBe(3);
     // Decoded, re-encoded and thumbnailed in Ann's picture worker, not on her page's main thread.
-    const workerNames = await Promise.all(a.workers().map(w => w.evaluate(() => (self as unknown as { name: string }).name)));
-    expect(workerNames).toContain('p2p-widgets picture preparer');
+    const workers = await Promise.all(a.workers().map(w => w.evaluate(() => ({ name: (self as any).name as string, rendered: ((self as any).rendered ?? 0) as number }))));
+    expect(workers.find(w => w.name === 'p2p-widgets picture preparer')?.rendered).toBe(3);
     const added = await b.evaluate(() => (window as any).p2pEvents.filter((e: any) => e.type === 'p2pImageAdd').map((e: any) => e.detail));
     expect(added.map((d: any) => d.userName)).toEqual(['Ann', 'Ann', 'Ann']);
     const byMime = Object.fromEntries(added.map((d: any) => [d.mime, d.cid]));

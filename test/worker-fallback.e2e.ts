@@ -43,7 +43,7 @@ describe('transfers without the chunk-writing worker', () => {
     expect(sha(await openFullPicture(page, cid))).toBe(sha(original));
     await expect.poll(() => errorCodes(page), { timeout: 10_000 }).toContain('worker-unavailable');
     expect((await errorCodes(page)).filter(c => c === 'worker-unavailable')).toHaveLength(1);
-    expect(await gallery(page).locator('[part="error"]').textContent()).toBe('Background work is not available on this page; transfers are saved by the page itself and may be slower.');
+    await expect.poll(() => gallery(page).locator('[part="error"]').textContent()).toBe('Background work is not available on this page; transfers are saved by the page itself and may be slower.');
     return page;
   }
 

@@ -26,7 +26,7 @@ export interface P2pImageDetail {
 
 /** Detail of `p2pError`. */
 export interface P2pGalleryErrorDetail {
-  /** `bad-attribute`, `join-error`, `relay-unreachable`, `strategy-load`, `room-conflict`, `peer-flood`, `not-an-image`, `too-large`, `undecodable`, `unavailable`, `storage-unavailable`, `storage-full`, `storage-failed`. */
+  /** `bad-attribute`, `join-error`, `relay-unreachable`, `strategy-load`, `room-conflict`, `peer-flood`, `not-an-image`, `too-large`, `undecodable`, `unavailable`, `storage-unavailable`, `storage-full`, `storage-failed`, `worker-unavailable`. */
   code: string;
   /** What happened, in English (for the host page's logs; the widget shows its own words). */
   message: string;

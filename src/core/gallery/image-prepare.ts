@@ -1,6 +1,7 @@
 import type { ImageType } from '../wire';
 import { sniffImageType } from '../wire/image-check';
 import { ImageRefusedError } from './image-errors';
+import { holdsOnlyImage } from './image-metadata';
 import { renderPictureOffThread, type RenderResult } from './image-worker';
 
 /** A picture ready to share. */
@@ -25,18 +26,17 @@ export const THUMB_SIDE = 320;
 export { ImageRefusedError };
 
 /**
- * Metadata keys that only describe the image's structure (exifr's output for a PNG's IHDR chunk):
- * a file whose metadata holds nothing else is shared as it is.
+ * Metadata keys that only describe the image's structure (exifr's output for a PNG's IHDR chunk).
  */
 const STRUCTURE_ONLY = new Set(['ImageWidth', 'ImageHeight', 'BitDepth', 'ColorType', 'Compression', 'Filter', 'Interlace']);
 
 /**
- * Whether `file` carries metadata worth removing: EXIF (camera, dates), GPS, XMP or IPTC, as exifr
- * reads them (JPEG, PNG, HEIC/AVIF, TIFF). A format exifr cannot read (WebP) counts as carrying some,
- * so it is re-encoded: nothing unread is shared.
+ * Whether exifr finds location or camera metadata in `file` (EXIF, GPS, XMP, IPTC), or cannot read
+ * its format: what the widget tells the visitor it removed. Not what decides re-encoding (see
+ * {@link holdsOnlyImage}).
  */
-async function carriesMetadata(file: Blob): Promise<boolean> {
-  // exifr is loaded on the first picture shared, not with the widget.
+async function exifrFindsMetadata(file: Blob): Promise<boolean> {
+  // exifr is loaded on the first picture re-encoded, not with the widget.
   const exifr = (await import('exifr')).default;
   return exifr.parse(file, { tiff: true, xmp: true, gps: true, icc: false, iptc: true }).then(
     m => !!m && Object.keys(m).some(key => !STRUCTURE_ONLY.has(key)),
@@ -45,12 +45,13 @@ async function carriesMetadata(file: Blob): Promise<boolean> {
 }
 
 /**
- * Prepares a file for the gallery: checks its type by content (file-type) and its size; removes
- * location and camera metadata (EXIF, XMP, GPS, IPTC) by re-encoding the pixels when exifr finds
- * some (or cannot read the format), unless `keepMetadata`; a file without any is shared as it is
- * (byte for byte; a GIF keeps its animation). AVIF is re-encoded as WebP and GIF as PNG (browsers
- * cannot encode them). Decoding, re-encoding and the thumbnail happen in a worker where the page
- * allows one (see `image-worker.ts`).
+ * Prepares a file for the gallery: checks its type by content (file-type) and its size. Unless
+ * `keepMetadata`, a file whose container holds anything besides its image ({@link holdsOnlyImage}:
+ * EXIF, XMP, GPS, IPTC, ICC, text or comment chunks, bytes after its end, or a format not walked,
+ * AVIF) is re-encoded from its pixels, which drops all of it; a file made of its image alone is
+ * shared byte for byte (an animated GIF keeps its animation). Re-encoding keeps the type, except
+ * AVIF (to WebP) and GIF (to PNG), which browsers cannot encode. Decoding, re-encoding and the
+ * thumbnail happen in a worker where the page allows one (see `image-worker.ts`).
  * @throws ImageRefusedError in plain words
  */
 export async function prepareImage(file: Blob, options: { keepMetadata?: boolean; maxBytes: number }): Promise<PreparedImage> {
@@ -58,11 +59,11 @@ export async function prepareImage(file: Blob, options: { keepMetadata?: boolean
   const head = new Uint8Array(await file.slice(0, 4100).arrayBuffer());
   const mime = await sniffImageType(head);
   if (!mime) throw new ImageRefusedError('not-an-image', 'This file is not a picture (JPEG, PNG, WebP, GIF or AVIF).');
-  const metadata = !options.keepMetadata && (await carriesMetadata(file));
+  const reencode = !options.keepMetadata && !holdsOnlyImage(new Uint8Array(await file.arrayBuffer()), mime);
   const target: ImageType = mime === 'image/avif' ? 'image/webp' : mime === 'image/gif' ? 'image/png' : mime;
   let rendered: RenderResult;
   try {
-    rendered = await renderPictureOffThread({ blob: file, encodeAs: metadata ? target : null, quality: 0.92, thumbSide: THUMB_SIDE, thumbMaxBytes: 48 * 1024 });
+    rendered = await renderPictureOffThread({ blob: file, encodeAs: reencode ? target : null, quality: 0.92, thumbSide: THUMB_SIDE, thumbMaxBytes: 48 * 1024 });
   } catch (err) {
     throw new ImageRefusedError('undecodable', (err as Error).name === 'undecodable' ? (err as Error).message : 'This picture cannot be read; it may be damaged.');
   }
@@ -73,7 +74,7 @@ export async function prepareImage(file: Blob, options: { keepMetadata?: boolean
     width,
     height,
     thumb: new Uint8Array(rendered.thumb),
-    metadataRemoved: metadata,
+    metadataRemoved: reencode && (await exifrFindsMetadata(file)),
   };
 }
 

@@ -49,7 +49,8 @@ export async function renderPicture(req: RenderRequest): Promise<RenderResult> {
   const encode = (width: number, height: number, type: string, quality: number): Promise<Blob> => {
     const canvas = new OffscreenCanvas(width, height);
     const ctx = canvas.getContext('2d');
-    if (!ctx) throw undecodable('This browser cannot process pictures.');
+    // No 2D context here (a worker without one): not the picture's fault, the main thread tries.
+    if (!ctx) throw Object.assign(new Error('no 2D canvas context'), { name: 'no-canvas' });
     ctx.drawImage(bitmap, 0, 0, width, height);
     return canvas.convertToBlob({ type, quality });
   };
@@ -71,6 +72,7 @@ onmessage = async e => {
   const { id, req } = e.data;
   try {
     const result = await renderPicture(req);
+    self.rendered = (self.rendered || 0) + 1; // pictures done here (tests read it)
     postMessage({ id, ok: true, result }, [result.thumb]);
   } catch (err) {
     postMessage({ id, ok: false, name: (err && err.name) || 'Error', message: String((err && err.message) || err) });
@@ -78,7 +80,24 @@ onmessage = async e => {
 };`;
 
 /** The page's picture worker, or null once it could not start or died (then pictures are rendered on the main thread). */
-let shared: { worker: Worker; next: number; waiting: Map<number, { resolve: (r: RenderResult) => void; reject: (e: Error) => void }> } | null | undefined;
+let shared: WorkerState | null | undefined;
+
+interface WorkerState {
+  worker: Worker;
+  next: number;
+  waiting: Map<number, { resolve: (r: RenderResult) => void; reject: (e: Error) => void }>;
+}
+
+/** How long a picture may take in the worker before it is done on the main thread instead, ms (a worker that died silently). */
+const WORKER_TIMEOUT_MS = 120_000;
+
+/** Stops using the worker: it is ended, what waits for it is done on the main thread, and so is everything after. */
+function retire(state: WorkerState): void {
+  if (shared === state) shared = null;
+  state.worker.terminate();
+  for (const call of state.waiting.values()) call.reject(Object.assign(new Error('the picture worker stopped'), { name: 'WorkerGone' }));
+  state.waiting.clear();
+}
 
 function worker(): typeof shared {
   if (shared !== undefined) return shared;
@@ -89,7 +108,7 @@ function worker(): typeof shared {
     const url = URL.createObjectURL(new Blob([IMAGE_WORKER_SOURCE], { type: 'text/javascript' }));
     const w = new Worker(url, { name: 'p2p-widgets picture preparer' });
     URL.revokeObjectURL(url);
-    const state = { worker: w, next: 0, waiting: new Map<number, { resolve: (r: RenderResult) => void; reject: (e: Error) => void }>() };
+    const state: WorkerState = { worker: w, next: 0, waiting: new Map() };
     w.onmessage = (e: MessageEvent<{ id: number; ok: boolean; result?: RenderResult; name?: string; message?: string }>) => {
       const m = e.data;
       const call = state.waiting.get(m.id);
@@ -98,11 +117,7 @@ function worker(): typeof shared {
       else call?.reject(Object.assign(new Error(m.message ?? 'picture failed'), { name: m.name ?? 'Error' }));
     };
     // Refused by the page (CSP) or dead: what waits is done on the main thread, and so is everything after.
-    w.onerror = () => {
-      shared = null;
-      for (const call of state.waiting.values()) call.reject(Object.assign(new Error('the picture worker stopped'), { name: 'WorkerGone' }));
-      state.waiting.clear();
-    };
+    w.onerror = () => retire(state);
     shared = state;
   } catch {
     shared = null;
@@ -118,16 +133,21 @@ function worker(): typeof shared {
 export async function renderPictureOffThread(req: RenderRequest): Promise<RenderResult> {
   const w = worker();
   if (w) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       return await new Promise<RenderResult>((resolve, reject) => {
         const id = ++w.next;
         w.waiting.set(id, { resolve, reject });
+        timer = setTimeout(() => retire(w), WORKER_TIMEOUT_MS);
         w.worker.postMessage({ id, req });
       });
     } catch (err) {
-      // A picture that cannot be decoded is refused; anything else (the worker stopped, or lacks
-      // what the main thread has) is tried again here.
+      // A picture that cannot be decoded is refused. Anything else (the worker stopped, timed out,
+      // or lacks what the main thread has) retires the worker and is tried again here.
       if ((err as Error).name === 'undecodable') throw err;
+      retire(w);
+    } finally {
+      clearTimeout(timer);
     }
   }
   return renderPicture(req);

@@ -44,7 +44,7 @@ export interface ChunkServerHost {
 /**
  * The serving side of the swarm: each peer's `req`s queue in order, at most `maxPerPeer`
  * outstanding (more are refused `busy`), and are answered one chunk at a time in data frames of
- * {@link MAX_FRAME_PAYLOAD} bytes, waiting on the page's upload cap (one {@link UploadLimiter} for all
+ * {@link MAX_FRAME_PAYLOAD} bytes, waiting on the swarm's upload cap (one {@link UploadLimiter} for all
  * peers) and on the link's back-pressure; a `cancel` stops a queued or half-sent chunk. A request for a chunk not held is refused `missing` at once.
  *
  * A seeder refuses `elsewhere` (when asked, and again when the request's turn comes) a chunk that
@@ -65,7 +65,7 @@ export class ChunkServer {
   /**
    * @param host - what the server needs from the swarm
    * @param maxPerPeer - requests a peer may have queued; more are refused `busy`
-   * @param limiter - the page's upload cap, shared by every peer's queue (default: none)
+   * @param limiter - the swarm's upload cap, shared by every peer's queue (default: none)
    */
   constructor(
     private readonly host: ChunkServerHost,
@@ -152,7 +152,10 @@ export class ChunkServer {
           const frame = encodeDataFrame(job.id, offset, payload);
           const turn = this.limiter.take(frame.byteLength);
           if (turn) await turn;
-          if (job.cancelled) break;
+          if (job.cancelled) {
+            this.limiter.refund(frame.byteLength);
+            break;
+          }
           await link.sendData(frame);
           this.host.served(payload.byteLength, false);
         }

@@ -10,7 +10,7 @@ import { CHUNK_WRITE_WORKER_SOURCE, ChunkWriteWorker } from './chunk-write-worke
  * The chunk-writing worker's script run in this process over fake-indexeddb, behind a stand-in for
  * `Worker`: messages cross as in a browser (structured clone, transfer, asynchronously).
  */
-function inProcessWorker(): Worker {
+function inProcessWorker(options: { repliesLost?: () => boolean } = {}): Worker {
   const page = {
     onmessage: null as ((e: { data: unknown }) => void) | null,
     onerror: null as (() => void) | null,
@@ -21,6 +21,7 @@ function inProcessWorker(): Worker {
     terminate: () => undefined,
   };
   const post = (data: unknown) => {
+    if (options.repliesLost?.()) return; // the worker dies before its answer gets out
     const copy = structuredClone(data);
     setTimeout(() => page.onmessage?.({ data: copy }));
   };
@@ -291,17 +292,22 @@ describe('DexieChunkStore when the chunk-writing worker is refused or dies', () 
   it('writes a chunk in flight and every later one on the main thread when the worker dies, and says so once', async () => {
     const db = freshDatabase();
     const [a] = await twoManifests();
-    const worker = inProcessWorker();
+    let lost = false;
+    const worker = inProcessWorker({ repliesLost: () => lost });
     const told = vi.fn();
     const store = new DexieChunkStore(db, ChunkWriteWorker.over(worker), { onMainThreadWrites: told });
     await store.putFile(fileEntry(a, false));
     await store.putChunk(a.cid, 0, bytes(16 * KIB, 1));
     expect(told).not.toHaveBeenCalled();
     // The worker dies while a write waits for it (its `error` event, as when its script fails).
-    const inFlight = store.putChunk(a.cid, 1, bytes(16 * KIB, 2));
-    (worker.onerror as unknown as () => void)();
+    // As the swarm does, the chunks are put as new (`fresh`): the one in flight may have been
+    // committed by the worker before it stopped, and must not be counted twice.
+    lost = true;
+    const inFlight = store.putChunk(a.cid, 1, bytes(16 * KIB, 2), true);
+    await new Promise(resolve => setTimeout(resolve, 50)); // the worker commits it, its answer is lost…
+    (worker.onerror as unknown as () => void)(); // …then its error: the write is done again here
     await inFlight;
-    await store.putChunk(a.cid, 2, bytes(1000, 3));
+    await store.putChunk(a.cid, 2, bytes(1000, 3), true);
     expect(told).toHaveBeenCalledTimes(1);
     expect(await store.chunkIndices(a.cid)).toEqual([0, 1, 2]);
     expect(await store.getChunk(a.cid, 1)).toEqual(bytes(16 * KIB, 2));

@@ -85,6 +85,8 @@ export class DexieChunkStore implements ChunkStore {
         return await this.writer.put(this.db.name, cid, index, data, fresh);
       } catch (err) {
         if ((err as Error).name !== WORKER_STOPPED) throw toStorageError(err);
+        // The worker may have committed this chunk before it stopped: look before counting its bytes.
+        fresh = undefined;
       }
     }
     if (!this.told && (this.writer?.hasStopped || (!this.writer && this.options.workerRefused)) && !this.db.hasBeenClosed()) {

@@ -133,6 +133,8 @@ export class ChunkWriteWorker {
     // `WorkerStopped`, and the chunk store writes on the main thread instead.
     worker.onerror = () => {
       this.stopped = true;
+      // An uncaught error need not end a worker: end it, so nothing it still holds is written after this.
+      worker.terminate();
       this.failAll();
     };
   }

@@ -46,8 +46,9 @@ export interface SwarmOptions {
   /** Tuning of every download's scheduler. */
   scheduler?: SchedulerOptions;
   /**
-   * The page's upload cap for everything it serves, bytes per second (a token bucket shared by
-   * every peer: {@link UploadLimiter}); undefined or null = none. Change it later with
+   * This swarm's upload cap (everything the page serves in this room), bytes per second: a token
+   * bucket shared by every peer ({@link UploadLimiter}); undefined or null = none. Like the other
+   * options, only the first caller's counts (see {@link Swarm.acquire}); change it later with
    * {@link Swarm.setUploadLimit}.
    */
   maxUploadBytesPerSecond?: number | null;
@@ -129,11 +130,11 @@ export class Swarm implements DownloadHost {
     );
   }
 
-  /** The page's upload cap (see {@link SwarmOptions.maxUploadBytesPerSecond}). */
+  /** The upload cap (see {@link SwarmOptions.maxUploadBytesPerSecond}). */
   private readonly uploadLimiter = new UploadLimiter();
 
   /**
-   * Caps what this page uploads to every peer together, bytes per second; null removes the cap.
+   * Caps what this page uploads in this room to every peer together, bytes per second; null removes the cap.
    * Takes effect from the next data frame.
    * @throws RangeError when `bytesPerSecond` is not null and not a positive finite number
    */

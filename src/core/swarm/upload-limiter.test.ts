@@ -61,6 +61,20 @@ describe('UploadLimiter (token bucket in bytes)', () => {
     expect(l.rate).toBeNull();
   });
 
+  it('keeps the wait already promised when the cap changes, and gives back what a cancelled send took', () => {
+    const { l, waits } = limiter(1000, 100);
+    void l.take(100);
+    void l.take(500); // 500 B of debt at 1000 B/s: 500 ms
+    l.setRate(100); // the same 500 ms at the new rate is 50 B
+    void l.take(10); // behind it: (50 + 10) B at 100 B/s
+    expect(waits).toEqual([500, 600]);
+    l.refund(60); // that send was cancelled while it waited
+    void l.take(10);
+    expect(waits).toEqual([500, 600, 100]);
+    l.refund(1e9); // never above the burst
+    expect(l.take(100)).toBeUndefined();
+  });
+
   it('refuses a cap that is not a positive finite number', () => {
     for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(() => new UploadLimiter(bad)).toThrow(RangeError);

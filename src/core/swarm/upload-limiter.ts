@@ -1,5 +1,5 @@
 /**
- * A page's upload cap for the swarm: a token bucket in bytes (the classic algorithm, as in
+ * An upload cap for a swarm (one room on one page): a token bucket in bytes (the classic algorithm, as in
  * RFC 2697's single-rate meter, and Linux's `tc tbf`), shared by every peer the page serves.
  *
  * Tokens refill at `bytesPerSecond` up to `burstBytes`. A send takes its size at once, even into
@@ -47,8 +47,17 @@ export class UploadLimiter {
   setRate(bytesPerSecond: number | null): void {
     UploadLimiter.check(bytesPerSecond);
     this.refill();
+    // Debt is time already promised to waiting sends: kept as time, not as bytes, at the new rate.
+    if (this.tokens < 0 && this.bytesPerSecond !== null && bytesPerSecond !== null) this.tokens *= bytesPerSecond / this.bytesPerSecond;
     this.bytesPerSecond = bytesPerSecond;
     if (bytesPerSecond === null) this.tokens = this.burstBytes;
+  }
+
+  /** Gives back `bytes` taken for a send that did not happen (its request was cancelled while it waited), up to the burst. */
+  refund(bytes: number): void {
+    if (this.bytesPerSecond === null) return;
+    this.refill();
+    this.tokens = Math.min(this.burstBytes, this.tokens + bytes);
   }
 
   /** Takes `bytes` (≥ 0) of the budget; resolves when they may be sent. */
