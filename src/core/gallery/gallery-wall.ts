@@ -278,7 +278,7 @@ export class GalleryWall extends RecordFeature<GalleryRecordWire, GalleryRefusal
     }
   }
 
-  /** What this device answers a query with: the pictures it holds (own or cached) with their newest alt text, and removals. */
+  /** What this device answers a query with: the pictures it holds (own or cached) or knows a holder of (a linked peer, or a page further away that said so), with their newest alt text, and removals. */
   protected held(): GalleryRecordWire[] {
     const records: GalleryRecordWire[] = [];
     for (const r of this.book.all()) {
@@ -289,7 +289,9 @@ export class GalleryWall extends RecordFeature<GalleryRecordWire, GalleryRefusal
         records.push(removal);
         continue;
       }
-      if (r.author !== this.publicKey && !this.swarm.isComplete(r.cid)) continue;
+      // Held here, or by a page this one knows of: in a partial mesh a newcomer's neighbours may
+      // hold none of the files, and the records must still reach it (it then asks who holds them).
+      if (r.author !== this.publicKey && !this.swarm.isComplete(r.cid) && this.swarm.holders(r.cid).length === 0) continue;
       records.push(r);
       const alt = this.altOf(key);
       if (alt) records.push(alt);

@@ -22,6 +22,7 @@ import type { DropReason } from '../wire';
 import { broadcastMessage, MAX_SNAPSHOT_MEMBERS, membershipMessage, roomMembersMessage, roomPresenceMessage, type RoomPresenceMessage } from '../wire/overlay-schemas';
 import type { Delivered } from '../overlay/broadcast';
 import { PartialMesh, PartialMeshOptions } from './partial-mesh';
+import { EarlyMessages } from './early-messages';
 import { PRESENCE_INTERVAL_MS, RoomMembers } from './room-members';
 import { HolderHints, HOLDER_REPLY_MS, HOLDER_SEARCH_MS, HOLDERS_BATCH_MS, HOLDS_ANSWER_MS, HOLDS_REPEAT_MS, MAX_HINTED_FILES, WANT_REPEAT_MS, waitFor } from './holder-hints';
 
@@ -209,6 +210,8 @@ export class MeshRoom {
   private readonly counters = new DropCounters();
   private readonly floodLimiter = new PeerRateLimiter(FLOOD_LIMIT);
   private readonly blockedPeers = new Set<string>();
+  /** Messages from peers not listed yet, handed over when they are (see early-messages.ts). */
+  private readonly early = new EarlyMessages(channel => this.counters.drop(channel, 'not-joined'));
   private bulk: MeshBulkLinks | null = null;
   private readonly channels = new Map<string, { action: MessageAction<string>; emitter: Emitter; validator: InboundValidator<v.GenericSchema>; flood: boolean; syncedOnConnect: boolean }>();
   private room: Room | null = null;
@@ -543,15 +546,17 @@ export class MeshRoom {
       const emitter = createNanoEvents();
       const validator = new InboundValidator(spec, this.counters) as unknown as InboundValidator<v.GenericSchema>;
       action.onReceiveProgress = (_progress, { peerId }) => this.countChunk(peerId, spec.channel);
-      action.onMessage = (payload, { peerId }) => {
+      const onMessage = (payload: string, peerId: string): void => {
         if (this.blockedPeers.has(peerId)) {
           this.counters.drop(spec.channel, 'flood');
           return;
         }
-        // Only Trystero's join (after its handshake) lists a peer: a message from one not listed is
-        // from a peer dropped for silence, or a connection still delivering after its peer left.
+        // Only Trystero's join (its data channel open on this side) lists a peer. A message from one
+        // not listed is held a few seconds: the peer may have seen the channel open first and sent at
+        // once; it is handled when the peer is listed, else dropped (a peer dropped for silence, or a
+        // connection still delivering after its peer left).
         if (!this.peers.has(peerId)) {
-          this.counters.drop(spec.channel, 'not-joined');
+          if (this.left || !this.early.hold(peerId, spec.channel, () => onMessage(payload, peerId))) this.counters.drop(spec.channel, 'not-joined');
           return;
         }
         const result = validator.check(payload, peerId);
@@ -559,6 +564,7 @@ export class MeshRoom {
         this.heartbeat.touch(peerId);
         emitter.emit('message', result.value, peerId);
       };
+      action.onMessage = (payload, { peerId }) => onMessage(payload, peerId);
       entry = { action, emitter, validator, flood: spec.flood === true, syncedOnConnect: spec.syncedOnConnect === true };
       this.channels.set(spec.channel, entry);
     }
@@ -780,6 +786,7 @@ export class MeshRoom {
     if (this.blockedPeers.has(peerId)) return false;
     if (this.floodLimiter.take(peerId, cost)) return true;
     this.blockedPeers.add(peerId);
+    this.early.forget(peerId);
     this.counters.drop(channel, 'flood');
     this.emitter.emit('error', { code: 'peer-flood', message: `a peer sent too much data and was disconnected` });
     this.handlePeerLeave(peerId, 'flood');
@@ -817,6 +824,7 @@ export class MeshRoom {
     this.refreshStatus();
     this.partial?.linkUp(peerId);
     if (this.partial) void this.channel(roomMembersMessage).send({ v: PROTOCOL_VERSION, members: this.members?.snapshot(peerId, MAX_SNAPSHOT_MEMBERS) ?? [] }, peerId).catch(() => undefined);
+    this.early.listed(peerId);
   }
 
   private handlePeerLeave(peerId: string, reason: PeerLeaveReason): void {
@@ -828,7 +836,10 @@ export class MeshRoom {
     this.stalledReadings.delete(peerId);
     this.transferSamples.delete(peerId);
     this.partial?.linkDown(peerId);
-    if (!peer) return;
+    if (!peer) {
+      this.early.forget(peerId);
+      return;
+    }
     this.peers.delete(peerId);
     const leave: PeerLeave = { reason };
     if (reason === 'connection-lost' && pc) leave.connection = `${pc.connectionState}/${pc.iceConnectionState}`;

@@ -26,6 +26,16 @@ export interface RecordExchangeOptions<R extends SignedRecordBase> {
   batch: { maxRecords: number; maxBytes: number };
 }
 
+/**
+ * When a peer asked on join has sent no batch, it is asked again after these waits, ms (3, 6 and
+ * 12 s: at 3, 9 and 21 s after the first query). A query is lost when it reaches a page before that
+ * page lists the asker: mesh-room.ts holds such messages 5 s, but with Chromium 156 a neighbour in
+ * a partial mesh was seen listing a newcomer more than 5 s after the newcomer listed it (why is not
+ * known yet). A peer that holds nothing answers nothing, so the asker cannot tell; a query costs
+ * one small message.
+ */
+export const QUERY_RETRY_MS = [3000, 6000, 12_000] as const;
+
 /** A running exchange: `publish` sends a new record of this device to every peer; `stop` unsubscribes. */
 export interface RecordExchange<R> {
   /** Sends a record to every peer in the room. Resolves when handed to the data channels. */
@@ -46,15 +56,39 @@ export function startRecordExchange<R extends SignedRecordBase>(o: RecordExchang
   const records = mesh.channel(messages.record);
   const lists = mesh.channel(messages.list);
   const queries = mesh.channel(messages.query);
-  const ask = (peerId: string) => void queries.send({ v: PROTOCOL_VERSION }, peerId).catch(() => undefined);
+  /** Peers a batch came from since they were asked. */
+  const answered = new Set<string>();
+  const retries = new Map<string, ReturnType<typeof setTimeout>>();
+  const ask = (peerId: string, attempt = 0) => {
+    if (attempt === 0) answered.delete(peerId);
+    void queries.send({ v: PROTOCOL_VERSION }, peerId).catch(() => undefined);
+    clearTimeout(retries.get(peerId));
+    retries.delete(peerId);
+    if (attempt < QUERY_RETRY_MS.length)
+      retries.set(
+        peerId,
+        setTimeout(() => {
+          retries.delete(peerId);
+          if (!answered.has(peerId) && mesh.peers.has(peerId)) ask(peerId, attempt + 1);
+        }, QUERY_RETRY_MS[attempt]),
+      );
+  };
   const answer = async (peerId: string) => {
     for (const batch of batches(o.answer(), o.batch)) await lists.send({ v: PROTOCOL_VERSION, records: batch }, peerId);
   };
   let offs: Unsubscribe[] = [
     records.onMessage(({ record }) => void book.ingest(record)),
-    lists.onMessage(({ records: batch }) => batch.forEach(r => void book.ingest(r))),
+    lists.onMessage(({ records: batch }, peerId) => {
+      answered.add(peerId);
+      batch.forEach(r => void book.ingest(r));
+    }),
     queries.onMessage((_, peerId) => void answer(peerId).catch(() => undefined)),
     mesh.on('peerJoin', peer => ask(peer.id)),
+    mesh.on('peerLeave', peer => {
+      clearTimeout(retries.get(peer.id));
+      retries.delete(peer.id);
+      answered.delete(peer.id);
+    }),
   ];
   for (const peerId of mesh.peers.keys()) ask(peerId);
   return {
@@ -62,6 +96,8 @@ export function startRecordExchange<R extends SignedRecordBase>(o: RecordExchang
     stop() {
       offs.forEach(off => off());
       offs = [];
+      retries.forEach(t => clearTimeout(t));
+      retries.clear();
     },
   };
 }
