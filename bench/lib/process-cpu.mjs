@@ -34,6 +34,7 @@ export function browserCpuSeconds(withThreads = false) {
   const byKind = {};
   const byPid = {};
   const byThread = {};
+  const renderers = new Set();
   for (const pid of pids) {
     try {
       // Chromium rewrites the title of the processes it forks (renderers, GPU, utilities) to one
@@ -50,6 +51,7 @@ export function browserCpuSeconds(withThreads = false) {
       ticks += t;
       byKind[kind] = (byKind[kind] ?? 0) + t / TICKS_PER_SECOND;
       byPid[pid] = t / TICKS_PER_SECOND;
+      if (kind === 'renderer') renderers.add(pid);
       if (withThreads) {
         for (const tid of readdirSync(`/proc/${pid}/task`)) {
           try {
@@ -67,7 +69,7 @@ export function browserCpuSeconds(withThreads = false) {
       /* the process exited while we read it */
     }
   }
-  return { total: ticks / TICKS_PER_SECOND, byKind, byPid, ...(withThreads ? { byThread } : {}) };
+  return { total: ticks / TICKS_PER_SECOND, byKind, byPid, renderers: [...renderers], ...(withThreads ? { byThread } : {}) };
 }
 
 /**
@@ -84,7 +86,8 @@ export async function rendererPidOf(page, ms = 400) {
   const after = browserCpuSeconds();
   if (!before || !after) return null;
   let best = null;
-  for (const [pid, t] of Object.entries(after.byPid)) {
+  // Renderers only: in one run of bench/swarm.mjs the largest grower was another process (A's figures came out 0).
+  for (const [pid, t] of Object.entries(after.byPid).filter(([pid]) => after.renderers.includes(pid))) {
     const grew = t - (before.byPid[pid] ?? 0);
     if (grew >= ms / 2000 && (!best || grew > best.grew)) best = { pid, grew };
   }
