@@ -35,70 +35,41 @@ try {
       });
     const chunk = i => new Uint8Array(CHUNK).fill(i & 255);
     const chunks = Array.from({ length: N }, (_, i) => chunk(i));
+    /** Puts the values `value(i)` for i = 0, step, 2·step… < N under `cid`, one per transaction, 8 transactions in flight. */
+    const putAll = async (cid, step, value) => {
+      const db = await open();
+      const pending = [];
+      for (let i = 0; i < N; i += step) {
+        pending.push(new Promise((res, rej) => { const tx = db.transaction('c', 'readwrite'); tx.objectStore('c').put({ cid, index: i, data: value(i) }); tx.oncomplete = res; tx.onerror = () => rej(tx.error); }));
+        if (pending.length >= 8) await pending.shift();
+      }
+      await Promise.all(pending);
+      db.close();
+    };
+    /** Gets what {@link putAll} put under `cid`, 3 reads in flight, each result through `use`. */
+    const getAll = async (cid, step, use) => {
+      const db = await open();
+      const pending = [];
+      for (let i = 0; i < N; i += step) {
+        pending.push(new Promise((res, rej) => { const q = db.transaction('c').objectStore('c').get([cid, i]); q.onsuccess = () => res(use(q.result)); q.onerror = () => rej(q.error); }));
+        if (pending.length >= 3) await pending.shift();
+      }
+      await Promise.all(pending);
+      db.close();
+    };
     window.steps = {
       idle: () => new Promise(r => setTimeout(r, 2000)),
-      'IndexedDB put 256 KiB values (8 transactions in flight)': async () => {
-        const db = await open();
-        const pending = [];
-        for (let i = 0; i < N; i++) {
-          pending.push(new Promise((res, rej) => { const tx = db.transaction('c', 'readwrite'); tx.objectStore('c').put({ cid: 'x', index: i, data: chunks[i].buffer }); tx.oncomplete = res; tx.onerror = () => rej(tx.error); }));
-          if (pending.length >= 8) await pending.shift();
-        }
-        await Promise.all(pending);
-        db.close();
-      },
-      'IndexedDB get 256 KiB values (3 in flight)': async () => {
-        const db = await open();
-        const pending = [];
-        for (let i = 0; i < N; i++) {
-          pending.push(new Promise((res, rej) => { const q = db.transaction('c').objectStore('c').get(['x', i]); q.onsuccess = () => res(q.result); q.onerror = () => rej(q.error); }));
-          if (pending.length >= 3) await pending.shift();
-        }
-        await Promise.all(pending);
-        db.close();
-      },
-      'IndexedDB put 1 MiB values (8 transactions in flight)': async () => {
-        const db = await open();
-        const pending = [];
-        for (let i = 0; i < N; i += 4) {
+      'IndexedDB put 256 KiB values (8 transactions in flight)': () => putAll('x', 1, i => chunks[i].buffer),
+      'IndexedDB get 256 KiB values (3 in flight)': () => getAll('x', 1, row => row),
+      'IndexedDB put 1 MiB values (8 transactions in flight)': () =>
+        putAll('big', 4, i => {
           const big = new Uint8Array(4 * CHUNK);
           for (let k = 0; k < 4; k++) big.set(chunks[i + k], k * CHUNK);
-          pending.push(new Promise((res, rej) => { const tx = db.transaction('c', 'readwrite'); tx.objectStore('c').put({ cid: 'big', index: i, data: big.buffer }); tx.oncomplete = res; tx.onerror = () => rej(tx.error); }));
-          if (pending.length >= 8) await pending.shift();
-        }
-        await Promise.all(pending);
-        db.close();
-      },
-      'IndexedDB get 1 MiB values (3 in flight)': async () => {
-        const db = await open();
-        const pending = [];
-        for (let i = 0; i < N; i += 4) {
-          pending.push(new Promise((res, rej) => { const q = db.transaction('c').objectStore('c').get(['big', i]); q.onsuccess = () => res(q.result); q.onerror = () => rej(q.error); }));
-          if (pending.length >= 3) await pending.shift();
-        }
-        await Promise.all(pending);
-        db.close();
-      },
-      'IndexedDB put 256 KiB Blobs (8 transactions in flight)': async () => {
-        const db = await open();
-        const pending = [];
-        for (let i = 0; i < N; i++) {
-          pending.push(new Promise((res, rej) => { const tx = db.transaction('c', 'readwrite'); tx.objectStore('c').put({ cid: 'blob', index: i, data: new Blob([chunks[i]]) }); tx.oncomplete = res; tx.onerror = () => rej(tx.error); }));
-          if (pending.length >= 8) await pending.shift();
-        }
-        await Promise.all(pending);
-        db.close();
-      },
-      'IndexedDB get 256 KiB Blobs + arrayBuffer() (3 in flight)': async () => {
-        const db = await open();
-        const pending = [];
-        for (let i = 0; i < N; i++) {
-          pending.push(new Promise((res, rej) => { const q = db.transaction('c').objectStore('c').get(['blob', i]); q.onsuccess = () => res(q.result.data.arrayBuffer()); q.onerror = () => rej(q.error); }));
-          if (pending.length >= 3) await pending.shift();
-        }
-        await Promise.all(pending);
-        db.close();
-      },
+          return big.buffer;
+        }),
+      'IndexedDB get 1 MiB values (3 in flight)': () => getAll('big', 4, row => row),
+      'IndexedDB put 256 KiB Blobs (8 transactions in flight)': () => putAll('blob', 1, i => new Blob([chunks[i]])),
+      'IndexedDB get 256 KiB Blobs + arrayBuffer() (3 in flight)': () => getAll('blob', 1, row => row.data.arrayBuffer()),
       'SHA-256 per 256 KiB chunk (crypto.subtle)': async () => {
         for (let i = 0; i < N; i++) await crypto.subtle.digest('SHA-256', chunks[i]);
       },

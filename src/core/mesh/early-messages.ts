@@ -7,18 +7,22 @@
  * once the peer is listed; a peer not listed by then (one that left, or was dropped for silence)
  * gets them dropped and counted. Holding lists nobody: it is never a way into the roster.
  *
- * Bounded: at most {@link MAX_EARLY_PEERS} peers and {@link MAX_EARLY_MESSAGES} messages per peer
- * are held; more are refused (the caller drops them as before).
+ * Bounded: at most {@link MAX_EARLY_PEERS} peers, and per peer {@link MAX_EARLY_MESSAGES} messages
+ * and {@link MAX_EARLY_BYTES} bytes, are held; more are refused (the caller drops them as before).
+ * Held messages are checked (size, rate, schema) when they are handed over, like any other.
  */
 export const EARLY_HOLD_MS = 5000;
 /** Peers with held messages at once, at most. */
 export const MAX_EARLY_PEERS = 16;
 /** Messages held per peer, at most. */
 export const MAX_EARLY_MESSAGES = 32;
+/** Bytes (of the messages' text, UTF-16 code units) held per peer, at most: 256 KiB. */
+export const MAX_EARLY_BYTES = 256 * 1024;
 
 interface Held {
   /** When the first message was held (ms, `now`'s clock). */
   at: number;
+  bytes: number;
   messages: { channel: string; deliver: () => void }[];
 }
 
@@ -35,15 +39,16 @@ export class EarlyMessages {
     private readonly now: () => number = () => Date.now(),
   ) {}
 
-  /** Holds `deliver` (the message's handling) for `peerId`; false when full (the caller drops it). */
-  hold(peerId: string, channel: string, deliver: () => void): boolean {
+  /** Holds `deliver` (the handling of a message of `size` bytes) for `peerId`; false when full (the caller drops it). */
+  hold(peerId: string, channel: string, size: number, deliver: () => void): boolean {
     this.sweep();
     let h = this.held.get(peerId);
     if (!h) {
       if (this.held.size >= MAX_EARLY_PEERS) return false;
-      this.held.set(peerId, (h = { at: this.now(), messages: [] }));
+      this.held.set(peerId, (h = { at: this.now(), bytes: 0, messages: [] }));
     }
-    if (h.messages.length >= MAX_EARLY_MESSAGES) return false;
+    if (h.messages.length >= MAX_EARLY_MESSAGES || h.bytes + size > MAX_EARLY_BYTES) return false;
+    h.bytes += size;
     h.messages.push({ channel, deliver });
     return true;
   }

@@ -22,7 +22,7 @@ import type { DropReason } from '../wire';
 import { broadcastMessage, MAX_SNAPSHOT_MEMBERS, membershipMessage, roomMembersMessage, roomPresenceMessage, type RoomPresenceMessage } from '../wire/overlay-schemas';
 import type { Delivered } from '../overlay/broadcast';
 import { PartialMesh, PartialMeshOptions } from './partial-mesh';
-import { EarlyMessages } from './early-messages';
+import { EarlyMessages, MAX_EARLY_BYTES } from './early-messages';
 import { PRESENCE_INTERVAL_MS, RoomMembers } from './room-members';
 import { HolderHints, HOLDER_REPLY_MS, HOLDER_SEARCH_MS, HOLDERS_BATCH_MS, HOLDS_ANSWER_MS, HOLDS_REPEAT_MS, MAX_HINTED_FILES, WANT_REPEAT_MS, waitFor } from './holder-hints';
 
@@ -556,7 +556,7 @@ export class MeshRoom {
         // once; it is handled when the peer is listed, else dropped (a peer dropped for silence, or a
         // connection still delivering after its peer left).
         if (!this.peers.has(peerId)) {
-          if (this.left || !this.early.hold(peerId, spec.channel, () => onMessage(payload, peerId))) this.counters.drop(spec.channel, 'not-joined');
+          if (this.left || !this.early.hold(peerId, spec.channel, typeof payload === 'string' ? payload.length : MAX_EARLY_BYTES, () => onMessage(payload, peerId))) this.counters.drop(spec.channel, 'not-joined');
           return;
         }
         const result = validator.check(payload, peerId);
