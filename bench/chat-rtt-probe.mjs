@@ -82,15 +82,22 @@ try {
     printMainThreadSummaries(mainThreadSummaries(traceEvents).slice(0, 1), 20);
   }
   const [A, B] = await Promise.all(pages.map(p => p.evaluate(() => window.rtt)));
+  // Both pages' clocks on one time line (performance.timeOrigin + now), for the time between one page's send and the other's receive.
+  const [oA, oB] = await Promise.all(pages.map(p => p.evaluate(() => performance.timeOrigin)));
   const after = (xs, t) => xs.find(x => x >= t);
   const before = (xs, t) => [...xs].reverse().find(x => x <= t);
-  const rows = { 'A send (call → channel)': [], 'B receive (channel → p2pMessage)': [], 'B answer (p2pMessage → channel)': [], '  of it: B call → sign start': [], 'A receive (channel → p2pMessage)': [], 'round trip': rtts };
+  const rows = { 'A send (call → channel)': [], 'B receive (channel → p2pMessage)': [], 'B answer (p2pMessage → channel)': [], '  of it: B call → sign start': [], 'A receive (channel → p2pMessage)': [], 'wire A → B (A send → B receive event)': [], 'wire B → A (B send → A receive event)': [], 'A p2pMessage → the page sees the pong': [], 'round trip': rtts };
   for (let i = 0; i < N; i++) {
     rows['A send (call → channel)'].push(after(A.dcSend, A.call[i]) - A.call[i]);
     rows['B receive (channel → p2pMessage)'].push(B.msg[i] - before(B.dcRecv, B.msg[i]));
     rows['B answer (p2pMessage → channel)'].push(after(B.dcSend, B.msg[i]) - B.msg[i]);
     rows['  of it: B call → sign start'].push(after(B.signStart, B.call[i]) - B.call[i]);
     rows['A receive (channel → p2pMessage)'].push(A.msg[i] - before(A.dcRecv, A.msg[i]));
+    const aSent = after(A.dcSend, A.call[i]);
+    rows['wire A → B (A send → B receive event)'].push(oB + before(B.dcRecv, B.msg[i]) - (oA + aSent));
+    const bSent = after(B.dcSend, B.msg[i]);
+    rows['wire B → A (B send → A receive event)'].push(oA + before(A.dcRecv, A.msg[i]) - (oB + bSent));
+    rows['A p2pMessage → the page sees the pong'].push(A.call[i] + rtts[i] - A.msg[i]);
   }
   console.log(`medians over ${N} pings (ms), B answers after ${DELAY} ms`);
   for (const [k, v] of Object.entries(rows)) console.log(k.padEnd(36), (lowerMedian(v.filter(Number.isFinite)) ?? NaN).toFixed(1));

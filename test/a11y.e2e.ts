@@ -70,6 +70,11 @@ describe('accessibility', () => {
       const live = a.locator('p2p-chat [aria-live="polite"]');
       await expect.poll(() => live.innerText()).toContain('Bob: Hi!');
       expect(await live.innerText()).not.toContain('Hello, see');
+      // History a newcomer receives by sync is shown, not read out.
+      const c = await openWidgetPage(world, 'p2p-chat', room, [{ 'user-name': 'Cat', theme }]);
+      await c.locator('p2p-chat').locator('.message').nth(1).waitFor();
+      expect(await c.locator('p2p-chat [aria-live="polite"]').innerText()).toBe('');
+      await c.context().close();
       expect(await audit(a, 'p2p-chat')).toEqual([]);
       await a.locator('p2p-chat').getByRole('button', { name: 'Settings' }).click();
       expect(await audit(a, 'p2p-chat')).toEqual([]);

@@ -93,6 +93,35 @@ describe('a hostile peer', () => {
     expect(await flood()).toBeLessThan(60);
   });
 
+  it('checks a sync batch in the signature worker: a newcomer keeps its genuine records and refuses the tampered and forged ones', async () => {
+    const annKey = (await storedRecords(ann)).find(r => r.text === 'a genuine message from Ann')!.author;
+    await evil.evaluate(
+      async ([r, ann]) => {
+        const w = window as any;
+        const records = await Promise.all(Array.from({ length: 12 }, (_, i) => w.signedRecord(r, { kind: 'msg', seq: 1000 + i, name: 'Evil', text: `synced ${i}` })));
+        records[3] = { ...records[3], text: 'tampered after signing' };
+        records[7] = { ...records[7], ts: records[7].ts - 1 };
+        records[10] = await w.signedRecord(r, { kind: 'msg', author: ann, seq: 9000, name: 'Ann', text: 'forged in Ann’s name, by sync' });
+        w.answerChatSync(records);
+      },
+      [room, annKey] as const,
+    );
+    const cat = await openChatPage(world, room, [{ 'user-name': 'Cat' }]);
+    await waitForPeers(cat, 3);
+    await expect.poll(() => evil.evaluate(() => (window as any).syncAnswered), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    const synced = async () => (await storedRecords(cat)).map(r => r.text).filter(t => /^synced \d+$/.test(t ?? '')).sort();
+    const genuine = [0, 1, 2, 4, 5, 6, 8, 9, 11].map(i => `synced ${i}`).sort();
+    await expect.poll(synced, { timeout: 20_000 }).toEqual(genuine);
+    await expect.poll(async () => (await stats(cat)).refused['bad-signature'] ?? 0).toBe(3);
+    const stored = await storedRecords(cat);
+    expect(stored.some(r => r.text === 'tampered after signing' || r.text?.startsWith('forged'))).toBe(false);
+    expect((await texts(cat)).some(t => t.startsWith('tampered') || t.startsWith('forged'))).toBe(false);
+    // The batch was checked off the main thread: the page runs the widgets' signature worker.
+    const workerNames = await Promise.all(cat.workers().map(w => w.evaluate(() => self.name).catch(() => '')));
+    expect(workerNames).toContain('p2p-widgets signature checker');
+    await cat.context().close();
+  });
+
   it('disconnects a peer that pushes megabytes, and the widgets keep chatting', async () => {
     await send('chat', 'A'.repeat(8 * 1024 * 1024));
     await Promise.all([waitForPeers(ann, 1), waitForPeers(bob, 1)]).catch(async err => {

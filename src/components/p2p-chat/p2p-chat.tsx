@@ -103,7 +103,8 @@ export class P2pChat extends P2pWidget<ChatSession> {
           session.on('message', message => {
             this.p2pMessage.emit(toDetail(message));
             if (!message.own && !this.log.isAtEnd(40)) this.unseen++;
-            if (!message.own) this.announcements = [...this.announcements, announcement(message, this.t)].slice(-3);
+            // Read out live messages only: a backfill by sync (no peer id) would queue thousands, and redraw the widget per batch.
+            if (!message.own && message.peerId) this.announcements = [...this.announcements, announcement(message, this.t)].slice(-3);
           }),
           session.on('error', e => this.fail(e.code, e.message)),
           session.on('burn', on => (this.burn = on)),

@@ -1,4 +1,4 @@
-import { canonicalBytes, verifySignature, type DeviceIdentity } from '../identity';
+import { canonicalBytes, verifySignature, verifySignatures, type DeviceIdentity } from '../identity';
 
 /** `Omit` that distributes over a union (each record kind keeps its own fields). */
 export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -55,6 +55,8 @@ export interface RecordKind<R extends SignedRecordBase> {
   sign(room: string, identity: DeviceIdentity, r: Unsigned<R>): Promise<R>;
   /** Whether `record.sig` is its author's signature over the record in `room`. Never throws. */
   verify(room: string, record: R): Promise<boolean>;
+  /** {@link RecordKind.verify} for many records (a sync batch): off the main thread where a worker runs (identity's `verifySignatures`). Never throws; one result per record, in order. */
+  verifyMany(room: string, records: readonly R[]): Promise<boolean[]>;
 }
 
 /**
@@ -77,6 +79,14 @@ export function defineRecordKind<R extends SignedRecordBase>(tag: string, fields
     verify(room, record) {
       const { sig, ...unsigned } = record;
       return verifySignature(record.author, signingBytes(room, unsigned as unknown as Unsigned<R>), sig);
+    },
+    verifyMany(room, records) {
+      return verifySignatures(
+        records.map(record => {
+          const { sig, ...unsigned } = record;
+          return { publicKey: record.author, data: signingBytes(room, unsigned as unknown as Unsigned<R>), signature: sig };
+        }),
+      );
     },
   };
 }
