@@ -98,7 +98,7 @@ const LAST_TEXT = messageText(HISTORY - 1, HISTORY);
  *    page's IndexedDB, polled every `pollMs` with the plain IndexedDB API (one connection,
  *    never creates the database: an upgrade on a missing database is aborted).
  */
-function historyProbe({ target, lastText, pollMs }) {
+function historyProbe({ target, lastText, pollMs, channels }) {
   const h = (window.__history = { peerJoins: [], errors: [], longTasks: [], longTaskSupported: false, renderedAt: null, count: 0, firstRecordAt: null, doneAt: null, progress: [], polls: 0 });
   try {
     h.longTaskSupported = PerformanceObserver.supportedEntryTypes.includes('longtask');
@@ -109,6 +109,30 @@ function historyProbe({ target, lastText, pollMs }) {
     h.errors.push(`longtask observer: ${err}`);
   }
   document.addEventListener('p2pPeerJoin', () => h.peerJoins.push(performance.now()));
+  // BENCH_HISTORY_CHANNELS=1: every data-channel message sent and received (time, direction, bytes, its first bytes as text), for the sync's timeline.
+  if (channels) {
+    h.channels = [];
+    const head = d => (typeof d === 'string' ? d.slice(0, 64) : String.fromCharCode(...new Uint8Array(d instanceof ArrayBuffer ? d : d.buffer ?? new ArrayBuffer(0)).slice(0, 64))).replace(/[^ -~]/g, '.');
+    const log = (dir, d) => h.channels.length < 20_000 && h.channels.push([performance.now(), dir, typeof d === 'string' ? d.length : (d.byteLength ?? d.size ?? 0), head(d)]);
+    const send = RTCDataChannel.prototype.send;
+    RTCDataChannel.prototype.send = function (d) {
+      log('out', d);
+      return send.call(this, d);
+    };
+    const watch = ch => ch.addEventListener('message', e => log('in', e.data));
+    const PC = window.RTCPeerConnection;
+    window.RTCPeerConnection = class extends PC {
+      constructor(...a) {
+        super(...a);
+        this.addEventListener('datachannel', e => watch(e.channel));
+      }
+      createDataChannel(...a) {
+        const c = super.createDataChannel(...a);
+        watch(c);
+        return c;
+      }
+    };
+  }
   document.addEventListener('p2pError', e => h.errors.push(`${e.detail?.code}: ${e.detail?.message}`));
 
   if (lastText) {
@@ -216,7 +240,7 @@ const pageErrors = [];
 /** Opens a device: a fresh browser context (own storage, cold cache) with the probe, one `<p2p-chat>` on `room`. */
 async function openDevice(world, room, name, probe) {
   const context = await world.browser.newContext();
-  await context.addInitScript(historyProbe, { target: null, lastText: LAST_TEXT, pollMs: POLL_MS, ...probe });
+  await context.addInitScript(historyProbe, { target: null, lastText: LAST_TEXT, pollMs: POLL_MS, channels: process.env.BENCH_HISTORY_CHANNELS === '1', ...probe });
   const page = await openChatPage(world, room, [{ 'user-name': name }], { context });
   page.on('pageerror', err => pageErrors.push(`${name}: ${err.message}`));
   return { name, context, page, close: () => context.close().catch(() => undefined) };
@@ -569,6 +593,26 @@ export async function main() {
     const tracing = process.env.BENCH_HISTORY_TRACE === '1';
     if (tracing) await world.browser.startTracing(undefined, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
     const b = await newcomer(world, room, 'b', 1);
+    if (process.env.BENCH_HISTORY_CHANNELS === '1') {
+      const h = await b.device.page.evaluate(() => window.__history);
+      const t0 = h.peerJoins[0] ?? 0;
+      log(`B's data channels, ms after its first peer (${fmt(t0)} ms after navigation); first record stored at +${fmt(h.firstRecordAt - t0)}, complete at +${fmt(h.doneAt - t0)}:`);
+      const kinds = new Map();
+      for (const [t, dir, bytes, head] of h.channels) {
+        const k = `${dir} ${head.slice(22, 64)}`;
+        const e = kinds.get(k) ?? { first: t, last: t, n: 0, bytes: 0 };
+        e.last = t;
+        e.n++;
+        e.bytes += bytes;
+        kinds.set(k, e);
+      }
+      log('  records stored (ms: count): ' + h.progress.map(([t, n]) => `${fmt(t - t0)}: ${n}`).join(', '));
+      log('  long tasks (start ms +duration): ' + h.longTasks.filter(([t]) => t >= t0 - 200).map(([t, d]) => `${fmt(t - t0)}+${fmt(d)}`).join(' '));
+      log('  every message in the first 1.5 s (ms, direction, bytes):');
+      log('  ' + h.channels.filter(([t]) => t - t0 < 1500).map(([t, dir, bytes]) => `${fmt(t - t0)}${dir === 'in' ? '<' : '>'}${bytes}`).join(' '));
+      for (const [k, e] of [...kinds].sort((x, y) => x[1].first - y[1].first).slice(0, 40)) log(`  +${fmt(e.first - t0).padStart(6)} … +${fmt(e.last - t0).padStart(6)}  ${String(e.n).padStart(5)} msgs ${String(Math.round(e.bytes / 1024)).padStart(6)} KiB  ${k}`);
+      return;
+    }
     if (tracing) {
       const { traceEvents } = JSON.parse((await world.browser.stopTracing()).toString());
       logNewcomer('1. B ← A (traced)', b.run);

@@ -745,3 +745,38 @@ describe('ChatLog: ingestBatch', () => {
     }
   });
 });
+
+describe('ChatLog: missingPages (serving a sync page by page)', () => {
+  for (const kind of ['IndexedDB', 'memory'] as const) {
+    it(`gives what missingFor gives, in the same order, page by page, across equal timestamps (${kind})`, async () => {
+      const { log } = await setup(kind === 'memory' ? { store: () => new MemoryRecordStore(ROOM) } : {});
+      const [ann, bob] = await Promise.all([device(), device()]);
+      // Seven records, several sharing a timestamp (pages must cut between them without loss or repeat).
+      const records = await Promise.all([
+        msg(ann, 1, T0),
+        msg(bob, 1, T0),
+        msg(ann, 2, T0),
+        msg(bob, 2, T0 + 1),
+        msg(ann, 3, T0 + 1),
+        msg(ann, 4, T0 + 2),
+        msg(bob, 3, T0 + 3, { burn: true }),
+      ]);
+      for (const r of records) await log.ingest(r);
+      const vector = { [bob.publicKey]: [[2, 2]] as [number, number][] };
+      const whole = await log.missingFor(vector, 0);
+      expect(whole).toHaveLength(5); // bob's 2 is covered, the burn message never leaves
+      for (const pageSize of [1, 2, 3, 5, 100]) {
+        const pages: ChatRecordWire[][] = [];
+        for await (const page of log.missingPages(vector, 0, pageSize)) pages.push(page);
+        expect(pages.flat()).toEqual(whole);
+        expect(pages.every(p => p.length > 0 && p.length <= pageSize)).toBe(true);
+      }
+      // A later `since` starts the pages there.
+      const later: ChatRecordWire[] = [];
+      for await (const page of log.missingPages({}, T0 + 1, 2)) later.push(...page);
+      const name = (r: ChatRecordWire) => `${r.author === ann.publicKey ? 'ann' : 'bob'}:${r.seq}`;
+      expect(later.map(name).sort()).toEqual(['ann:3', 'ann:4', 'bob:2']);
+      expect(later).toEqual(await log.missingFor({}, T0 + 1));
+    });
+  }
+});

@@ -1,7 +1,7 @@
 import { createNanoEvents, Unsubscribe } from 'nanoevents';
 import type { MeshRoom } from '../mesh';
 import { chatSyncBatchMessage, chatSyncRequestMessage, ChatRecordWire, MAX_BATCH_RECORDS, PROTOCOL_VERSION } from '../wire';
-import { randomBase64Url } from '../identity';
+import { randomBase64Url, warmSignatureWorker } from '../identity';
 import type { ChatLog } from './chat-log';
 
 /** What sync needs from a mesh room. */
@@ -167,6 +167,8 @@ export class ChatSync {
       vector = {};
     }
     const id = randomBase64Url(12);
+    // The answer's batches are checked in the signature worker: start it while the request travels.
+    warmSignatureWorker();
     let timedOut = false;
     await new Promise<void>(resolve => {
       const done = () => {
@@ -233,7 +235,6 @@ export class ChatSync {
     if (this.serving.has(peerId)) return;
     this.serving.add(peerId);
     try {
-      const records = await this.log.missingFor(req.vector, req.since);
       const channel = this.mesh.channel(chatSyncBatchMessage);
       let batch: ChatRecordWire[] = [];
       let bytes = 0;
@@ -243,12 +244,15 @@ export class ChatSync {
         batch = [];
         bytes = 0;
       };
-      for (const record of records) {
-        if (!this.serving.has(peerId) || this.destroyed) return;
-        const size = encoder.encode(JSON.stringify(record)).byteLength;
-        if (batch.length && (batch.length >= MAX_BATCH_RECORDS || bytes + size > this.batchBytes)) await flush(false);
-        batch.push(record);
-        bytes += size;
+      // Read page by page: the first batch leaves after one page, not after the whole history.
+      for await (const records of this.log.missingPages(req.vector, req.since)) {
+        for (const record of records) {
+          if (!this.serving.has(peerId) || this.destroyed) return;
+          const size = encoder.encode(JSON.stringify(record)).byteLength;
+          if (batch.length && (batch.length >= MAX_BATCH_RECORDS || bytes + size > this.batchBytes)) await flush(false);
+          batch.push(record);
+          bytes += size;
+        }
       }
       await flush(true);
     } catch {

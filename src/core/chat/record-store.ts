@@ -19,6 +19,8 @@ export interface RecordStore extends RecordIndex<StoredChatRecord> {
   tombstonesFor(targets: readonly (readonly [author: string, target: number])[]): Promise<StoredChatRecord[]>;
   /** Records with `ts >= since`, oldest first. */
   since(since: number): Promise<StoredChatRecord[]>;
+  /** Up to `limit` records with `ts >= since` ordered after the cursor `[ts, author, seq]` (null: from the oldest), oldest first (in `[ts, author, seq]` order). */
+  sincePage(since: number, after: PageCursor | null, limit: number): Promise<StoredChatRecord[]>;
   /** Up to `limit` records ordered before the cursor `[ts, author, seq]` (null: from the newest), newest first. */
   newest(before: PageCursor | null, limit: number): Promise<StoredChatRecord[]>;
   /** Deletes records with `ts < cutoff` whose key is not in `keep`; returns how many. */
@@ -94,6 +96,19 @@ export class DexieRecordStore extends withChatLookups(DexieRecordIndex<StoredCha
   since(since: number) {
     return this.run(async () => (await this.db.signedRecords.where('[feature+room+ts]').between([CHAT, this.room, since], [CHAT, this.room, Infinity], true, true).toArray()).map(fromRow));
   }
+  sincePage(since: number, after: PageCursor | null, limit: number) {
+    // [chat, room, since] sorts before every [chat, room, since, author, seq] (a shorter key first; IndexedDB key order).
+    const lower = after && after[0] >= since ? [CHAT, this.room, ...after] : [CHAT, this.room, since];
+    return this.run(async () =>
+      (
+        await this.db.signedRecords
+          .where('[feature+room+ts+author+seq]')
+          .between(lower, [CHAT, this.room, Infinity], lower.length === 3, false)
+          .limit(limit)
+          .toArray()
+      ).map(fromRow),
+    );
+  }
   newest(before: PageCursor | null, limit: number) {
     // [chat, room] sorts before and [chat, room, Infinity] after every [chat, room, ts, author, seq] (IndexedDB key order).
     const upper = before ? [CHAT, this.room, ...before] : [CHAT, this.room, Infinity];
@@ -155,6 +170,13 @@ export class MemoryRecordStore extends withChatLookups(MemoryRecordIndex<StoredC
 
   async since(since: number) {
     return this.held().filter(r => r.ts >= since).sort((a, b) => a.ts - b.ts);
+  }
+  async sincePage(since: number, after: PageCursor | null, limit: number) {
+    const cursor = after ? { ts: after[0], author: after[1], seq: after[2] } : null;
+    return this.held()
+      .filter(r => r.ts >= since && (!cursor || compareRecords(r, cursor) > 0))
+      .sort(compareRecords)
+      .slice(0, limit);
   }
   async newest(before: PageCursor | null, limit: number) {
     const cursor = before ? { ts: before[0], author: before[1], seq: before[2] } : null;

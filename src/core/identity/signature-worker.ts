@@ -101,6 +101,15 @@ function worker(): WorkerState | null {
   return shared;
 }
 
+/**
+ * Starts the page's signature worker ahead of a batch (a worker takes tens to hundreds of ms to start
+ * on a busy page; a sync that asks for history starts it while the answer travels). Does nothing where
+ * workers are refused or unavailable.
+ */
+export function warmSignatureWorker(): void {
+  worker();
+}
+
 function onMainThread(items: readonly SignatureCheck[]): Promise<boolean[]> {
   signatureWorkerStats.onMainThread += items.length;
   return Promise.all(items.map(c => verifySignature(c.publicKey, c.data, c.signature)));
