@@ -33,6 +33,19 @@ const INIT = `(() => {
   const sign = crypto.subtle.sign.bind(crypto.subtle);
   crypto.subtle.sign = async (...a) => { t.signStart.push(performance.now()); const r = await sign(...a); t.signEnd.push(performance.now()); return r; };
   document.addEventListener('p2pMessage', e => { if (!e.detail.own) t.msg.push(performance.now()); });
+  // TIMELINE=1: IndexedDB transactions (created → complete) and animation-frame callbacks, to lay beside a ping.
+  t.events = [];
+  const ev = (what, t0, t1) => t.events.length < 50000 && t.events.push([what, t0, t1 ?? t0]);
+  const tx = IDBDatabase.prototype.transaction;
+  IDBDatabase.prototype.transaction = function (...a) {
+    const r = tx.apply(this, a);
+    const t0 = performance.now();
+    const mode = a[1] ?? 'readonly';
+    r.addEventListener('complete', () => ev('idb ' + mode + ' ' + [].concat(a[0]).join(','), t0, performance.now()));
+    return r;
+  };
+  const raf = window.requestAnimationFrame;
+  window.requestAnimationFrame = cb => raf(ts => { const t0 = performance.now(); try { return cb(ts); } finally { ev('raf ' + (cb.name || 'anon'), t0, performance.now()); } });
 })();`;
 
 const world = await startWorld();
@@ -86,18 +99,34 @@ try {
   const [oA, oB] = await Promise.all(pages.map(p => p.evaluate(() => performance.timeOrigin)));
   const after = (xs, t) => xs.find(x => x >= t);
   const before = (xs, t) => [...xs].reverse().find(x => x <= t);
-  const rows = { 'A send (call → channel)': [], 'B receive (channel → p2pMessage)': [], 'B answer (p2pMessage → channel)': [], '  of it: B call → sign start': [], 'A receive (channel → p2pMessage)': [], 'wire A → B (A send → B receive event)': [], 'wire B → A (B send → A receive event)': [], 'A p2pMessage → the page sees the pong': [], 'round trip': rtts };
+  const rows = { 'A send (call → channel)': [], 'B receive (channel → p2pMessage)': [], 'B answer (p2pMessage → channel)': [], '  of it: B call → sign start': [], '  of it: B sign → sign end': [], '  of it: B sign end → channel': [], 'A receive (channel → p2pMessage)': [], 'wire A → B (A send → B receive event)': [], 'wire B → A (B send → A receive event)': [], 'A p2pMessage → the page sees the pong': [], 'round trip': rtts };
   for (let i = 0; i < N; i++) {
     rows['A send (call → channel)'].push(after(A.dcSend, A.call[i]) - A.call[i]);
     rows['B receive (channel → p2pMessage)'].push(B.msg[i] - before(B.dcRecv, B.msg[i]));
     rows['B answer (p2pMessage → channel)'].push(after(B.dcSend, B.msg[i]) - B.msg[i]);
     rows['  of it: B call → sign start'].push(after(B.signStart, B.call[i]) - B.call[i]);
+    const bSignEnd = after(B.signEnd, B.call[i]);
+    rows['  of it: B sign → sign end'].push(bSignEnd - after(B.signStart, B.call[i]));
+    rows['  of it: B sign end → channel'].push(after(B.dcSend, bSignEnd) - bSignEnd);
     rows['A receive (channel → p2pMessage)'].push(A.msg[i] - before(A.dcRecv, A.msg[i]));
     const aSent = after(A.dcSend, A.call[i]);
     rows['wire A → B (A send → B receive event)'].push(oB + before(B.dcRecv, B.msg[i]) - (oA + aSent));
     const bSent = after(B.dcSend, B.msg[i]);
     rows['wire B → A (B send → A receive event)'].push(oA + before(A.dcRecv, A.msg[i]) - (oB + bSent));
     rows['A p2pMessage → the page sees the pong'].push(A.call[i] + rtts[i] - A.msg[i]);
+  }
+  if (process.env.TIMELINE === '1') {
+    for (const i of [5, 10, 15, 20, 25].filter(i => i < N)) {
+      const t0 = A.call[i];
+      const end = A.msg[i];
+      const bOff = oB - oA;
+      const line = [`ping ${i}: A call 0`, `A send ${(after(A.dcSend, t0) - t0).toFixed(1)}`, `B recv ${(before(B.dcRecv, B.msg[i]) + bOff - t0).toFixed(1)}`, `B msg ${(B.msg[i] + bOff - t0).toFixed(1)}`, `B send ${(after(B.dcSend, B.msg[i]) + bOff - t0).toFixed(1)}`, `A recv ${(before(A.dcRecv, end) - t0).toFixed(1)}`, `A msg ${(end - t0).toFixed(1)}`];
+      console.log(line.join(' | '));
+      for (const [who, evs, off] of [['A', A.events, 0], ['B', B.events, bOff]]) {
+        const inside = evs.filter(([, a, b]) => b + off >= t0 && a + off <= end);
+        console.log(`   ${who}: ` + inside.map(([w, a, b]) => `${w} ${(a + off - t0).toFixed(1)}–${(b + off - t0).toFixed(1)}`).join('; '));
+      }
+    }
   }
   console.log(`medians over ${N} pings (ms), B answers after ${DELAY} ms`);
   for (const [k, v] of Object.entries(rows)) console.log(k.padEnd(36), (lowerMedian(v.filter(Number.isFinite)) ?? NaN).toFixed(1));

@@ -179,6 +179,25 @@ describe('live chat', () => {
     expect(await stored(ann)).toEqual(['hello, slow disks']);
   });
 
+  it('shows a reply while its own message is still being written, and a copy of a record being written is a duplicate', async () => {
+    // Ann's writes report success 2 s late. Bob answers at once; before, Bob's reply waited in
+    // Ann's record book until her own message's write had committed.
+    const { ann, bob, annDb, bobPeer, net, settle } = await twoPeers();
+    (annDb as ReturnType<typeof freshDatabase>).delayWrites(2000);
+    bob.on('message', m => void (!m.own && bob.send(`re: ${m.text}`)));
+    const started = Date.now();
+    const sent = ann.send('ping');
+    await until(() => expect(texts(ann)).toEqual(['ping', 're: ping']));
+    expect(Date.now() - started).toBeLessThan(1000);
+    // Bob's reply comes back to Ann again (a peer forwarding it) while Ann is still writing it: refused as a duplicate.
+    net.deliver('peer-bob', 'peer-ann', 'chat', bobPeer.sent.filter(x => x.channel === 'chat').at(-1)!.text);
+    await settle();
+    expect(texts(ann)).toEqual(['ping', 're: ping']);
+    expect(ann.stats().refused.duplicate).toBe(1);
+    await sent;
+    await until(async () => expect(await stored(ann)).toEqual(['ping', 're: ping']));
+  });
+
   it('sends the documented, signed wire message', async () => {
     const { ann, annPeer } = await twoPeers();
     await ann.send('hi');

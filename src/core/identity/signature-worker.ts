@@ -15,8 +15,11 @@ import { PUBLIC_KEY_PATTERN, SIGNATURE_PATTERN, verifySignature } from './device
 
 /** One signature to check: its author's public key (base64url P-256 point), the signed bytes and the signature (base64url P1363). */
 export interface SignatureCheck {
+  /** The author's public key: the 65-byte uncompressed P-256 point, base64url (87 characters). */
   publicKey: string;
+  /** The signed bytes (a record's canonical bytes). */
   data: Uint8Array;
+  /** The signature: 64-byte r‖s (IEEE P1363), base64url (86 characters). */
   signature: string;
 }
 

@@ -253,6 +253,11 @@ export class DexieRecordIndex<H extends HeldRecord> implements RecordIndex<H> {
   readonly persistent = true;
   /** Per author: an upper bound of the highest seq stored (see the class comment). */
   private readonly highest = new Map<string, number>();
+  /**
+   * Records whose write is issued but not committed, by key: lookups answer them from here, so the
+   * book may decide the next record before the commit (and no read depends on transaction order).
+   */
+  private readonly writing = new Map<string, H>();
 
   constructor(
     /** The page's database. */
@@ -296,30 +301,39 @@ export class DexieRecordIndex<H extends HeldRecord> implements RecordIndex<H> {
     return keys.filter(([author, seq]) => seq <= (this.highest.get(author) ?? Infinity));
   }
 
-  /** See {@link RecordIndex.getMany}: no read for keys above their author's highest stored seq. */
+  /** See {@link RecordIndex.getMany}: no read for keys above their author's highest stored seq, nor for records being written. */
   getMany(keys: readonly KeyTuple[]): Promise<(H | undefined)[]> {
     if (!keys.length) return Promise.resolve([]);
+    // Taken now: a write that commits while the rest is read leaves the map but was not read.
+    const pending = new Map(keys.flatMap(([author, seq]) => {
+      const r = this.writing.get(recordKey({ author, seq }));
+      return r ? [[recordKey(r), r] as const] : [];
+    }));
     return this.run(async () => {
-      const wanted = await this.mayBeHeld(keys);
-      if (!wanted.length) return keys.map(() => undefined);
-      const rows = await this.db.signedRecords.bulkGet(wanted.map(([author, seq]) => this.key(author, seq)));
+      const wanted = await this.mayBeHeld(keys.filter(([author, seq]) => !pending.has(recordKey({ author, seq }))));
+      const rows = wanted.length ? await this.db.signedRecords.bulkGet(wanted.map(([author, seq]) => this.key(author, seq))) : [];
       const held = new Map(rows.flatMap(row => (row ? [[recordKey(row), this.fromRow(row)] as const] : [])));
-      return keys.map(([author, seq]) => held.get(recordKey({ author, seq })));
+      return keys.map(([author, seq]) => pending.get(recordKey({ author, seq })) ?? held.get(recordKey({ author, seq })));
     });
   }
 
-  /** See {@link RecordIndex.amendmentsFor}: no read for targets above their author's highest stored seq. */
+  /** See {@link RecordIndex.amendmentsFor}: no read for targets above their author's highest stored seq; amendments being written are included. */
   amendmentsFor(targets: readonly KeyTuple[]): Promise<H[]> {
     if (!targets.length) return Promise.resolve([]);
+    const asked = new Set(targets.map(([author, target]) => targetKey({ author, target })));
+    const pending = [...this.writing.values()].filter(r => this.shape.amends(r) && asked.has(targetKey(r)));
     return this.run(async () => {
       const wanted = await this.mayBeHeld(targets);
-      if (!wanted.length) return [];
-      return (
-        await this.db.signedRecords
-          .where('[feature+room+author+target]')
-          .anyOf(wanted.map(([author, target]) => this.key(author, target)))
-          .toArray()
-      ).map(row => this.fromRow(row));
+      const stored = wanted.length
+        ? (
+            await this.db.signedRecords
+              .where('[feature+room+author+target]')
+              .anyOf(wanted.map(([author, target]) => this.key(author, target)))
+              .toArray()
+          ).map(row => this.fromRow(row))
+        : [];
+      const keys = new Set(pending.map(recordKey));
+      return [...pending, ...stored.filter(r => !keys.has(recordKey(r)))];
     });
   }
 
@@ -339,7 +353,13 @@ export class DexieRecordIndex<H extends HeldRecord> implements RecordIndex<H> {
 
   /** See {@link RecordIndex.putMany}: one IndexedDB transaction (each author's highest stored seq is raised as it is issued). */
   putMany(records: readonly H[]): Promise<void> {
-    for (const r of records) if (this.highest.has(r.author)) this.highest.set(r.author, Math.max(this.highest.get(r.author)!, r.seq));
-    return writeRows(this.db, records.map(r => rowOf(this.table, r)));
+    for (const r of records) {
+      if (this.highest.has(r.author)) this.highest.set(r.author, Math.max(this.highest.get(r.author)!, r.seq));
+      this.writing.set(recordKey(r), r);
+    }
+    const settled = () => {
+      for (const r of records) if (this.writing.get(recordKey(r)) === r) this.writing.delete(recordKey(r));
+    };
+    return writeRows(this.db, records.map(r => rowOf(this.table, r))).finally(settled);
   }
 }
