@@ -116,6 +116,14 @@ try {
     rows['A p2pMessage → the page sees the pong'].push(A.call[i] + rtts[i] - A.msg[i]);
   }
   if (process.env.TIMELINE === '1') {
+    for (const [who, evs] of [['A', A.events], ['B', B.events]]) {
+      const by = new Map();
+      for (const [w, a, b] of evs.filter(([, a]) => a >= A.call[0])) {
+        const e = by.get(w) ?? [0, 0];
+        by.set(w, [e[0] + 1, e[1] + b - a]);
+      }
+      console.log(`${who} over the pings: ` + [...by].map(([w, [n, ms]]) => `${w} ×${n} ${ms.toFixed(0)} ms`).join('; '));
+    }
     for (const i of [5, 10, 15, 20, 25].filter(i => i < N)) {
       const t0 = A.call[i];
       const end = A.msg[i];
