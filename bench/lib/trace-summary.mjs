@@ -5,10 +5,11 @@
 
 /**
  * Summaries of every renderer main thread (`CrRendererMain`) in `traceEvents` that ran script:
- * `[{ pid, tasksMs, self: [[event name, ms, count]…], callbacks: [[label, ms, count]…] }]`, where
+ * `[{ pid, tasksMs, self: [[event name, ms, count]…], callbacks: [[label, ms, count]…], longTasks }]`, where
  * `self` is each complete event's duration minus its children's on the same thread (ms), and
  * `callbacks` totals FunctionCall / TimerFire / FireAnimationFrame / EventDispatch events by
- * function name, script and line (ms, inclusive). Sorted by time, longest first.
+ * function name, script and line (ms, inclusive), and `longTasks` the 10 longest tasks in time order
+ * (`{ atMs, ms, top: [[label, ms]…] }`, the events inside each that took longest). Sorted by time, longest first.
  */
 export function mainThreadSummaries(traceEvents) {
   const mains = traceEvents.filter(e => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
@@ -36,8 +37,24 @@ export function mainThreadSummaries(traceEvents) {
       x[2]++;
       callbacks.set(key, x);
     }
+    // The longest tasks, each with the callbacks (and other events) that took most of it.
+    const tasks = onMain.filter(e => e.name === 'RunTask').sort((x, y) => y.dur - x.dur).slice(0, 10);
+    const t0 = onMain[0]?.ts ?? 0;
+    const longTasks = tasks
+      .map(task => {
+        const inside = new Map();
+        for (const e of onMain) {
+          if (e === task || e.ts < task.ts || e.ts + e.dur > task.ts + task.dur || e.name === 'RunTask') continue;
+          const d = e.args?.data ?? {};
+          const label = `${e.name} ${d.functionName || d.type || ''} ${(d.url || '').replace(/^.*\//, '').replace(/\?.*$/, '')}${d.lineNumber ? `:${d.lineNumber}` : ''}`.trim();
+          inside.set(label, Math.max(inside.get(label) ?? 0, e.dur / 1000));
+        }
+        return { atMs: (task.ts - t0) / 1000, ms: task.dur / 1000, top: [...inside].sort((x, y) => y[1] - x[1]).slice(0, 4) };
+      })
+      .sort((x, y) => x.atMs - y.atMs);
     out.push({
       pid: main.pid,
+      longTasks,
       tasksMs: onMain.filter(e => e.name === 'RunTask').reduce((n, e) => n + e.dur / 1000, 0),
       self: [...self].map(([k, ms]) => [k, ms, count.get(k)]).sort((x, y) => y[1] - x[1]),
       callbacks: [...callbacks.values()].sort((x, y) => y[1] - x[1]),
@@ -53,6 +70,8 @@ export function printMainThreadSummaries(summaries, top = 15, log = console.log)
     for (const [k, ms, n] of s.self.slice(0, top)) log(`  ${ms.toFixed(1).padStart(8)} ${String(n).padStart(6)}  ${k}`);
     log('  callbacks (ms inclusive, count):');
     for (const [k, ms, n] of s.callbacks.slice(0, top)) log(`  ${ms.toFixed(1).padStart(8)} ${String(n).padStart(6)}  ${k}`);
+    log("  longest tasks (ms from the thread's first traced event, duration; what took most of each):");
+    for (const t of s.longTasks) log(`  ${t.atMs.toFixed(0).padStart(8)} +${t.ms.toFixed(0)}  ${t.top.map(([k, ms]) => `${k} ${ms.toFixed(0)}`).join(' · ')}`);
   }
 }
 
