@@ -119,6 +119,13 @@ function historyProbe({ target, lastText, pollMs, channels }) {
       log('out', d);
       return send.call(this, d);
     };
+    h.rows = [];
+    const countRows = () => {
+      const n = document.querySelector('p2p-chat')?.shadowRoot?.querySelectorAll('li.row').length ?? 0;
+      if (n !== h.rows.at(-1)?.[1]) h.rows.push([performance.now(), n]);
+      requestAnimationFrame(countRows);
+    };
+    requestAnimationFrame(countRows);
     const watch = ch => ch.addEventListener('message', e => log('in', e.data));
     const PC = window.RTCPeerConnection;
     window.RTCPeerConnection = class extends PC {
@@ -607,6 +614,7 @@ export async function main() {
         kinds.set(k, e);
       }
       log('  records stored (ms: count): ' + h.progress.map(([t, n]) => `${fmt(t - t0)}: ${n}`).join(', '));
+      log('  rows in the list (ms: rows): ' + h.rows.filter(([t]) => t >= t0 - 200).slice(0, 30).map(([t, n]) => `${fmt(t - t0)}: ${n}`).join(', '));
       log('  long tasks (start ms +duration): ' + h.longTasks.filter(([t]) => t >= t0 - 200).map(([t, d]) => `${fmt(t - t0)}+${fmt(d)}`).join(' '));
       log('  every message in the first 1.5 s (ms, direction, bytes):');
       log('  ' + h.channels.filter(([t]) => t - t0 < 1500).map(([t, dir, bytes]) => `${fmt(t - t0)}${dir === 'in' ? '<' : '>'}${bytes}`).join(' '));
