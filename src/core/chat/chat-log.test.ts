@@ -515,6 +515,17 @@ describe('ChatLog: ingestBatch', () => {
     expect(batches).toEqual([2]);
   });
 
+  it('with its signatures checked ahead (verifyBatch), decides as without: forged refused, a record outside the window refused as such', async () => {
+    const { log, store } = await setup({ retentionMs: HOUR });
+    const ann = await device();
+    const eve = await device();
+    const forged = await forge(eve, ann.publicKey, { kind: 'msg', seq: 2, ts: T0 + 1, name: 'Ann', text: 'forged' });
+    const batch = [await msg(ann, 1, T0), forged, await msg(ann, 3, T0 - 2 * HOUR), await msg(ann, 4, T0 + 2)];
+    const results = await log.ingestBatch(batch, log.verifyBatch(batch));
+    expect(results.map(r => (r.status === 'refused' ? r.reason : r.status))).toEqual(['accepted', 'bad-signature', 'outside-window', 'accepted']);
+    expect((await store.since(0)).map(r => r.seq)).toEqual([1, 4]);
+  });
+
   it('drops a forged record in the middle (counted as bad-signature) and stores the others', async () => {
     const { log, store } = await setup();
     const ann = await device();
@@ -594,25 +605,36 @@ describe('ChatLog: ingestBatch', () => {
   });
 
   it('a quota reached in the middle of a batch ends as ingesting one by one does: what fits is stored, the rest accepted unstored', async () => {
-    /** A real Dexie store that holds at most `cap` records; a write that would exceed it fails whole, as a full disk does. */
+    /**
+     * A real Dexie store that holds at most `cap` records; a write that would exceed it fails whole, as
+     * a full disk does. The space is taken when a write is issued (the book issues the next record's
+     * write before the previous one commits), as a quota counts what is being written.
+     */
     class CappedStore extends DexieRecordStore {
+      private used = 0;
+      private readonly taken = new Set<string>();
       constructor(
         db: P2pDatabase,
         private readonly cap: number,
       ) {
         super(db, ROOM);
       }
-      private async fits(records: readonly StoredChatRecord[]) {
-        const fresh = (await this.getMany(records.map(r => [r.author, r.seq] as const))).filter(r => !r).length;
-        if ((await this.count()) + fresh > this.cap) throw toStorageError(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
+      private take(records: readonly StoredChatRecord[]) {
+        const fresh = records.map(r => `${r.author}:${r.seq}`).filter(k => !this.taken.has(k));
+        if (this.used + fresh.length > this.cap) throw toStorageError(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
+        fresh.forEach(k => this.taken.add(k));
+        this.used += fresh.length;
       }
-      override async put(record: StoredChatRecord) {
-        await this.fits([record]);
-        await super.put(record);
+      override put(record: StoredChatRecord) {
+        return this.putMany([record]);
       }
-      override async putMany(records: readonly StoredChatRecord[]) {
-        await this.fits(records);
-        await super.putMany(records);
+      override putMany(records: readonly StoredChatRecord[]) {
+        try {
+          this.take(records);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+        return super.putMany(records);
       }
     }
     const ann = await device();

@@ -170,10 +170,16 @@ export class ChatLog {
    * Serialized with {@link ChatLog.ingest} (a live message never interleaves with a batch).
    * Never throws.
    * @param records records as received (any kinds, any order, duplicates allowed)
+   * @param verifying the batch's signature checks, started early ({@link ChatLog.verifyBatch}), aligned with `records`
    * @returns one result per record, in the order of `records`
    */
-  async ingestBatch(records: readonly ChatRecordWire[]): Promise<IngestResult[]> {
-    return (await this.book.acceptBatch(records)).map(toResult);
+  async ingestBatch(records: readonly ChatRecordWire[], verifying?: Promise<boolean[]>): Promise<IngestResult[]> {
+    return (await this.book.acceptBatch(records, { verifying })).map(toResult);
+  }
+
+  /** Starts checking a batch's signatures before its turn (the book's `verifyBatch`); give the promise to {@link ChatLog.ingestBatch}. Never rejects. */
+  verifyBatch(records: readonly ChatRecordWire[]): Promise<boolean[]> {
+    return this.book.verifyBatch(records);
   }
 
   /** What this device holds inside `since`, as a state vector; a tombstone also covers its target. */

@@ -211,17 +211,25 @@ export class ChatSync {
     }
     // The idle timer is paused while a batch is ingested, and restarted after it.
     clearTimeout(pending.timer);
+    // Its signatures are checked now (in the worker), while the batches before it are decided and written.
+    const verifying = this.log.verifyBatch(batch.records);
     pending.chain = pending.chain.then(async () => {
       if (pending.finished) return;
       clearTimeout(pending.timer);
       // The whole batch in one ingestBatch (one transaction); near the cap, in slices no larger
       // than what may still be accepted, so the cut falls where ingesting one by one puts it.
       let rest = batch.records;
+      let offset = 0;
       while (rest.length) {
         if (pending.received >= MAX_RECORDS_PER_SYNC) return this.finish(pending);
         const take = Math.min(rest.length, MAX_RECORDS_PER_SYNC - pending.received);
-        const results = await this.log.ingestBatch(rest.slice(0, take));
+        const from = offset;
+        const results = await this.log.ingestBatch(
+          rest.slice(0, take),
+          verifying.then(v => v.slice(from, from + take)),
+        );
         rest = rest.slice(take);
+        offset += take;
         pending.received += results.filter(r => r.status === 'accepted').length;
       }
       if (batch.done) this.finish(pending);

@@ -334,8 +334,18 @@ export class RecordBook<R extends SignedRecordBase, C extends string = never, H 
    * @param records records as received (any kinds, any order, duplicates allowed)
    * @returns one outcome per record, in the order of `records`
    */
-  acceptBatch(records: readonly R[]): Promise<RecordOutcome<H, C>[]> {
-    return this.enqueue(() => this.acceptBatchNow(records));
+  acceptBatch(records: readonly R[], options: { verifying?: Promise<boolean[]> } = {}): Promise<RecordOutcome<H, C>[]> {
+    return this.enqueue(() => this.acceptBatchNow(records, options.verifying));
+  }
+
+  /**
+   * Starts checking the signatures of a batch that will be given to {@link RecordBook.acceptBatch}
+   * (as its `verifying` option, aligned with `records`), so that the check, off the main thread where
+   * a worker runs, overlaps the batches decided and written before it. Never rejects.
+   * @returns one result per record, in order
+   */
+  verifyBatch(records: readonly R[]): Promise<boolean[]> {
+    return this.options.kind.verifyMany(this.options.room, records);
   }
 
   /** Runs `op` after every ingestion queued before it. */
@@ -387,7 +397,7 @@ export class RecordBook<R extends SignedRecordBase, C extends string = never, H 
     return () => written;
   }
 
-  private async acceptBatchNow(records: readonly R[]): Promise<RecordOutcome<H, C>[]> {
+  private async acceptBatchNow(records: readonly R[], preverified?: Promise<boolean[]>): Promise<RecordOutcome<H, C>[]> {
     const o = this.options;
     const each = async (verified: readonly boolean[]) => {
       const outcomes: RecordOutcome<H, C>[] = [];
@@ -400,13 +410,18 @@ export class RecordBook<R extends SignedRecordBase, C extends string = never, H 
     const hs = records.map(r => this.hold(r, now));
     const early = hs.map(h => this.windowRefusal(h, now));
     // Every signature verified together (off the main thread where a worker runs); the rules use the results in order.
-    const toVerify = records.flatMap((_, i) => (early[i] ? [] : [i]));
-    const results = await o.kind.verifyMany(
-      o.room,
-      toVerify.map(i => records[i]),
-    );
     const verified = records.map(() => false);
-    toVerify.forEach((i, j) => (verified[i] = results[j] === true));
+    if (preverified) {
+      const results = await preverified;
+      records.forEach((_, i) => (verified[i] = !early[i] && results[i] === true));
+    } else {
+      const toVerify = records.flatMap((_, i) => (early[i] ? [] : [i]));
+      const results = await o.kind.verifyMany(
+        o.room,
+        toVerify.map(i => records[i]),
+      );
+      toVerify.forEach((i, j) => (verified[i] = results[j] === true));
+    }
     const verifying = verified.map(v => Promise.resolve(v));
     let held: Held<H>;
     try {
