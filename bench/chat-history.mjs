@@ -35,7 +35,7 @@
  * for readable names).
  */
 import os from 'node:os';
-import { mainThreadSummaries, printMainThreadSummaries, profileSelfTimes } from './lib/trace-summary.mjs';
+import { mainThreadSummaries, printMainThreadSummaries, profileInclusiveUnder, profileSelfTimes } from './lib/trace-summary.mjs';
 import { openChatPage, startWorld, uniqueRoom } from '../test/harness/browser.mjs';
 import { ensureBundle } from './lib/bundle.mjs';
 import { formatNumber as fmt } from './lib/format.mjs';
@@ -430,6 +430,9 @@ async function newcomer(world, room, name, peers) {
     const total = [...self.values()].reduce((a, b) => a + b, 0);
     console.log(`${name}: main thread busy ${total.toFixed(0)} ms (V8 samples); top self time (ms):`);
     for (const [k, t] of [...self].sort((x, y) => y[1] - x[1]).slice(0, 40)) console.log(`  ${t.toFixed(0).padStart(6)}  ${k}`);
+    // What the widget's redraws (Stencil's `flush`, readable in a `--dev` build) spend their time in.
+    const flush = profileInclusiveUnder(profile, 'flush');
+    if (flush.length) console.log(`${name}: inside Stencil's flush (ms inclusive):\n` + flush.slice(0, 25).map(([k, t]) => `  ${t.toFixed(0).padStart(6)}  ${k}`).join('\n'));
   }
   // The newest message should appear in the list once the last record is stored.
   await device.page.waitForFunction(() => window.__history.renderedAt !== null, null, { timeout: RENDER_AFTER_SYNC_MS, polling: 100 }).catch(() => undefined);

@@ -91,3 +91,26 @@ export function profileSelfTimes(profile) {
   });
   return self;
 }
+
+/**
+ * Inclusive time (ms) per function inside the calls of functions named `root` in a V8 sampling
+ * profile: for each sample whose stack passes through `root`, every distinct function above it on
+ * that stack is charged the sample's time. Shows what a callback (e.g. Stencil's `flush`) spends its
+ * time in. Returns `[label, ms][]`, largest first, with the root itself first.
+ */
+export function profileInclusiveUnder(profile, root) {
+  const byId = new Map(profile.nodes.map(n => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const label = f => `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\//, '').replace(/\?.*$/, '') || '(native)'}:${f.lineNumber + 1}`;
+  const total = new Map();
+  profile.samples.forEach((id, i) => {
+    const dt = (profile.timeDeltas[i] ?? 0) / 1000;
+    const stack = [];
+    for (let n = id; n !== undefined; n = parent.get(n)) stack.push(byId.get(n).callFrame);
+    const at = stack.findIndex(f => f.functionName === root);
+    if (at < 0) return;
+    for (const key of new Set(stack.slice(0, at + 1).map(label))) total.set(key, (total.get(key) ?? 0) + dt);
+  });
+  return [...total].sort((a, b) => b[1] - a[1]);
+}
