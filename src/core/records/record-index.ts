@@ -256,6 +256,8 @@ export class DexieRecordIndex<H extends HeldRecord> implements RecordIndex<H> {
   /**
    * Records whose write is issued but not committed, by key: lookups answer them from here, so the
    * book may decide the next record before the commit (and no read depends on transaction order).
+   * `count` and `liveCount` read what is committed; the books with bounds (gallery, music) keep
+   * their records in a `MemoryRecordIndex`, which holds a record as its write is issued.
    */
   private readonly writing = new Map<string, H>();
 
