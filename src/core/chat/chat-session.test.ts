@@ -182,9 +182,14 @@ describe('live chat', () => {
   it('shows a reply while its own message is still being written, and a copy of a record being written is a duplicate', async () => {
     // Ann's writes report success 2 s late. Bob answers at once; before, Bob's reply waited in
     // Ann's record book until her own message's write had committed.
-    const { ann, bob, annDb, bobPeer, net, settle } = await twoPeers();
+    const { ann, bob, annDb, bobPeer, net, settle, advance } = await twoPeers();
     (annDb as ReturnType<typeof freshDatabase>).delayWrites(2000);
-    bob.on('message', m => void (!m.own && bob.send(`re: ${m.text}`)));
+    // The reply is signed 1 ms later: two records of the same time are listed by author key, which is random.
+    bob.on('message', m => {
+      if (m.own) return;
+      advance(1);
+      void bob.send(`re: ${m.text}`);
+    });
     const started = Date.now();
     const sent = ann.send('ping');
     await until(() => expect(texts(ann)).toEqual(['ping', 're: ping']));
